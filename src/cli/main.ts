@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { AdminService } from '../admin/admin-service.js';
+import { OrderDocumentFactory } from '../brp/order-document.js';
+import { XsdValidator } from '../brp/xsd-validator.js';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
+import { validateOrder } from '../domain/validate-order.js';
+import { createDaemon } from '../daemon/daemon.js';
+import { createServices, type Services } from '../daemon/services.js';
+import { isPartnerdError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import { runSimulatorFromCli } from '../simulator/index.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
+const EXIT_INVALID = 2;
+
+const program = new Command('partnerd')
+  .description('Turns wellness-portal orders into BRP partner orders, exactly once.')
+  .option('-c, --config <path>', 'config file (default: $PARTNERD_CONFIG or config/partnerd.yaml)');
+
+function config(): Config {
+  return loadConfig(program.opts<{ config?: string }>().config ?? process.env.PARTNERD_CONFIG ?? undefined);
+}
+
+/** Commands other than `run` print results on stdout, so their logs go to stderr. */
+function cliLogger(cfg: Config) {
+  return createLogger({ level: process.env.LOG_LEVEL ?? (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, pino.destination(2));
+}
+
+async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const services = await createServices(cfg, cliLogger(cfg));
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}
+
+async function readOrders(file: string): Promise<unknown[]> {
+  const text = await readFile(file, 'utf8');
+  const data: unknown = JSON.parse(text);
+  return Array.isArray(data) ? data : [data];
+}
+
+program
+  .command('run')
+  .description('run the daemon: BRP submission workers for every configured tenant')
+  .action(async () => {
+    const cfg = config();
+    const logger = createLogger({ level: cfg.log.level });
+    const services = await createServices(cfg, logger);
+    const daemon = createDaemon(services);
+    const shutdown = (signal: string) => {
+      void daemon.stop(signal).then(() => services.close()).then(() => process.exit(0), (err) => {
+        logger.error({ event: 'daemon.stop_failed', err }, 'daemon.stop_failed');
+        process.exit(1);
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    await daemon.start();
+  });
+
+program
+  .command('simulate-brp')
+  .description('run the BRP simulator (sandbox, demo, tests, benchmarks)')
+  .option('--sim-config <path>', 'simulator config', 'config/simulator.yaml')
+  .option('--port <n>', 'port', parseIntArg)
+  .option('--latency-ms <n>', 'added latency per request', parseIntArg)
+  .option('--rate-5xx <r>', 'share of requests answered 5xx (0..1)', parseRate)
+  .option('--rate-429 <r>', 'share answered 429 with Retry-After', parseRate)
+  .option('--rate-401 <r>', 'share answered 401', parseRate)
+  .option('--rate-timeout-after-commit <r>', 'share created but never answered', parseRate)
+  .option('--rate-reset-after-commit <r>', 'share created, then the connection is reset', parseRate)
+  .option('--rate-malformed-2xx <r>', 'share created and answered with a malformed body', parseRate)
+  .action(async (o) => {
+    await runSimulatorFromCli(o.simConfig, {
+      port: o.port, latencyMs: o.latencyMs, rate5xx: o.rate5xx, rate429: o.rate429, rate401: o.rate401,
+      rateTimeoutAfterCommit: o.rateTimeoutAfterCommit, rateResetAfterCommit: o.rateResetAfterCommit, rateMalformed2xx: o.rateMalformed2xx,
+    });
+  });
+
+program
+  .command('submit <file>')
+  .description('enqueue canonical orders from a JSON file (one order or an array): operators\' manual entry')
+  .action(async (file: string) => {
+    const orders = await readOrders(file);
+    await withServices(async (s) => {
+      for (const [i, input] of orders.entries()) {
+        const r = await s.intake.accept(input);
+        if (r.status === 'invalid') {
+          process.exitCode = EXIT_INVALID;
+          console.log(`#${i} invalid`);
+          for (const e of r.errors) console.log(`  ${e.path}: ${e.message}`);
+        } else if (r.status === 'duplicate') {
+          console.log(`#${i} duplicate ${r.key} (already ${r.state})`);
+        } else {
+          console.log(`#${i} accepted ${r.key}`);
+        }
+      }
+    });
+  });
+
+program
+  .command('render <file>')
+  .description('dry run: print the XML that would be sent for each order in the file, or every validation error (exit 2)')
+  .action(async (file: string) => {
+    const cfg = config();
+    const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
+    for (const [i, input] of (await readOrders(file)).entries()) {
+      const tenantName = (input as { tenant?: string }).tenant;
+      const form = (tenantName && cfg.tenants[tenantName]?.personnummerForm) || 'short';
+      const v = validateOrder(input, { personnummerForm: form });
+      const errors = v.ok ? [] : [...v.errors];
+      if (tenantName && !cfg.tenants[tenantName]) errors.unshift({ path: 'tenant', message: 'no tenant with this name is configured' });
+      if (errors.length > 0 || !v.ok) {
+        process.exitCode = EXIT_INVALID;
+        console.error(`#${i} invalid`);
+        for (const e of errors) console.error(`  ${e.path}: ${e.message}`);
+        continue;
+      }
+      try {
+        process.stdout.write(documents.render(v.order) + '\n');
+      } catch (err) {
+        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
+        process.exitCode = EXIT_INVALID;
+        console.error(`#${i} invalid\n  xml: ${err.message}`);
+      }
+    }
+  });
+
+program
+  .command('orders')
+  .description('list orders, newest change first')
+  .option('--state <state>', 'only this state')
+  .option('--tenant <tenant>', 'only this tenant')
+  .option('--limit <n>', 'at most this many', parseIntArg, 50)
+  .option('--json', 'JSON lines instead of a table')
+  .action(async (o) => {
+    if (o.state && !AdminService.isState(o.state)) throw new InvalidArgumentError(`unknown state ${o.state}`);
+    await withServices(async (s) => {
+      const rows = await new AdminService(s).list({ state: o.state, tenant: o.tenant, limit: o.limit });
+      for (const r of rows) {
+        if (o.json) console.log(JSON.stringify(r));
+        else console.log([r.updatedAt, r.state.padEnd(10), r.key, r.brpOrderNumber ?? '-', r.invoiceNumber ?? '-', r.ocr ?? '-', r.sumOre ?? '-', r.lastError ?? r.brpError ?? ''].join('  '));
+      }
+    });
+  });
+
+program.command('show <key>').description('one order with its attempt history (personal data masked)')
+  .action((key: string) => withServices(async (s) => { console.log(JSON.stringify(await new AdminService(s).show(key), null, 2)); }));
+
+program.command('status').description('orders per state and each tenant\'s queue')
+  .action(() => withServices(async (s) => {
+    const admin = new AdminService(s);
+    console.log(JSON.stringify({ orders: await admin.counts(), tenants: await admin.tenants() }, null, 2));
+  }));
+
+program.command('requeue <key>').description('send a dead, rejected or in-doubt order again (in-doubt: only after checking BRP has no such order)')
+  .action((key: string) => withServices(async (s) => { console.log(`requeued ${key} (was ${await new AdminService(s).requeue(key)})`); }));
+
+program.command('resolve <key>').description('record an in-doubt order as confirmed, with the numbers found in BRP')
+  .requiredOption('--brp-order <n>', 'BRP order number').option('--invoice <n>', 'invoice number').option('--ocr <n>', 'OCR number')
+  .action((key: string, o) => withServices(async (s) => {
+    await new AdminService(s).resolveConfirmed(key, { brpOrderNumber: o.brpOrder, invoiceNumber: o.invoice, ocr: o.ocr });
+    console.log(`resolved ${key} as confirmed (BRP order ${o.brpOrder})`);
+  }));
+
+program.command('resume <tenant>').description('resume a tenant paused after BRP refused its key (401/403)')
+  .action((tenant: string) => withServices(async (s) => {
+    console.log((await new AdminService(s).resumeTenant(tenant)) ? `resumed ${tenant}` : `${tenant} was not paused`);
+  }));
+
+function parseIntArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
+  return n;
+}
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('a number from 0 to 1');
+  return n;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isPartnerdError(err)) {
+    console.error(`partnerd: ${err.message}`);
+    process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);
+  }
+  console.error(err);
+  process.exit(1);
+});

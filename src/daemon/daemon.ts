@@ -1,0 +1,88 @@
+import type { Worker } from 'bullmq';
+import { BrpClient } from '../brp/brp-client.js';
+import type { CanonicalOrder } from '../domain/canonical-order.js';
+import { createBrpWorker } from '../queue/brp-worker.js';
+import { Reconciler } from '../queue/reconciler.js';
+import { createRedis, type Services } from './services.js';
+
+export interface Daemon {
+  start(): Promise<void>;
+  /** Stops taking jobs, lets in-flight BRP calls finish within the grace period, closes everything. */
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * The long-running part of partnerd: one BullMQ worker and one BRP connection pool per tenant,
+ * the reconciler, and the auth probe for paused tenants.
+ */
+export function createDaemon(services: Services): Daemon {
+  const { config, logger, ledger, pause, queues, documents } = services;
+  const workerRedis = createRedis(config.redis.url, 'worker');
+  workerRedis.on('error', () => undefined); // reported by the commands connection; avoid duplicate noise
+  const clients = new Map<string, BrpClient>();
+  const workers: Worker<CanonicalOrder>[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const reconciler = new Reconciler(ledger, queues, Object.keys(config.tenants), logger, 2 * config.queue.lockDurationMs);
+  let stopping: Promise<void> | undefined;
+
+  for (const tenant of Object.values(config.tenants)) {
+    const client = new BrpClient(tenant);
+    clients.set(tenant.name, client);
+    workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, client, documents, pause, logger }));
+  }
+
+  async function probePausedTenants(): Promise<void> {
+    for (const tenant of Object.values(config.tenants)) {
+      if (!(await pause.info(tenant.name))) continue;
+      const verdict = await clients.get(tenant.name)!.probeAuth();
+      logger.info({ event: 'tenant.probe', tenant: tenant.name, verdict }, 'tenant.probe');
+      if (verdict === 'accepted') await pause.resume(tenant.name, 'probe');
+    }
+  }
+
+  function every(ms: number, task: () => Promise<unknown>, name: string): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running || stopping) return;
+      running = true;
+      task().catch((err) => logger.error({ event: `${name}.error`, err }, `${name}.error`)).finally(() => { running = false; });
+    }, ms);
+    t.unref();
+    timers.push(t);
+  }
+
+  return {
+    async start() {
+      // A paused tenant stays paused across restarts: make sure its queue agrees.
+      for (const name of Object.keys(config.tenants)) if (await pause.info(name)) await queues.get(name).pause();
+      for (const w of workers) void w.run();
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', err }, 'reconcile.error'));
+      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile');
+      const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
+      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe');
+      logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants) }, 'daemon.started');
+    },
+
+    stop(reason = 'stop') {
+      stopping ??= (async () => {
+        logger.info({ event: 'daemon.stopping', reason, graceMs: config.shutdownGraceMs }, 'daemon.stopping');
+        for (const t of timers) clearInterval(t);
+        const graceful = Promise.all(workers.map((w) => w.close()));
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), config.shutdownGraceMs); });
+        const result = await Promise.race([graceful.then(() => 'drained' as const), expired]);
+        clearTimeout(timer);
+        if (result === 'expired') {
+          // Calls still in flight are abandoned; their attempts stay open and become in-doubt on the next run.
+          logger.warn({ event: 'daemon.grace_expired' }, 'daemon.grace_expired');
+          await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+        }
+        await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+        await workerRedis.quit().catch(() => workerRedis.disconnect());
+        logger.info({ event: 'daemon.stopped', reason }, 'daemon.stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The life of an order in partnerd. `queued`/`retrying`/`submitting` are live; the rest are
+ * where an order rests until an operator acts (see docs/architecture.md for the diagram).
+ */
+export const ORDER_STATES = [
+  'queued', // stored, a BullMQ job waits for it
+  'submitting', // an attempt is open: the HTTP call to BRP may be in flight
+  'retrying', // a transient failure; the job will run again after back-off
+  'confirmed', // BRP created the order (confirmation recorded, or an unparseable 2xx flagged for review)
+  'rejected', // BRP answered with <errors>: no retry
+  'in_doubt', // BRP may have created it; held for an operator (policy `hold`)
+  'dead', // transient failures used up every attempt; re-queueable
+] as const;
+export type OrderState = (typeof ORDER_STATES)[number];
+
+/** States in which the order still has (or should have) a BullMQ job. */
+export const LIVE_STATES: readonly OrderState[] = ['queued', 'submitting', 'retrying'];
+
+/** States an operator may re-queue from. `confirmed` never: that would be a second BRP order. */
+export const REQUEUEABLE_STATES: readonly OrderState[] = ['dead', 'rejected', 'in_doubt'];
+
+export type AttemptClass =
+  | 'confirmed'
+  | 'confirmed_unparsed'
+  | 'rejected'
+  | 'auth_failed'
+  | 'throttled'
+  | 'transient'
+  | 'in_doubt'
+  | 'interrupted';
+
+export interface AttemptRecord {
+  n: number;
+  startedAt: string;
+  endedAt?: string;
+  class: AttemptClass;
+  httpStatus?: number;
+  /** Short, personal-data-free description (error code, BRP error code/message). */
+  detail?: string;
+}

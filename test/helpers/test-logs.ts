@@ -1,0 +1,31 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createLogger } from '../../src/observability/logger.js';
+
+/**
+ * Every log line the test run produces is appended to one file per `node --test` run (test files
+ * are child processes of the runner, so they share its pid as ppid). The log-audit test reads it
+ * and fails if a test personnummer or API key appears anywhere in it.
+ */
+export const TEST_LOG_DIR = join(tmpdir(), 'partnerd-test-logs');
+export const TEST_LOG_FILE = join(TEST_LOG_DIR, `run-${process.ppid}.log`);
+
+mkdirSync(TEST_LOG_DIR, { recursive: true });
+
+export function appendTestLog(text: string): void {
+  appendFileSync(TEST_LOG_FILE, text);
+}
+
+/** A pino logger writing to the run's log file; `lines` keeps what it wrote for assertions. */
+export function testLogger(level = 'debug'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = {
+    write(chunk: string) {
+      appendFileSync(TEST_LOG_FILE, chunk);
+      for (const l of chunk.split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+    },
+  };
+  return { logger: createLogger({ level }, stream), lines };
+}
