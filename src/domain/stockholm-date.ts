@@ -1,0 +1,111 @@
+/**
+ * BRP dates and timestamps are Stockholm local time (CET/CEST). Portals send instants (often UTC),
+ * so every instant goes through the IANA zone here; fixed offsets would be wrong half the year.
+ */
+
+const ZONE = 'Europe/Stockholm';
+
+// One formatter, reused: constructing Intl formatters is comparatively expensive. h23 so midnight
+// is "00", never "24".
+const FORMATTER = new Intl.DateTimeFormat('en-US', {
+  timeZone: ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+// RFC 3339 date-time with a mandatory offset. Date.parse is not used for strings: it accepts
+// 2026-02-30, and reads an offset-less string as the server's local time, which differs per host.
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** A real calendar date written `YYYY-MM-DD`: "2028-02-29" is true, "2026-02-29" is false. */
+export function isIsoDate(text: string): boolean {
+  if (typeof text !== 'string') return false;
+  const m = ISO_DATE.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function parseInstant(text: string): Date {
+  const m = ISO_INSTANT.exec(text);
+  if (!m) throw new RangeError('not an ISO 8601 date-time with an offset (e.g. 2026-11-19T23:30:00Z)');
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  if (!isIsoDate(`${m[1]}-${m[2]}-${m[3]}`) || hour! > 23 || minute! > 59 || second > 59) {
+    throw new RangeError('date-time has an impossible date or time');
+  }
+  let offsetMinutes = 0;
+  if (m[8] === undefined) {
+    const [oh, om] = [Number(m[10]), Number(m[11])];
+    if (oh > 23 || om > 59) throw new RangeError('date-time has an impossible offset');
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const utc = Date.UTC(year!, month! - 1, day!, hour!, minute!, second, millis);
+  // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear puts them back.
+  const date = new Date(utc);
+  date.setUTCFullYear(year!);
+  return new Date(date.getTime() - offsetMinutes * 60_000);
+}
+
+function toDate(instant: Date | string): Date {
+  const date = typeof instant === 'string' ? parseInstant(instant) : instant;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new RangeError('invalid date');
+  return date;
+}
+
+interface LocalParts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+}
+
+function stockholmParts(instant: Date | string): LocalParts {
+  const date = toDate(instant);
+  const parts: Record<string, string> = {};
+  for (const p of FORMATTER.formatToParts(date)) parts[p.type] = p.value;
+  const year = Number(parts.year);
+  // BRP's formats have four-digit years; anything else is a bug upstream, not a date to send.
+  // (The UTC year check also catches BC years, which the formatter prints without a sign.)
+  const utcYear = date.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999) || utcYear < 999 || utcYear > 9999) {
+    throw new RangeError('year outside 1000–9999');
+  }
+  return {
+    year: String(year),
+    month: parts.month ?? '',
+    day: parts.day ?? '',
+    hour: parts.hour ?? '',
+    minute: parts.minute ?? '',
+  };
+}
+
+/** The Stockholm calendar date of an instant, `YYYY-MM-DD`. Strings must carry an offset (or `Z`). */
+export function stockholmDateOf(instant: Date | string): string {
+  const p = stockholmParts(instant);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** BRP's "Tidpunkt": `yyyy-MM-dd HH:mm` in Stockholm local time. */
+export function stockholmTimestamp(instant: Date | string): string {
+  const p = stockholmParts(instant);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
