@@ -139,7 +139,9 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
         // Not the order's fault: put it back without using an attempt and stop the tenant.
         await ledger.finishAttempt(key, 'queued', attempt(`HTTP ${outcome.status}`));
         await pause.pause(tenant.name, { httpStatus: outcome.status, reason: outcome.errors[0]?.message ?? `HTTP ${outcome.status}` });
-        await worker.rateLimit(tenant.authProbeIntervalMs);
+        // The paused queue keeps the other jobs; this one goes back to wait. The short limit only
+        // stops this worker from grabbing more before the pause has reached it.
+        await worker.rateLimit(1_000);
         throw Worker.RateLimitError();
       }
       case 'throttled': {

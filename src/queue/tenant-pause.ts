@@ -39,7 +39,9 @@ export class TenantPause {
 
   async resume(tenant: string, by: 'operator' | 'probe'): Promise<boolean> {
     const removed = await this.redis.del(this.key(tenant));
-    await this.queues.get(tenant).resume();
+    const queue = this.queues.get(tenant);
+    await queue.removeRateLimitKey();
+    await queue.resume();
     if (removed) this.logger.info({ event: 'tenant.resumed', tenant, by }, 'tenant.resumed');
     return removed > 0;
   }
