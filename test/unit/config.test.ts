@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromObject, loadConfig } from '../../src/config/load-config.js';
+import { isPartnerdError } from '../../src/errors.js';
+
+const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
+
+test('the shipped example config loads with its defaults', () => {
+  const cfg = loadConfig('config/partnerd.yaml', {});
+  assert.equal(cfg.tenants.sandbox?.apiKey, 'sandbox-key');
+  assert.equal(cfg.tenants.sandbox?.inDoubtPolicy, 'hold');
+  assert.equal(cfg.redis.url, 'redis://127.0.0.1:6379');
+});
+
+test('${ENV} is substituted; REDIS_URL overrides redis.url', () => {
+  const cfg = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k-123', REDIS_URL: 'redis://10.0.0.1:6380' });
+  assert.equal(cfg.tenants.a?.apiKey, 'k-123');
+  assert.equal(cfg.redis.url, 'redis://10.0.0.1:6380');
+  assert.equal(cfg.tenants.a?.retry.attempts, 10);
+  assert.equal(cfg.tenants.a?.personnummerForm, 'short');
+});
+
+test('a missing variable is named, with the key that needs it', () => {
+  assert.throws(() => configFromObject({ tenants: { a: tenant } }, 'x.yaml', {}), (err: unknown) =>
+    isPartnerdError(err, 'PD_CONFIG_INVALID') && /tenants\.a\.apiKey: environment variable BRP_KEY is not set/.test(err.message));
+});
+
+test('every bad key is reported with its path, never the secret', () => {
+  try {
+    configFromObject({ tenants: { a: { ...tenant, rateLimit: { max: 0, durationMs: 1000 }, inDoubtPolicy: 'maybe', bogus: 1 } } }, 'x.yaml', { BRP_KEY: 'sekret-777' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(isPartnerdError(err, 'PD_CONFIG_INVALID'));
+    assert.match(err.message, /tenants\.a\.rateLimit\.max/);
+    assert.match(err.message, /tenants\.a\.inDoubtPolicy/);
+    assert.match(err.message, /bogus/);
+    assert.doesNotMatch(err.message, /sekret-777/);
+  }
+});
+
+test('apiKeyFile reads the secret from a file; exactly one of apiKey/apiKeyFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
+  writeFileSync(join(dir, 'key'), 'from-file\n');
+  const cfg = configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl, apiKeyFile: join(dir, 'key') } } }, join(dir, 'c.yaml'), {});
+  assert.equal(cfg.tenants.a?.apiKey, 'from-file');
+  assert.throws(() => configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl } } }, 'x.yaml', {}), /exactly one of apiKey and apiKeyFile/);
+});
+
+test('an unreadable file is a clear error', () => {
+  assert.throws(() => loadConfig('/nonexistent/partnerd.yaml', {}), (err: unknown) => isPartnerdError(err, 'PD_CONFIG_UNREADABLE'));
+});

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { startPipeline } from '../helpers/pipeline.js';
+import { sampleOrderInput, TEST_EMAIL } from '../helpers/orders.js';
+import { TEST_LOG_FILE } from '../helpers/test-logs.js';
+import { TEST_API_KEY } from '../helpers/pipeline.js';
+
+/**
+ * Runs last (test/zz-audit sorts after every other folder). Every test that runs the pipeline
+ * appends its log lines — in-process loggers and spawned daemons alike — to one file per test
+ * run; this test adds a scenario of its own and then reads the whole file for personal data.
+ */
+const FORBIDDEN = [
+  // the test personnummer in every form an adapter or log line could spell it
+  '19111111-1116', '191111111116', '111111-1116', '111111+1116', '1111111116',
+  '20121212-1212', '201212121212', '121212-1212', '1212121212',
+  TEST_API_KEY,
+  TEST_EMAIL,
+  '0731234567', '+46731234567', '0812345', '08-123 45',
+  'Tessan', 'Testsson', 'Testgatan',
+];
+
+test('the full log output of the test run contains no personnummer, name, e-mail, phone or API key', async () => {
+  const p = await startPipeline({ faults: { scriptByOrdernr: { 'LA-2': ['503'], 'LA-3': ['timeout-after-commit'], 'LA-4': ['401'] }, hangMs: 2_000 } });
+  try {
+    const keys = [];
+    for (const n of ['LA-1', 'LA-2', 'LA-3']) {
+      const r = await p.services.intake.accept(sampleOrderInput(n));
+      assert.equal(r.status, 'accepted');
+      keys.push((r as { key: string }).key);
+    }
+    await p.services.intake.accept(sampleOrderInput('LA-1')); // duplicate
+    await p.services.intake.accept(sampleOrderInput('LA-5', { items: [{ productNumber: '9999', startDay: '2026-12-01', priceIncVatOre: 1 }] }));
+    await p.waitForState(keys[0]!, 'confirmed');
+    await p.waitForState(keys[1]!, 'confirmed');
+    await p.waitForState(keys[2]!, 'in_doubt');
+    await p.waitForState('t1:benify:LA-5', 'rejected');
+    assert.ok(p.lines.length >= 8, 'the scenario logged');
+  } finally {
+    await p.close();
+  }
+
+  assert.ok(existsSync(TEST_LOG_FILE), `log file ${TEST_LOG_FILE}`);
+  const text = readFileSync(TEST_LOG_FILE, 'utf8');
+  const lines = text.split('\n').filter(Boolean);
+  assert.ok(lines.length > 0);
+  for (const needle of FORBIDDEN) {
+    const hit = lines.find((l) => l.includes(needle));
+    assert.equal(hit, undefined, `log contains ${JSON.stringify(needle)}: ${hit?.slice(0, 300)}`);
+  }
+  for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `every log line is JSON: ${l.slice(0, 200)}`);
+});
