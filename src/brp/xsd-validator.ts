@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import libxml from 'libxmljs2';
 import { PartnerdError } from '../errors.js';
@@ -11,9 +12,12 @@ import { assertNoDeclarations } from './safe-xml.js';
  */
 export class XsdValidator {
   private readonly schema: libxml.Document;
+  /** sha256 of the schema text: identifies which schema a document was validated against. */
+  readonly digest: string;
 
   private constructor(schemaText: string, readonly path: string) {
     this.schema = libxml.parseXml(schemaText, { nonet: true, noent: false, dtdload: false });
+    this.digest = createHash('sha256').update(schemaText).digest('hex');
   }
 
   static fromFile(path: string): XsdValidator {
@@ -26,7 +30,7 @@ export class XsdValidator {
     return new XsdValidator(text, path);
   }
 
-  /** Every schema violation as a one-line message; empty when the document is valid. */
+  /** Every schema violation as a one-line message (document values redacted); empty when valid. */
   validate(xml: string): string[] {
     assertNoDeclarations(xml);
     let doc: libxml.Document;
@@ -36,7 +40,7 @@ export class XsdValidator {
       return [`not well-formed: ${(err as Error).message.trim()}`];
     }
     if (doc.validate(this.schema)) return [];
-    return doc.validationErrors.map((e) => `line ${e.line}: ${e.message.trim()}`);
+    return doc.validationErrors.map((e) => redactXsdProblem(`line ${e.line}: ${e.message.trim()}`));
   }
 
   /** Throws PD_XSD_INVALID with the violations as details. */
@@ -44,4 +48,26 @@ export class XsdValidator {
     const problems = this.validate(xml);
     if (problems.length > 0) throw new PartnerdError('PD_XSD_INVALID', problems.join('; '), problems);
   }
+}
+
+/**
+ * libxml2 quotes the offending value in its schema messages ("The value '111111-111' is not
+ * accepted by the pattern ..."). Those values are personal data, and PartnerdError messages must
+ * never carry any, so every quoted value is replaced by `***`; the element name stays, which is
+ * enough to find the field. The matches are greedy up to libxml2's fixed wording, so a value that
+ * itself contains quotes or that wording is still covered completely.
+ */
+const VALUE_MESSAGES: ReadonlyArray<[RegExp, string]> = [
+  // [facet 'pattern'] The value '…' is not accepted by the pattern '…'.
+  // [facet 'enumeration'] The value '…' is not an element of the set {…}.
+  [/The value '[\s\S]*' is not (accepted by the pattern|an element of the set)/, "The value '***' is not $1"],
+  // Element 'x': '…' is not a valid value of the atomic type '…'.   (also "local atomic type", "list type", …)
+  [/^([\s\S]*?Element '[^']*': )'[\s\S]*' is not a valid value of the /, "$1'***' is not a valid value of the "],
+];
+
+/** A libxml2 XSD problem with any quoted document value replaced by `***`. */
+export function redactXsdProblem(problem: string): string {
+  let out = problem;
+  for (const [re, replacement] of VALUE_MESSAGES) out = out.replace(re, replacement);
+  return out;
 }
