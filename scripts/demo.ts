@@ -1,0 +1,158 @@
+/**
+ * `npm run demo`: the BRP simulator and the daemon on the local Redis, a handful of sample
+ * orders flowing to confirmed, rejected and in-doubt, each printed as one readable line.
+ * If no Redis answers and `redis-server` is on PATH, a private one is started for the demo.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { loadConfig } from '../src/config/load-config.js';
+import { createDaemon } from '../src/daemon/daemon.js';
+import { createServices } from '../src/daemon/services.js';
+import { formatOreSwedish } from '../src/domain/money.js';
+import type { LedgerRecord } from '../src/ledger/ledger.js';
+import { createLogger } from '../src/observability/logger.js';
+import { loadSimulatorConfig, startBrpSimulator } from '../src/simulator/index.js';
+
+const DEMO_PREFIX = 'partnerd-demo';
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function privateRedis(): Promise<{ url: string; proc: ChildProcess } | undefined> {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 50));
+  return { url, proc };
+}
+
+const SAMPLES: Array<{ ordernr: string; portal: string; what: string; items: unknown[]; fault?: string[] }> = [
+  { ordernr: 'DEMO-1001', portal: 'benify', what: 'gym card + towel', items: [{ productNumber: '1001', startDay: '2026-12-01', priceIncVat: '2500.00' }, { productNumber: '2001', startDay: '2026-12-01', priceIncVat: '10.00' }] },
+  { ordernr: 'DEMO-1002', portal: 'wellnet', what: 'clip card', items: [{ productNumber: '64575F', startDay: '2026-12-01', priceIncVatOre: 95050 }] },
+  { ordernr: 'DEMO-1003', portal: 'sop', what: 'BRP answers 503 twice first', items: [{ productNumber: '1002', startDay: '2026-12-01', priceIncVat: '950,50' }], fault: ['503', '503'] },
+  { ordernr: 'DEMO-1004', portal: 'actiway', what: 'unknown product', items: [{ productNumber: '9999', startDay: '2026-12-01', priceIncVatOre: 10000 }] },
+  { ordernr: 'DEMO-1005', portal: 'epassi', what: 'BRP creates it, the answer never comes', items: [{ productNumber: '1001', startDay: '2026-12-01', priceIncVatOre: 250000 }], fault: ['timeout-after-commit'] },
+  { ordernr: 'DEMO-1006', portal: 'benify', what: 'protein bar (12 % VAT)', items: [{ productNumber: '3001', startDay: '2026-12-01', priceIncVat: '29.00' }] },
+];
+
+function orderInput(s: (typeof SAMPLES)[number]) {
+  return {
+    portal: s.portal, ordernr: s.ordernr, tenant: 'sandbox', businessUnit: 1,
+    organization: { number: '556016-0680', name: 'Demo Företag & Söner AB' },
+    person: { firstName: 'Åsa', lastName: 'Öberg', personnummer: '201212121212', email: 'asa@example.se', phones: { mobile: '+46701234567' } },
+    items: s.items,
+  };
+}
+
+function line(rec: LedgerRecord, what: string): string {
+  const id = `${rec.portal.padEnd(8)}${rec.ordernr.padEnd(11)}`;
+  switch (rec.state) {
+    case 'confirmed':
+      return `✔ confirmed  ${id} BRP order ${rec.brpOrderNumber}, invoice ${rec.invoiceNumber}, OCR ${rec.ocr}, ${formatOreSwedish(rec.sumOre ?? 0)} kr, due ${rec.dueDate} (${rec.attempts} attempt${rec.attempts > 1 ? 's' : ''}; ${what})`;
+    case 'rejected': {
+      const e = rec.brpError?.errors[0];
+      return `✘ rejected   ${id} BRP error ${e?.code ?? '?'}: ${e?.message ?? ''} (${what})`;
+    }
+    case 'in_doubt':
+      return `? in-doubt   ${id} no answer after sending (${rec.lastError}); held for an operator (${what})`;
+    default:
+      return `… ${rec.state.padEnd(10)} ${id} (${what})`;
+  }
+}
+
+async function main(): Promise<void> {
+  const base = loadConfig(process.env.PARTNERD_CONFIG ?? 'config/partnerd.yaml');
+  let redisUrl = base.redis.url;
+  let owned: ChildProcess | undefined;
+  if (!(await redisAnswers(redisUrl))) {
+    const mine = await privateRedis();
+    if (!mine) {
+      console.error(`No Redis answers at ${redisUrl} and redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL.`);
+      process.exit(1);
+    }
+    redisUrl = mine.url;
+    owned = mine.proc;
+    console.log(`(no Redis at ${base.redis.url}: started a private redis-server at ${redisUrl})`);
+  }
+
+  const logger = createLogger({ level: 'error' }, pino.destination(2));
+  const simOptions = loadSimulatorConfig('config/simulator.yaml');
+  const sim = await startBrpSimulator({
+    ...simOptions, port: 0,
+    faults: { scriptByOrdernr: Object.fromEntries(SAMPLES.filter((s) => s.fault).map((s) => [s.ordernr, s.fault as never])), hangMs: 10_000 },
+  });
+  const sandbox = base.tenants.sandbox!;
+  const config = {
+    ...base,
+    redis: { url: redisUrl, prefix: `${DEMO_PREFIX}-${Date.now()}` },
+    tenants: {
+      sandbox: {
+        ...sandbox, baseUrl: sim.baseUrl('sandbox'), apiKey: sandbox.apiKey,
+        timeouts: { connectMs: 1000, responseMs: 2000 },
+        retry: { ...sandbox.retry, baseDelayMs: 300, maxDelayMs: 2000 },
+      },
+    },
+  };
+  const services = await createServices(config, logger);
+  const daemon = createDaemon(services);
+  await daemon.start();
+
+  console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, Redis at ${redisUrl}\n`);
+  const keys: Array<[string, string]> = [];
+  for (const s of SAMPLES) {
+    const r = await services.intake.accept(orderInput(s));
+    if (r.status === 'invalid') throw new Error(`demo order ${s.ordernr} invalid: ${JSON.stringify(r.errors)}`);
+    keys.push([r.key, s.what]);
+  }
+  const dup = await services.intake.accept(orderInput(SAMPLES[0]!));
+  console.log(`↺ duplicate  ${SAMPLES[0]!.portal.padEnd(8)}${SAMPLES[0]!.ordernr.padEnd(11)} delivered again: "${dup.status}" (already ${'state' in dup ? dup.state : '?'}), nothing new queued`);
+
+  const done = new Set<string>();
+  const deadline = Date.now() + 30_000;
+  while (done.size < keys.length && Date.now() < deadline) {
+    for (const [key, what] of keys) {
+      if (done.has(key)) continue;
+      const rec = await services.ledger.get(key);
+      if (rec && ['confirmed', 'rejected', 'in_doubt', 'dead'].includes(rec.state)) {
+        done.add(key);
+        console.log(line(rec, what));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  console.log(`\nBRP created ${sim.orders().length} orders for ${keys.length} distinct keys (the in-doubt one exists in BRP: an operator resolves it with \`partnerd resolve\`).`);
+
+  await daemon.stop('demo finished');
+  await services.redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1`, 0, `${config.redis.prefix}:*`);
+  await services.close();
+  await sim.close();
+  owned?.kill('SIGTERM');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
