@@ -14,19 +14,19 @@ local function move_state(prefix, member, old, new, now)
 end
 `;
 
-/** ARGV: prefix, member, nowMs, nowIso, tenant, portal, ordernr, payload → {'created'|'duplicate', state} */
+/** ARGV: prefix, member, nowMs, nowIso, tenant, portal, ordernr, payload, xmlProof → {'created'|'duplicate', state} */
 export const REGISTER = `${MOVE_STATE}
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then return {'duplicate', state} end
 redis.call('HSET', KEYS[1], 'state', 'queued', 'tenant', ARGV[5], 'portal', ARGV[6], 'ordernr', ARGV[7],
-  'receivedAt', ARGV[4], 'updatedAt', ARGV[4], 'attempts', '0', 'payload', ARGV[8])
+  'receivedAt', ARGV[4], 'updatedAt', ARGV[4], 'attempts', '0', 'payload', ARGV[8], 'xmlProof', ARGV[9])
 move_state(ARGV[1], ARGV[2], nil, 'queued', ARGV[3])
 return {'created', 'queued'}
 `;
 
 /**
  * ARGV: prefix, member, nowMs, nowIso →
- *   {'started', n}            an attempt is open now (state submitting), recorded before any HTTP call
+ *   {'started', n, xmlProof}  an attempt is open now (state submitting), recorded before any HTTP call
  *   {'open', openedAt, n}     an earlier attempt never finished: its worker died mid-call
  *   {'done', state}           nothing to do (terminal, held, or missing)
  */
@@ -37,7 +37,7 @@ if state == 'queued' or state == 'retrying' then
   local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
   redis.call('HSET', KEYS[1], 'state', 'submitting', 'openAttemptAt', ARGV[4], 'updatedAt', ARGV[4])
   move_state(ARGV[1], ARGV[2], state, 'submitting', ARGV[3])
-  return {'started', tostring(n)}
+  return {'started', tostring(n), redis.call('HGET', KEYS[1], 'xmlProof') or ''}
 end
 if state == 'submitting' then
   return {'open', redis.call('HGET', KEYS[1], 'openAttemptAt') or '', redis.call('HGET', KEYS[1], 'attempts') or '0'}

@@ -42,13 +42,15 @@ export interface LedgerRecord extends OrderOutcome, OrderKey {
   updatedAt: string;
   attempts: number;
   openAttemptAt?: string;
+  /** Digest of the schema and the exact document validated at intake (see OrderDocumentFactory). */
+  xmlProof?: string;
   /** The canonical order, kept until the order is confirmed (then dropped: data minimisation). */
   payload?: CanonicalOrder;
 }
 
 export type RegisterResult = { created: true; state: 'queued' } | { created: false; state: OrderState };
 export type BeginResult =
-  | { kind: 'started'; attempt: number }
+  | { kind: 'started'; attempt: number; xmlProof?: string }
   | { kind: 'open'; openedAt: string; attempt: number }
   | { kind: 'done'; state: OrderState | 'missing' };
 
@@ -80,11 +82,11 @@ export class Ledger {
   }
 
   /** Creates the record if the key is new. The order's payload is stored with it, atomically. */
-  async register(order: CanonicalOrder, now = new Date()): Promise<RegisterResult & { key: string }> {
+  async register(order: CanonicalOrder, xmlProof = '', now = new Date()): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey(order);
     const [status, state] = await this.redis.pdRegister(
       ...this.keys(key), this.prefix, key, now.getTime(), now.toISOString(),
-      order.tenant, order.portal, order.ordernr, JSON.stringify(order),
+      order.tenant, order.portal, order.ordernr, JSON.stringify(order), xmlProof,
     );
     return status === 'created' ? { key, created: true, state: 'queued' } : { key, created: false, state: state as OrderState };
   }
@@ -92,7 +94,7 @@ export class Ledger {
   /** Opens an attempt before the HTTP call, so a crash mid-call is visible to whoever runs the job next. */
   async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
     const r = await this.redis.pdBegin(...this.keys(key), this.prefix, key, now.getTime(), now.toISOString());
-    if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]) };
+    if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]), xmlProof: r[2] || undefined };
     if (r[0] === 'open') return { kind: 'open', openedAt: r[1] ?? '', attempt: Number(r[2]) };
     return { kind: 'done', state: r[1] as OrderState | 'missing' };
   }

@@ -47,8 +47,9 @@ export class OrderIntake {
   /** Submits an already validated canonical order. */
   async submit(order: CanonicalOrder): Promise<IntakeResult> {
     if (!this.config.tenants[order.tenant]) return { status: 'invalid', errors: [{ path: 'tenant', message: 'no tenant with this name is configured' }] };
+    let proof: string;
     try {
-      this.documents.render(order);
+      proof = this.documents.renderWithProof(order).proof;
     } catch (err) {
       if (isPartnerdError(err, 'PD_XSD_INVALID')) {
         const problems = (err.details as string[] | undefined) ?? [err.message];
@@ -56,7 +57,7 @@ export class OrderIntake {
       }
       throw err;
     }
-    const reg = await this.ledger.register(order);
+    const reg = await this.ledger.register(order, proof);
     if (reg.created) {
       await this.queues.enqueue(reg.key, order);
       logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });
