@@ -1,0 +1,60 @@
+import type { Portal } from '../domain/canonical-order.js';
+
+/**
+ * The simulator's record of every BRP order it created, in memory. Like the real BRP it does
+ * not de-duplicate by `ordernr`: each accepted request is a new order, so a daemon that submits
+ * twice shows up here twice. No personal data is kept in it.
+ */
+
+/** How the response to the created order went out (anything but `ok` means the client did not get a usable confirmation). */
+export type SimDelivery = 'ok' | 'timeout-after-commit' | 'reset-after-commit' | 'malformed-2xx';
+
+export interface SimOrderRecord {
+  instance: string;
+  origin: Portal;
+  ordernr: string;
+  brpOrderNumber: number;
+  invoiceNumber: number;
+  ocr: string;
+  /** Order total incl. VAT, öre. */
+  sum: number;
+  /** Business unit id as a string, e.g. `"1"`. */
+  businessUnit: string;
+  /** ISO 8601 UTC timestamp. */
+  createdAt: string;
+  delivery: SimDelivery;
+}
+
+export interface SimOrderFilter {
+  instance?: string;
+  origin?: string;
+  ordernr?: string;
+}
+
+export class OrderLedger {
+  private readonly records: SimOrderRecord[] = [];
+
+  add(record: SimOrderRecord): void {
+    this.records.push(record);
+  }
+
+  /** Copies of the matching records, oldest first. */
+  list(filter: SimOrderFilter = {}): SimOrderRecord[] {
+    const out: SimOrderRecord[] = [];
+    for (const r of this.records) {
+      if (filter.instance !== undefined && r.instance !== filter.instance) continue;
+      if (filter.origin !== undefined && r.origin !== filter.origin) continue;
+      if (filter.ordernr !== undefined && r.ordernr !== filter.ordernr) continue;
+      out.push({ ...r });
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  clear(): void {
+    this.records.length = 0;
+  }
+}
