@@ -80,6 +80,31 @@ describe('outcomes', { concurrency: false }, () => {
     assert.equal(p.sim.stats().requests, 1);
   });
 
+  test('the ledger outlives BullMQ retention: a key whose job is long gone is still a duplicate', async (t) => {
+    const p = await start();
+    t.after(() => p.close());
+    const key = await accept(p, 'D-2');
+    await p.waitForState(key, 'confirmed');
+    await p.services.queues.get('t1').obliterate({ force: true }); // BullMQ forgot everything
+    const again = await p.services.intake.accept(sampleOrderInput('D-2'));
+    assert.deepEqual(again, { status: 'duplicate', key, state: 'confirmed' });
+    await sleep(300);
+    assert.equal(p.sim.stats().requests, 1);
+  });
+
+  test('per-tenant rate limit: no more than max calls per window reach BRP', async (t) => {
+    const p = await start({ tenant: { rateLimit: { max: 4, durationMs: 500 } } });
+    t.after(() => p.close());
+    const keys = [];
+    for (let i = 0; i < 12; i++) keys.push(await accept(p, `RL-${i}`));
+    for (const key of keys) await p.waitForState(key, 'confirmed', 15_000);
+    const times = p.sim.orders().map((o) => Date.parse(o.createdAt)).sort((a, b) => a - b);
+    assert.equal(times.length, 12);
+    // 12 calls at 4 per 500 ms need at least two full windows after the first call.
+    assert.ok(times[11]! - times[0]! >= 900, `spread ${times[11]! - times[0]!} ms`);
+    for (let i = 0; i + 4 < times.length; i++) assert.ok(times[i + 4]! - times[i]! >= 400, `5 calls within ${times[i + 4]! - times[i]!} ms`);
+  });
+
   test('invalid orders are never queued: every error with its path', async (t) => {
     const p = await start();
     t.after(() => p.close());

@@ -1,0 +1,114 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { sampleOrderInput } from '../helpers/orders.js';
+import { TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { appendTestLog } from '../helpers/test-logs.js';
+
+/** The operator's CLI, run as a real process: exit codes, stdout, stderr. */
+const ROOT = resolve(import.meta.dirname, '../..');
+let redis: PrivateRedis;
+let dir: string;
+let configPath: string;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', configPath, ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLI_TEST_KEY: TEST_API_KEY }, timeout: 60_000,
+  });
+  appendTestLog(r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => `${l}\n`).join(''));
+  return r;
+}
+
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(content));
+  return path;
+}
+
+before(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), 'partnerd-cli-'));
+  configPath = join(dir, 'partnerd.yaml');
+  writeFileSync(configPath, stringify({
+    redis: { url: redis.url, prefix: 'cli' },
+    xsdPath: XSD_PATH,
+    tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}' } },
+  }));
+});
+after(async () => { await redis.stop(); });
+
+describe('partnerd CLI', { concurrency: false }, () => {
+  test('render: prints the XML that would be sent', () => {
+    const r = cli(['render', file('one.json', sampleOrderInput('CLI-1'))]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>/);
+    assert.match(r.stdout, /<ordernr>CLI-1<\/ordernr>/);
+    assert.match(r.stdout, /<personnumber>111111\+1116<\/personnumber>/, 'normalised to the short form with + (born 1911)');
+    assert.match(r.stdout, /<priceincvat>250000<\/priceincvat>/);
+    assert.match(r.stdout, /<name>Test Org &amp; Söner AB<\/name>/);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TEST_API_KEY));
+  });
+
+  test('render: every validation error with its path, exit code 2, no XML', () => {
+    const bad = sampleOrderInput('CLI-2', { businessUnit: 0, items: [{ productNumber: '', startDay: '2026-02-30', priceIncVat: '1,234' }] });
+    (bad.person as Record<string, unknown>).personnummer = '19111111-1117';
+    const r = cli(['render', file('bad.json', bad)]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    for (const path of ['businessUnit', 'person.personnummer', 'items[0].productNumber', 'items[0].startDay', 'items[0].priceIncVat']) {
+      assert.match(r.stderr, new RegExp(`  ${path.replace(/[[\].]/g, '\\$&')}: `), `${path} in ${r.stderr}`);
+    }
+    assert.doesNotMatch(r.stderr, /19111111-1117/, 'the bad value is not echoed');
+  });
+
+  test('submit: accepted, then duplicate; invalid entries give exit 2', () => {
+    const path = file('batch.json', [sampleOrderInput('CLI-3'), sampleOrderInput('CLI-4')]);
+    const first = cli(['submit', path]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout, '#0 accepted t1:benify:CLI-3\n#1 accepted t1:benify:CLI-4\n');
+    const second = cli(['submit', path]);
+    assert.equal(second.stdout, '#0 duplicate t1:benify:CLI-3 (already queued)\n#1 duplicate t1:benify:CLI-4 (already queued)\n');
+    const invalid = cli(['submit', file('inv.json', sampleOrderInput('CLI-5', { tenant: 'nope' }))]);
+    assert.equal(invalid.status, 2);
+    assert.match(invalid.stdout, /#0 invalid\n {2}tenant: no tenant with this name is configured/);
+  });
+
+  test('orders, show and status: what operators see, personal data masked', () => {
+    const list = cli(['orders', '--json']);
+    assert.equal(list.status, 0, list.stderr);
+    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(rows.map((r) => r.key).sort(), ['t1:benify:CLI-3', 't1:benify:CLI-4']);
+    assert.ok(rows.every((r) => r.state === 'queued'));
+    const show = cli(['show', 't1:benify:CLI-3']);
+    assert.equal(show.status, 0, show.stderr);
+    const detail = JSON.parse(show.stdout);
+    assert.equal(detail.person.personnummer, '11xxxx+xx16');
+    assert.equal(detail.person.email, 't***@test.com');
+    assert.doesNotMatch(show.stdout, /Tessan|Testsson|111111\+1116/);
+    const status = JSON.parse(cli(['status']).stdout);
+    assert.equal(status.orders.queued, 2);
+    assert.equal(status.tenants[0].tenant, 't1');
+  });
+
+  test('requeue refuses an order that is not dead, rejected or in-doubt; resume of an unpaused tenant says so', () => {
+    const r = cli(['requeue', 't1:benify:CLI-3']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /order state does not allow that action: t1:benify:CLI-3 is queued/);
+    const resume = cli(['resume', 't1']);
+    assert.equal(resume.stdout, 't1 was not paused\n');
+  });
+
+  test('a bad config is refused at start, naming the key', () => {
+    const badConfig = join(dir, 'bad.yaml');
+    writeFileSync(badConfig, stringify({ tenants: { t1: { baseUrl: 'not a url', apiKey: 'x', concurrency: 0 } } }));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', badConfig, 'status'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /tenants\.t1\.baseUrl/);
+    assert.match(r.stderr, /tenants\.t1\.concurrency/);
+  });
+});
