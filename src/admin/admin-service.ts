@@ -92,6 +92,9 @@ export class AdminService {
     const { ledger, queues, logger } = this.services;
     const rec = await ledger.get(key);
     if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
+    if (!REQUEUEABLE_STATES.includes(rec.state)) {
+      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${rec.state}, not ${REQUEUEABLE_STATES.join('/')}`);
+    }
     if (!rec.payload) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored payload to send`);
     const from = await ledger.transition(key, REQUEUEABLE_STATES, 'queued', { detail: `${note} (was ${rec.state})` });
     await queues.reenqueue(key, rec.payload);
@@ -106,7 +109,7 @@ export class AdminService {
     const rec = await ledger.get(key);
     if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
     await ledger.transition(key, ['in_doubt'], 'confirmed', { detail: 'resolved by operator: found in BRP' },
-      { ...numbers, review: 'confirmed by operator from BRP' });
+      { ...numbers, review: 'confirmed by operator from BRP' }, { dropPayload: true });
     logOrderEvent(logger, 'order.resolved', rec, { ...numbers, state: 'confirmed' });
   }
 

@@ -65,7 +65,7 @@ return {'ok'}
 
 /**
  * An operator's (or the reconciler's) move between resting states.
- * ARGV: prefix, member, nowMs, nowIso, newState, noteJson ('' for none), nFrom, from..., set pairs...
+ * ARGV: prefix, member, nowMs, nowIso, newState, noteJson ('' for none), nFrom, from..., nDel, del..., set pairs...
  * → {'ok', oldState} or {'refused', state}
  */
 export const TRANSITION = `${MOVE_STATE}
@@ -75,7 +75,9 @@ local nfrom = tonumber(ARGV[7])
 local allowed = false
 for i = 8, 7 + nfrom do if ARGV[i] == state then allowed = true end end
 if not allowed then return {'refused', state} end
-local rest = 8 + nfrom
+local ndel = tonumber(ARGV[8 + nfrom])
+for i = 9 + nfrom, 8 + nfrom + ndel do redis.call('HDEL', KEYS[1], ARGV[i]) end
+local rest = 9 + nfrom + ndel
 if #ARGV >= rest then redis.call('HSET', KEYS[1], unpack(ARGV, rest)) end
 redis.call('HDEL', KEYS[1], 'openAttemptAt')
 redis.call('HSET', KEYS[1], 'state', ARGV[5], 'updatedAt', ARGV[4])

@@ -3,7 +3,7 @@ import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order
 import { formatOrderKey } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
 import { BEGIN_ATTEMPT, FINISH_ATTEMPT, REGISTER, TRANSITION } from './ledger-scripts.js';
-import type { AttemptRecord, OrderState } from './order-state.js';
+import { ORDER_STATES, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
  * The durable record of every order key: the exactly-once guard, the attempt history and the
@@ -127,12 +127,14 @@ export class Ledger {
     to: OrderState,
     note?: { detail: string },
     fields: OrderOutcome = {},
-    now = new Date(),
+    options: { dropPayload?: boolean; now?: Date } = {},
   ): Promise<OrderState> {
+    const now = options.now ?? new Date();
+    const del = options.dropPayload ? ['payload'] : [];
     const noteJson = note ? JSON.stringify({ n: 0, startedAt: now.toISOString(), class: 'operator', detail: note.detail }) : '';
     const r = await this.redis.pdTransition(
       ...this.keys(key), this.prefix, key, now.getTime(), now.toISOString(), to, noteJson,
-      from.length, ...from, ...flatten(fields),
+      from.length, ...from, del.length, ...del, ...flatten(fields),
     );
     if (r[0] !== 'ok') {
       if (r[1] === 'missing') throw new PartnerdError('PD_UNKNOWN_ORDER', key);
@@ -164,7 +166,6 @@ export class Ledger {
   }
 
   async countByState(): Promise<Record<string, number>> {
-    const { ORDER_STATES } = await import('./order-state.js');
     const pipe = this.redis.pipeline();
     for (const s of ORDER_STATES) pipe.scard(`${this.prefix}:state:${s}`);
     const res = (await pipe.exec()) ?? [];

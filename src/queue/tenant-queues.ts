@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import type { CanonicalOrder } from '../domain/canonical-order.js';
 import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
-import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix, jobIdOf } from './queue-names.js';
 
 /** The BullMQ queues, one per tenant, sharing one Redis connection. */
@@ -63,7 +62,4 @@ export class TenantQueues {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
-  static backoffStrategy(retry: Parameters<typeof backoffDelay>[1]) {
-    return (attemptsMade: number) => backoffDelay(attemptsMade, retry);
-  }
 }

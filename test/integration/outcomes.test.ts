@@ -258,6 +258,7 @@ describe('outcomes', { concurrency: false }, () => {
     const rec = await p.services.ledger.get(key);
     assert.equal(rec?.state, 'confirmed');
     assert.equal(rec?.brpOrderNumber, String(brp!.brpOrderNumber));
+    assert.equal(rec?.payload, undefined, 'personal data dropped once resolved');
     await assert.rejects(admin.requeue(key), /confirmed/);
   });
 
