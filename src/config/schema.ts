@@ -32,12 +32,98 @@ export const TenantSchema = z
     inDoubtPolicy: z.enum(['hold', 'retry']).default('hold'),
     /** While the tenant is paused for 401/403, how often to check whether the key works again. */
     authProbeIntervalMs: z.number().int().positive().default(60_000),
+    /** Portal article code → this BRP instance's product number (a portal section may override). */
+    articles: z.record(z.string().min(1), z.string().min(1)).default({}),
   })
   .strict()
   .refine((t) => (t.apiKey === undefined) !== (t.apiKeyFile === undefined), {
     message: 'exactly one of apiKey and apiKeyFile must be set',
     path: ['apiKey'],
   });
+
+/** Where a portal's venue reference leads: which BRP instance, which business unit. */
+const VenueRouteSchema = z
+  .object({
+    tenant: z.string().min(1),
+    businessUnit: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/)]).transform(String),
+  })
+  .strict();
+
+/** Routing every portal section has: venues, and article overrides for this portal. */
+const routing = {
+  venues: z.record(z.string().min(1), VenueRouteSchema).default({}),
+  /** Overrides the tenant's article map for orders from this portal. */
+  articles: z.record(z.string().min(1), z.string().min(1)).default({}),
+};
+
+/** An optional secret: an empty string (e.g. `${BENIFY_PREVIOUS_SECRET:-}`) means "not set". */
+const optionalSecret = z.string().optional().transform((v) => (v ? v : undefined));
+
+const cronExpression = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression (5 or 6 fields)');
+
+export const PortalsSchema = z
+  .object({
+    benify: z
+      .object({
+        ...routing,
+        /** HMAC-SHA256 secret; during rotation also the previous one. */
+        secret: z.string().min(16, 'at least 16 characters'),
+        previousSecret: optionalSecret,
+        toleranceSeconds: z.number().int().positive().default(300),
+      })
+      .strict()
+      .optional(),
+    actiway: z
+      .object({ ...routing, username: z.string().min(1), password: z.string().min(8, 'at least 8 characters') })
+      .strict()
+      .optional(),
+    wellnet: z
+      .object({
+        ...routing,
+        baseUrl: z.url({ protocol: /^https?$/ }),
+        token: z.string().min(1),
+        schedule: cronExpression.default('* * * * *'),
+        pageSize: z.number().int().min(1).max(1000).default(100),
+        timeoutMs: z.number().int().positive().default(15_000),
+      })
+      .strict()
+      .optional(),
+    epassi: z
+      .object({
+        ...routing,
+        baseUrl: z.url({ protocol: /^https?$/ }),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        scope: z.string().default('purchases'),
+        schedule: cronExpression.default('*/2 * * * *'),
+        pageSize: z.number().int().min(1).max(1000).default(50),
+        timeoutMs: z.number().int().positive().default(15_000),
+      })
+      .strict()
+      .optional(),
+    sop: z
+      .object({
+        ...routing,
+        /** The S&P folder: inbox/, archive/, rejected/, outbox/ below it. */
+        root: z.string().min(1),
+        schedule: cronExpression.default('*/5 * * * *'),
+        receiptsSchedule: cronExpression.default('0 6 * * *'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .default({});
+
+export const IngestHttpSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    bodyLimitBytes: z.number().int().positive().default(256 * 1024),
+  })
+  .strict()
+  .default({ enabled: true, host: '0.0.0.0', port: 8080, bodyLimitBytes: 256 * 1024 });
 
 export const ConfigSchema = z
   .object({
@@ -66,12 +152,26 @@ export const ConfigSchema = z
       .default({ lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 3_600, reconcileIntervalMs: 60_000 }),
     shutdownGraceMs: z.number().int().min(0).default(30_000),
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
+    portals: PortalsSchema,
+    ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: { enabled: true, host: '0.0.0.0', port: 8080, bodyLimitBytes: 256 * 1024 } }),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // A venue must lead to a configured tenant, or every order for it would be unroutable.
+    for (const [portal, section] of Object.entries(cfg.portals)) {
+      for (const [venue, route] of Object.entries(section?.venues ?? {})) {
+        if (!cfg.tenants[route.tenant]) {
+          ctx.addIssue({ code: 'custom', path: ['portals', portal, 'venues', venue, 'tenant'], message: `no tenant named ${route.tenant}` });
+        }
+      }
+    }
+  });
 
 export type RawConfig = z.input<typeof ConfigSchema>;
 export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type ParsedTenant = z.output<typeof TenantSchema>;
+export type PortalsConfig = z.output<typeof PortalsSchema>;
+export type VenueRoute = z.output<typeof VenueRouteSchema>;
 
 /** A tenant with its secret resolved: what the rest of the code sees. */
 export type TenantConfig = Omit<ParsedTenant, 'apiKey' | 'apiKeyFile'> & { name: string; apiKey: string };

@@ -4,6 +4,7 @@ import { OrderDocumentFactory } from '../brp/order-document.js';
 import { XsdValidator } from '../brp/xsd-validator.js';
 import type { Config } from '../config/schema.js';
 import { Ledger } from '../ledger/ledger.js';
+import { PortalIntake } from '../ingest/portal-intake.js';
 import { OrderIntake } from '../queue/order-intake.js';
 import { TenantPause } from '../queue/tenant-pause.js';
 import { TenantQueues } from '../queue/tenant-queues.js';
@@ -20,7 +21,10 @@ export interface Services {
   queues: TenantQueues;
   pause: TenantPause;
   documents: OrderDocumentFactory;
+  /** Canonical orders (CLI submit). */
   intake: OrderIntake;
+  /** Portal orders from every ingest path (push, pull, file). */
+  portalIntake: PortalIntake;
   close(): Promise<void>;
 }
 
@@ -43,8 +47,9 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const pause = new TenantPause(redis, config.redis.prefix, queues, logger);
   const documents = new OrderDocumentFactory(XsdValidator.fromFile(config.xsdPath));
   const intake = new OrderIntake(config, ledger, queues, documents, logger);
+  const portalIntake = new PortalIntake(config, ledger, queues, documents, logger);
   return {
-    config, logger, redis, ledger, queues, pause, documents, intake,
+    config, logger, redis, ledger, queues, pause, documents, intake, portalIntake,
     async close() {
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
-import { formatOrderKey } from '../domain/canonical-order.js';
+import { formatOrderKey, parseOrderKey } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
-import { BEGIN_ATTEMPT, FINISH_ATTEMPT, REGISTER, TRANSITION } from './ledger-scripts.js';
+import { BEGIN_ATTEMPT, CLAIM_NOTIFICATIONS, FINISH_ATTEMPT, REGISTER, TRANSITION } from './ledger-scripts.js';
 import { ORDER_STATES, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
@@ -12,8 +12,19 @@ import { ORDER_STATES, type AttemptRecord, type OrderState } from './order-state
  *   {prefix}:order:{key}            hash: state, ids, outcome fields, payload while still needed
  *   {prefix}:order:{key}:attempts   list of AttemptRecord JSON
  *   {prefix}:idx:updated            zset: key by last change (ms)
+ *   {prefix}:idx:final              zset: key by the time it reached confirmed/rejected/unroutable
  *   {prefix}:state:{state}          set: keys currently in that state
+ *   {prefix}:portal:{portal}        hash: the portal's order id → key (one record per portal order)
+ *   {prefix}:notify:due             zset: keys whose outcome the portal must still be told, by due time
+ *
+ * Unroutable orders (no tenant yet) live under the key `~:{portal}:{ordernr}`.
  */
+
+/** The tenant part of the key of an order that could not be routed to a tenant. */
+export const UNROUTED_TENANT = '~';
+
+/** Portals that are told each final outcome by the daemon (the others ask, or read receipts). */
+export const DEFAULT_NOTIFY_PORTALS: readonly Portal[] = ['wellnet', 'epassi'];
 
 /** What BRP's answer left us with, flattened for the hash (all optional). */
 export interface OrderOutcome {
@@ -33,6 +44,8 @@ export interface OrderOutcome {
   /** An unparseable 2xx: BRP created something we could not read. */
   review?: string;
   rawResponse?: string;
+  /** A re-routed unroutable order: the key it continues under. */
+  routedTo?: string;
 }
 
 export interface LedgerRecord extends OrderOutcome, OrderKey {
@@ -46,54 +59,125 @@ export interface LedgerRecord extends OrderOutcome, OrderKey {
   xmlProof?: string;
   /** The canonical order, kept until the order is confirmed (then dropped: data minimisation). */
   payload?: CanonicalOrder;
+  /** Unroutable orders: the portal order as the adapter produced it, and why it could not be routed. */
+  portalOrder?: unknown;
+  unroutableReason?: string;
+  /** `partnerd` when the order was refused before reaching BRP (invalid), absent for BRP's own rejections. */
+  rejectedBy?: string;
+  /** Portal notification bookkeeping (wellnet, epassi). */
+  notifiedAt?: string;
+  notifyAttempts?: number;
+  notifyLastError?: string;
 }
 
-export type RegisterResult = { created: true; state: 'queued' } | { created: false; state: OrderState };
+export type RegisterResult = { created: true; state: OrderState } | { created: false; state: OrderState | 'missing'; existingKey: string };
 export type BeginResult =
   | { kind: 'started'; attempt: number; xmlProof?: string }
   | { kind: 'open'; openedAt: string; attempt: number }
   | { kind: 'done'; state: OrderState | 'missing' };
 
 type ScriptRedis = Redis & {
-  pdRegister(...args: (string | number)[]): Promise<[string, string]>;
+  pdRegister(...args: (string | number)[]): Promise<[string, string, string]>;
+  pdClaimNotifications(...args: (string | number)[]): Promise<string[]>;
   pdBegin(...args: (string | number)[]): Promise<string[]>;
   pdFinish(...args: (string | number)[]): Promise<string[]>;
   pdTransition(...args: (string | number)[]): Promise<string[]>;
 };
 
-const NUMBER_FIELDS = new Set(['attempts', 'sumOre', 'sumExVatOre', 'invoiceTotalOre']);
-const JSON_FIELDS = new Set(['vatSums', 'brpError', 'payload']);
+const NUMBER_FIELDS = new Set(['attempts', 'sumOre', 'sumExVatOre', 'invoiceTotalOre', 'notifyAttempts']);
+const JSON_FIELDS = new Set(['vatSums', 'brpError', 'payload', 'portalOrder']);
 
 export class Ledger {
   private readonly redis: ScriptRedis;
+  private readonly notifyPortals: string;
 
-  constructor(redis: Redis, readonly prefix: string) {
+  constructor(redis: Redis, readonly prefix: string, notifyPortals: readonly Portal[] = DEFAULT_NOTIFY_PORTALS) {
     this.redis = redis as ScriptRedis;
+    this.notifyPortals = `,${notifyPortals.join(',')},`;
     if (!('pdRegister' in redis)) {
-      redis.defineCommand('pdRegister', { numberOfKeys: 3, lua: REGISTER });
-      redis.defineCommand('pdBegin', { numberOfKeys: 3, lua: BEGIN_ATTEMPT });
-      redis.defineCommand('pdFinish', { numberOfKeys: 3, lua: FINISH_ATTEMPT });
-      redis.defineCommand('pdTransition', { numberOfKeys: 3, lua: TRANSITION });
+      redis.defineCommand('pdRegister', { numberOfKeys: 6, lua: REGISTER });
+      redis.defineCommand('pdBegin', { numberOfKeys: 6, lua: BEGIN_ATTEMPT });
+      redis.defineCommand('pdFinish', { numberOfKeys: 6, lua: FINISH_ATTEMPT });
+      redis.defineCommand('pdTransition', { numberOfKeys: 6, lua: TRANSITION });
+      redis.defineCommand('pdClaimNotifications', { numberOfKeys: 1, lua: CLAIM_NOTIFICATIONS });
     }
   }
 
-  private keys(member: string): [string, string, string] {
-    return [`${this.prefix}:order:${member}`, `${this.prefix}:order:${member}:attempts`, `${this.prefix}:idx:updated`];
+  /** KEYS and the ARGV header every state script takes (see ledger-scripts.ts). */
+  private head(member: string, now: Date): (string | number)[] {
+    const portal = parseOrderKey(member)?.portal ?? '';
+    return [
+      `${this.prefix}:order:${member}`, `${this.prefix}:order:${member}:attempts`, `${this.prefix}:idx:updated`,
+      `${this.prefix}:portal:${portal}`, `${this.prefix}:idx:final`, `${this.prefix}:notify:due`,
+      this.prefix, member, now.getTime(), now.toISOString(), this.notifyPortals,
+    ];
   }
 
-  /** Creates the record if the key is new. The order's payload is stored with it, atomically. */
-  async register(order: CanonicalOrder, xmlProof = '', now = new Date()): Promise<RegisterResult & { key: string }> {
+  private recordKey(member: string): string {
+    return `${this.prefix}:order:${member}`;
+  }
+
+  /**
+   * Creates the record if neither the key nor the portal's order id is known yet; the order's
+   * payload and the XSD proof are stored with it, atomically.
+   */
+  async register(order: CanonicalOrder, xmlProof = '', options: { replaceIndexFrom?: string; now?: Date } = {}): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey(order);
-    const [status, state] = await this.redis.pdRegister(
-      ...this.keys(key), this.prefix, key, now.getTime(), now.toISOString(),
-      order.tenant, order.portal, order.ordernr, JSON.stringify(order), xmlProof,
+    const [status, state, existingKey] = await this.redis.pdRegister(
+      ...this.head(key, options.now ?? new Date()),
+      order.tenant, order.portal, order.ordernr, JSON.stringify(order), xmlProof, 'queued', options.replaceIndexFrom ?? '',
     );
-    return status === 'created' ? { key, created: true, state: 'queued' } : { key, created: false, state: state as OrderState };
+    return status === 'created'
+      ? { key, created: true, state: state as OrderState }
+      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+  }
+
+  /**
+   * Keeps a portal order that routing could not place (unknown venue or article) under
+   * `~:{portal}:{ordernr}`, with the reason, until the configuration is fixed and it is re-routed.
+   */
+  async registerUnroutable(portal: Portal, ordernr: string, portalOrder: unknown, reason: string, now = new Date()): Promise<RegisterResult & { key: string }> {
+    const key = formatOrderKey({ tenant: UNROUTED_TENANT, portal, ordernr });
+    const [status, state, existingKey] = await this.redis.pdRegister(
+      ...this.head(key, now),
+      UNROUTED_TENANT, portal, ordernr, '', '', 'unroutable', '',
+      'portalOrder', JSON.stringify(portalOrder), 'unroutableReason', reason,
+    );
+    return status === 'created'
+      ? { key, created: true, state: 'unroutable' }
+      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+  }
+
+  /**
+   * A pull portal's order that failed validation: recorded as rejected (partnerd, not BRP, refused
+   * it), so the portal is told like any other rejection and a redelivery is a duplicate.
+   */
+  async registerRejected(
+    tenant: string,
+    order: { portal: Portal; ordernr: string },
+    errors: Array<{ path: string; message: string }>,
+    now = new Date(),
+  ): Promise<RegisterResult & { key: string }> {
+    const key = formatOrderKey({ tenant, portal: order.portal, ordernr: order.ordernr });
+    const brpError = { errors: errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
+    const [status, state, existingKey] = await this.redis.pdRegister(
+      ...this.head(key, now),
+      tenant, order.portal, order.ordernr, '', '', 'rejected', '',
+      'portalOrder', JSON.stringify(order), 'brpError', JSON.stringify(brpError), 'rejectedBy', 'partnerd',
+    );
+    return status === 'created'
+      ? { key, created: true, state: 'rejected' }
+      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+  }
+
+  /** The key the portal's order id was recorded under, if any. */
+  async keyForPortalOrder(portal: Portal, ordernr: string): Promise<string | undefined> {
+    return (await this.redis.hget(`${this.prefix}:portal:${portal}`, ordernr)) ?? undefined;
   }
 
   /** Opens an attempt before the HTTP call, so a crash mid-call is visible to whoever runs the job next. */
   async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
-    const r = await this.redis.pdBegin(...this.keys(key), this.prefix, key, now.getTime(), now.toISOString());
+    const r = await this.redis.pdBegin(...this.head(key, now));
     if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]), xmlProof: r[2] || undefined };
     if (r[0] === 'open') return { kind: 'open', openedAt: r[1] ?? '', attempt: Number(r[2]) };
     return { kind: 'done', state: r[1] as OrderState | 'missing' };
@@ -113,7 +197,7 @@ export class Ledger {
     const now = options.now ?? new Date();
     const del = options.dropPayload ? ['payload'] : [];
     const r = await this.redis.pdFinish(
-      ...this.keys(key), this.prefix, key, now.getTime(), now.toISOString(), next,
+      ...this.head(key, now), next,
       JSON.stringify({ ...attempt, endedAt: attempt.endedAt ?? now.toISOString() }),
       del.length, ...del, ...flatten(outcome),
     );
@@ -127,13 +211,13 @@ export class Ledger {
     to: OrderState,
     note?: { detail: string },
     fields: OrderOutcome = {},
-    options: { dropPayload?: boolean; now?: Date } = {},
+    options: { dropPayload?: boolean; dropPortalOrder?: boolean; now?: Date } = {},
   ): Promise<OrderState> {
     const now = options.now ?? new Date();
-    const del = options.dropPayload ? ['payload'] : [];
+    const del = [...(options.dropPayload ? ['payload'] : []), ...(options.dropPortalOrder ? ['portalOrder'] : [])];
     const noteJson = note ? JSON.stringify({ n: 0, startedAt: now.toISOString(), class: 'operator', detail: note.detail }) : '';
     const r = await this.redis.pdTransition(
-      ...this.keys(key), this.prefix, key, now.getTime(), now.toISOString(), to, noteJson,
+      ...this.head(key, now), to, noteJson,
       from.length, ...from, del.length, ...del, ...flatten(fields),
     );
     if (r[0] !== 'ok') {
@@ -143,14 +227,20 @@ export class Ledger {
     return r[1] as OrderState;
   }
 
+  /** Bookkeeping fields that are not a state change (e.g. an updated unroutable reason). */
+  async setFields(key: string, fields: OrderOutcome & { unroutableReason?: string }): Promise<void> {
+    const pairs = flatten(fields);
+    if (pairs.length > 0) await this.redis.hset(this.recordKey(key), ...pairs);
+  }
+
   async get(key: string): Promise<LedgerRecord | undefined> {
-    const h = await this.redis.hgetall(this.keys(key)[0]);
+    const h = await this.redis.hgetall(this.recordKey(key));
     if (!h.state) return undefined;
     return toRecord(key, h);
   }
 
   async attempts(key: string): Promise<Array<AttemptRecord | { class: 'operator'; detail: string; startedAt: string }>> {
-    const list = await this.redis.lrange(this.keys(key)[1], 0, -1);
+    const list = await this.redis.lrange(`${this.recordKey(key)}:attempts`, 0, -1);
     return list.map((s) => JSON.parse(s));
   }
 
@@ -170,6 +260,39 @@ export class Ledger {
     for (const s of ORDER_STATES) pipe.scard(`${this.prefix}:state:${s}`);
     const res = (await pipe.exec()) ?? [];
     return Object.fromEntries(ORDER_STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)]));
+  }
+
+  /** Keys that reached a final outcome (confirmed, rejected, unroutable) in [from, to), oldest first. */
+  async keysFinalBetween(from: Date, to: Date): Promise<string[]> {
+    return this.redis.zrangebyscore(`${this.prefix}:idx:final`, from.getTime(), `(${to.getTime()}`);
+  }
+
+  /** Portal notifications due now, each leased for `leaseMs` to the caller. */
+  async claimDueNotifications(limit: number, leaseMs: number, now = new Date()): Promise<string[]> {
+    return this.redis.pdClaimNotifications(`${this.prefix}:notify:due`, limit, now.getTime(), leaseMs);
+  }
+
+  /** The portal has the outcome (2xx, or 409 "already"). */
+  async notificationDone(key: string, now = new Date()): Promise<void> {
+    await this.redis.multi()
+      .zrem(`${this.prefix}:notify:due`, key)
+      .hset(this.recordKey(key), 'notifiedAt', now.toISOString())
+      .hdel(this.recordKey(key), 'notifyLastError')
+      .exec();
+  }
+
+  /** Not delivered: due again at `retryAt`. Never dropped. Returns the number of failures so far. */
+  async notificationFailed(key: string, retryAt: Date, detail: string): Promise<number> {
+    const res = await this.redis.multi()
+      .zadd(`${this.prefix}:notify:due`, retryAt.getTime(), key)
+      .hincrby(this.recordKey(key), 'notifyAttempts', 1)
+      .hset(this.recordKey(key), 'notifyLastError', detail.slice(0, 300))
+      .exec();
+    return Number(res?.[1]?.[1] ?? 0);
+  }
+
+  async pendingNotifications(): Promise<number> {
+    return this.redis.zcard(`${this.prefix}:notify:due`);
   }
 
   /** Keys changed in [from, to], newest first: the time index for admin listings and reports. */

@@ -10,6 +10,8 @@ export const ORDER_STATES = [
   'rejected', // BRP answered with <errors>: no retry
   'in_doubt', // BRP may have created it; held for an operator (policy `hold`)
   'dead', // transient failures used up every attempt; re-queueable
+  'unroutable', // a portal order whose venue or article is not in the configuration; kept until re-routed
+  'rerouted', // an unroutable order that was routed after a config fix; continues under `routedTo`
 ] as const;
 export type OrderState = (typeof ORDER_STATES)[number];
 

@@ -11,7 +11,7 @@ import type { TenantQueues } from './tenant-queues.js';
 
 export type IntakeResult =
   | { status: 'accepted'; key: string }
-  | { status: 'duplicate'; key: string; state: OrderState }
+  | { status: 'duplicate'; key: string; state: OrderState | 'missing' }
   | { status: 'invalid'; errors: FieldError[] };
 
 /**
@@ -65,8 +65,8 @@ export class OrderIntake {
     }
     // A crash between recording the key and adding its job leaves a queued record without a job:
     // a redelivery repairs it (the job id is the key's, so this adds nothing when the job exists).
-    if (reg.state === 'queued') await this.queues.enqueue(reg.key, order);
+    if (reg.state === 'queued' && reg.existingKey === reg.key) await this.queues.enqueue(reg.key, order);
     logOrderEvent(this.logger, 'order.duplicate', order, { state: reg.state });
-    return { status: 'duplicate', key: reg.key, state: reg.state };
+    return { status: 'duplicate', key: reg.existingKey, state: reg.state };
   }
 }

@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import type { OrderDocumentFactory } from '../brp/order-document.js';
+import type { Config } from '../config/schema.js';
+import type { FieldError } from '../domain/canonical-order.js';
+import { validateOrder } from '../domain/validate-order.js';
+import { isPartnerdError, PartnerdError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { OrderState } from '../ledger/order-state.js';
+import { logOrderEvent } from '../observability/order-events.js';
+import type { PortalOrder } from '../portals/portal-order.js';
+import type { TenantQueues } from '../queue/tenant-queues.js';
+import { routePortalOrder } from './router.js';
+
+export type PortalIntakeResult =
+  /** Stored and queued (Redis acknowledged both). */
+  | { status: 'accepted'; key: string }
+  /** This portal order is known already; nothing new was queued. */
+  | { status: 'duplicate'; key: string; state: OrderState | 'missing' }
+  /** Stored, but its venue or an article is not configured: kept until re-routed. */
+  | { status: 'unroutable'; key: string; reason: string }
+  /** Not stored: every problem, in the portal's own field paths. */
+  | { status: 'invalid'; errors: FieldError[] }
+  /** Stored as rejected (pull portals, which cannot be answered 400): the portal is told. */
+  | { status: 'rejected'; key: string; errors: FieldError[] };
+
+export interface IngestOptions {
+  /**
+   * Push portals get 400 and resend a fixed order, so an invalid one is not stored. Pull portals
+   * cannot be answered: their invalid orders are recorded as rejected and the portal is told.
+   */
+  recordInvalid?: boolean;
+  now?: Date;
+}
+
+/**
+ * Where every portal path (push, pull, file) hands its orders: duplicate check on the portal's
+ * order id → routing → shared validation → XSD proof → ledger record → BullMQ job. It returns only
+ * after Redis has acknowledged the record and the job.
+ */
+export class PortalIntake {
+  constructor(
+    private readonly config: Config,
+    private readonly ledger: Ledger,
+    private readonly queues: TenantQueues,
+    private readonly documents: OrderDocumentFactory,
+    private readonly logger: Logger,
+  ) {}
+
+  async ingest(order: PortalOrder, options: IngestOptions = {}): Promise<PortalIntakeResult> {
+    const now = options.now ?? new Date();
+    // Fast path for redeliveries (register checks again, atomically).
+    const known = await this.ledger.keyForPortalOrder(order.portal, order.ordernr);
+    if (known) return this.duplicate(order, known);
+
+    const route = routePortalOrder(order, this.config);
+    if (!route.ok) {
+      const reg = await this.ledger.registerUnroutable(order.portal, order.ordernr, order, route.reason, now);
+      if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
+      this.logger.warn({ event: 'order.unroutable', portal: order.portal, ordernr: order.ordernr, reason: route.reason }, 'order.unroutable');
+      return { status: 'unroutable', key: reg.key, reason: route.reason };
+    }
+
+    const tenant = this.config.tenants[route.tenant]!;
+    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
+    let errors: FieldError[] | undefined;
+    let proof = '';
+    if (!checked.ok) {
+      errors = portalErrors(checked.errors, order, route.itemLine);
+    } else {
+      try {
+        proof = this.documents.renderWithProof(checked.order).proof;
+      } catch (err) {
+        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
+        errors = ((err.details as string[] | undefined) ?? [err.message]).map((message) => ({ path: '', message }));
+      }
+    }
+
+    if (errors) {
+      if (!options.recordInvalid) return { status: 'invalid', errors };
+      const reg = await this.ledger.registerRejected(route.tenant, order, errors, now);
+      if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
+      logOrderEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr }, { reason: 'invalid order' });
+      return { status: 'rejected', key: reg.key, errors };
+    }
+
+    const canonical = checked.ok ? checked.order : undefined;
+    if (!canonical) throw new PartnerdError('PD_ORDER_INVALID');
+    const reg = await this.ledger.register(canonical, proof, { now });
+    if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
+    await this.queues.enqueue(reg.key, canonical);
+    logOrderEvent(this.logger, 'order.accepted', canonical, { state: 'queued' });
+    return { status: 'accepted', key: reg.key };
+  }
+
+  /**
+   * Routes an unroutable order again with the current configuration (after an operator fixed a
+   * venue or article mapping). Still unroutable → the reason is updated; routable → it continues
+   * under its tenant's key (the portal's order-id index moves with it) and is queued.
+   */
+  async reroute(unroutableKey: string, now = new Date()): Promise<PortalIntakeResult> {
+    const rec = await this.ledger.get(unroutableKey);
+    if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', unroutableKey);
+    if (rec.state !== 'unroutable' || !rec.portalOrder) {
+      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${unroutableKey} is ${rec.state}, not unroutable`);
+    }
+    const order = rec.portalOrder as PortalOrder;
+    const route = routePortalOrder(order, this.config);
+    if (!route.ok) {
+      await this.ledger.transition(unroutableKey, ['unroutable'], 'unroutable', { detail: `still unroutable: ${route.reason}` }, {}, { now });
+      await this.ledger.setFields(unroutableKey, { unroutableReason: route.reason });
+      return { status: 'unroutable', key: unroutableKey, reason: route.reason };
+    }
+    const tenant = this.config.tenants[route.tenant]!;
+    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
+    let errors: FieldError[] | undefined;
+    let proof = '';
+    if (!checked.ok) errors = portalErrors(checked.errors, order, route.itemLine);
+    else {
+      try {
+        proof = this.documents.renderWithProof(checked.order).proof;
+      } catch (err) {
+        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
+        errors = ((err.details as string[] | undefined) ?? [err.message]).map((message) => ({ path: '', message }));
+      }
+    }
+    if (errors || !checked.ok) {
+      const list = errors ?? [];
+      const brpError = { errors: list.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
+      await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
+      return { status: 'rejected', key: unroutableKey, errors: list };
+    }
+    const reg = await this.ledger.register(checked.order, proof, { replaceIndexFrom: unroutableKey, now });
+    // Created now, or by an earlier reroute that died before this transition: either way it continues there.
+    const continuesAt = reg.created ? reg.key : reg.existingKey;
+    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${continuesAt}` }, { routedTo: continuesAt }, { now, dropPortalOrder: true });
+    if (reg.created) {
+      await this.queues.enqueue(reg.key, checked.order);
+      logOrderEvent(this.logger, 'order.accepted', checked.order, { state: 'queued', reason: 'rerouted' });
+      return { status: 'accepted', key: reg.key };
+    }
+    return { status: 'duplicate', key: continuesAt, state: reg.state };
+  }
+
+  private async duplicate(order: PortalOrder, key: string, state?: OrderState | 'missing'): Promise<PortalIntakeResult> {
+    let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
+    // A queued record whose job was lost (crash between record and enqueue) is repaired here.
+    if (s === 'queued') {
+      const rec = await this.ledger.get(key);
+      if (rec?.payload) await this.queues.enqueue(key, rec.payload);
+      s = rec?.state ?? s;
+    }
+    logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
+    return { status: 'duplicate', key, state: s };
+  }
+}
+
+/**
+ * Problems found by the shared validation, told in the portal's own terms: canonical item k goes
+ * back to the portal line it came from, and each path through the adapter's fieldPaths.
+ */
+export function portalErrors(errors: FieldError[], order: PortalOrder, itemLine: number[]): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const e of errors) {
+    let path = e.path;
+    const item = /^items\[(\d+)\](.*)$/.exec(path);
+    if (item) {
+      const line = itemLine[Number(item[1])] ?? Number(item[1]);
+      const field = item[2]!.replace(/^\.productNumber/, '.articleCode');
+      path = `lines[${line}]${field}`;
+    }
+    const mapped = lookupPath(order.fieldPaths, path);
+    const key = `${mapped}\u0000${e.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path: mapped, message: e.message });
+  }
+  return out;
+}
+
+function lookupPath(paths: Record<string, string>, path: string): string {
+  if (paths[path] !== undefined) return paths[path]!;
+  // `person.address` when the adapter mapped `person.address.street`…: the longest known prefix.
+  let best: string | undefined;
+  for (const k of Object.keys(paths)) {
+    if ((path.startsWith(`${k}.`) || path.startsWith(`${k}[`)) && (!best || k.length > best.length)) best = k;
+  }
+  return best ? paths[best]! + path.slice(best.length) : path;
+}
