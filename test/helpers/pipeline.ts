@@ -69,11 +69,20 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function startPipeline(options: { faults?: FaultConfig; tenant?: Record<string, unknown>; baseUrl?: string; redis?: PrivateRedis } = {}): Promise<Pipeline> {
+export async function startPipeline(
+  options: {
+    faults?: FaultConfig;
+    tenant?: Record<string, unknown>;
+    baseUrl?: string;
+    redis?: PrivateRedis;
+    /** Merged into the config at the top level (e.g. `portals`, `ingest`). */
+    extra?: Record<string, unknown>;
+  } = {},
+): Promise<Pipeline> {
   const redis = options.redis ?? (await startRedis());
   const { logger, lines } = testLogger();
   const sim = await startSimulator(options.faults ?? {});
-  const config = testConfig(redis.url, options.baseUrl ?? sim.baseUrl('t1'), options.tenant);
+  const config = testConfig(redis.url, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
   const services = await createServices(config, logger);
   const daemon = createDaemon(services);
   await daemon.start();
