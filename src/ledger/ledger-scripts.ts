@@ -48,7 +48,8 @@ end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state then return {'duplicate', state, member} end
 redis.call('HSET', KEYS[1], 'state', initial, 'tenant', ARGV[6], 'portal', ARGV[7], 'ordernr', ordernr,
-  'receivedAt', now_iso, 'updatedAt', now_iso, 'attempts', '0', 'payload', ARGV[9])
+  'receivedAt', now_iso, 'updatedAt', now_iso, 'attempts', '0')
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'payload', ARGV[9]) end
 if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'xmlProof', ARGV[10]) end
 if #ARGV >= 13 then redis.call('HSET', KEYS[1], unpack(ARGV, 13)) end
 redis.call('HSET', KEYS[4], ordernr, member)
