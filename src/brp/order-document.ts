@@ -1,4 +1,4 @@
-import type { CanonicalOrder } from '../domain/canonical-order.js';
+import type { CanonicalOrder, FieldError } from '../domain/canonical-order.js';
 import { PartnerdError, isPartnerdError } from '../errors.js';
 import { buildOrderXml } from './order-xml.js';
 import { createHash } from 'node:crypto';
@@ -51,6 +51,20 @@ export class OrderDocumentFactory {
   renderWithProof(order: CanonicalOrder): { xml: string; proof: string } {
     const xml = this.render(order);
     return { xml, proof: this.proofOf(xml) };
+  }
+
+  /**
+   * For intake paths: the proof, or the XSD problems as field errors (path `xml`) for the caller
+   * to report. Only PD_XSD_INVALID is turned into errors; anything else is a real failure.
+   */
+  prove(order: CanonicalOrder): { ok: true; proof: string } | { ok: false; errors: FieldError[] } {
+    try {
+      return { ok: true, proof: this.renderWithProof(order).proof };
+    } catch (err) {
+      if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
+      const problems = (err.details as string[] | undefined) ?? [err.message];
+      return { ok: false, errors: problems.map((message) => ({ path: 'xml', message })) };
+    }
   }
 
   /**

@@ -109,3 +109,31 @@ export function stockholmTimestamp(instant: Date | string): string {
   const p = stockholmParts(instant);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
+
+/** Stockholm date and minute of one instant, for hot paths that need both (the simulator). */
+export interface StockholmStamp {
+  /** `yyyy-MM-dd` */
+  date: string;
+  /** `yyyy-MM-dd HH:mm` */
+  minute: string;
+}
+
+let cachedMinute = Number.NaN;
+let cachedStamp: StockholmStamp = { date: '', minute: '' };
+
+/** Cached per UTC minute (Stockholm's offsets are whole hours, so a UTC minute is one local minute). The result is frozen. */
+export function stockholmStamp(at: Date): StockholmStamp {
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (minute !== cachedMinute) {
+    const stamp = stockholmTimestamp(at);
+    cachedStamp = Object.freeze({ date: stamp.slice(0, 10), minute: stamp });
+    cachedMinute = minute;
+  }
+  return cachedStamp;
+}
+
+/** Calendar arithmetic on a `yyyy-MM-dd` date (no time zone involved). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}

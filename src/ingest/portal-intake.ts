@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Config } from '../config/schema.js';
-import type { FieldError } from '../domain/canonical-order.js';
+import type { CanonicalOrder, FieldError } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
-import { isPartnerdError, PartnerdError } from '../errors.js';
+import { PartnerdError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
@@ -60,22 +60,9 @@ export class PortalIntake {
       return { status: 'unroutable', key: reg.key, reason: route.reason };
     }
 
-    const tenant = this.config.tenants[route.tenant]!;
-    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
-    let errors: FieldError[] | undefined;
-    let proof = '';
+    const checked = this.check(order, route, now);
     if (!checked.ok) {
-      errors = portalErrors(checked.errors, order, route.itemLine);
-    } else {
-      try {
-        proof = this.documents.renderWithProof(checked.order).proof;
-      } catch (err) {
-        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
-        errors = ((err.details as string[] | undefined) ?? [err.message]).map((message) => ({ path: '', message }));
-      }
-    }
-
-    if (errors) {
+      const { errors } = checked;
       if (!options.recordInvalid) return { status: 'invalid', errors };
       const reg = await this.ledger.registerRejected(route.tenant, order, errors, now);
       if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
@@ -83,8 +70,7 @@ export class PortalIntake {
       return { status: 'rejected', key: reg.key, errors };
     }
 
-    const canonical = checked.ok ? checked.order : undefined;
-    if (!canonical) throw new PartnerdError('PD_ORDER_INVALID');
+    const { order: canonical, proof } = checked;
     const reg = await this.ledger.register(canonical, proof, { now });
     if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
     await this.queues.enqueue(reg.key, canonical);
@@ -110,26 +96,13 @@ export class PortalIntake {
       await this.ledger.setFields(unroutableKey, { unroutableReason: route.reason });
       return { status: 'unroutable', key: unroutableKey, reason: route.reason };
     }
-    const tenant = this.config.tenants[route.tenant]!;
-    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
-    let errors: FieldError[] | undefined;
-    let proof = '';
-    if (!checked.ok) errors = portalErrors(checked.errors, order, route.itemLine);
-    else {
-      try {
-        proof = this.documents.renderWithProof(checked.order).proof;
-      } catch (err) {
-        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
-        errors = ((err.details as string[] | undefined) ?? [err.message]).map((message) => ({ path: '', message }));
-      }
-    }
-    if (errors || !checked.ok) {
-      const list = errors ?? [];
-      const brpError = { errors: list.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
+    const checked = this.check(order, route, now);
+    if (!checked.ok) {
+      const brpError = { errors: checked.errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
       await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
-      return { status: 'rejected', key: unroutableKey, errors: list };
+      return { status: 'rejected', key: unroutableKey, errors: checked.errors };
     }
-    const reg = await this.ledger.register(checked.order, proof, { replaceIndexFrom: unroutableKey, now });
+    const reg = await this.ledger.register(checked.order, checked.proof, { replaceIndexFrom: unroutableKey, now });
     // Created now, or by an earlier reroute that died before this transition: either way it continues there.
     const continuesAt = reg.created ? reg.key : reg.existingKey;
     await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${continuesAt}` }, { routedTo: continuesAt }, { now, dropPortalOrder: true });
@@ -139,6 +112,16 @@ export class PortalIntake {
       return { status: 'accepted', key: reg.key };
     }
     return { status: 'duplicate', key: continuesAt, state: reg.state };
+  }
+
+  /** Shared validation and the XSD proof; problems in the portal's own field paths. */
+  private check(order: PortalOrder, route: Extract<ReturnType<typeof routePortalOrder>, { ok: true }>, now: Date):
+    { ok: true; order: CanonicalOrder; proof: string } | { ok: false; errors: FieldError[] } {
+    const tenant = this.config.tenants[route.tenant]!;
+    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
+    if (!checked.ok) return { ok: false, errors: portalErrors(checked.errors, order, route.itemLine) };
+    const proven = this.documents.prove(checked.order);
+    return proven.ok ? { ok: true, order: checked.order, proof: proven.proof } : proven;
   }
 
   private async duplicate(order: PortalOrder, key: string, state?: OrderState | 'missing'): Promise<PortalIntakeResult> {

@@ -170,6 +170,12 @@ export class OrderDraft {
     return value;
   }
 
+  /** A value the portal does not send (a quantity of 1 where lines have none): no `fieldPaths` entry. */
+  fixed<T extends string | number | boolean>(canonical: Canonical, value: T): T {
+    this.#values.set(canonical, value);
+    return value;
+  }
+
   /** Text at `portalPath`, passed through raw (trimmed). */
   text(canonical: Canonical, portalPath: string, required: boolean): string | undefined {
     return this.set(canonical, portalPath, this.source.text(portalPath, required));
@@ -193,8 +199,10 @@ export class OrderDraft {
   }
 
   /**
-   * The PortalOrder, or every problem found. `linesPath` is the portal's path of the line list,
-   * `lineCount` how many lines were read (lines[0] … lines[lineCount - 1]).
+   * The PortalOrder, or every problem found. `linesPath` is the portal's path of the line list
+   * (for the total-quantity error), `lineCount` how many lines were read (lines[0] … lines[lineCount - 1]).
+   * `fieldPaths` gets no `lines` entry: intake's longest-prefix fallback would glue a canonical
+   * `[0].…` suffix onto a path in another syntax (`Items[0].renew`, `2:Ordernummer[0].…`).
    */
   finish(linesPath: string, lineCount: number): AdapterResult {
     const str = (key: string) => this.#values.get(key) as string | undefined;
@@ -219,7 +227,6 @@ export class OrderDraft {
       const ordernr = str('ordernr');
       return ordernr === undefined ? { ok: false, errors: this.issues.errors } : { ok: false, errors: this.issues.errors, ordernr };
     }
-    this.fieldPaths.lines = linesPath;
 
     const address = compact({
       street: str('person.address.street'),

@@ -34,6 +34,8 @@ export class JsonSource implements TextSource {
         next = Object.hasOwn(current, step) ? current[step] : undefined;
         at = at === '' ? step : `${at}.${step}`;
       }
+      // A null in a list is a broken element, not an absent field (objects() reports it the same way).
+      if (typeof step === 'number' && next === null && !last) return this.issues.add(at, 'must be an object');
       if (next === undefined || next === null) return required ? this.issues.add(at, 'is required') : undefined;
       if (last) return next;
       current = next;

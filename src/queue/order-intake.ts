@@ -3,7 +3,6 @@ import type { Config } from '../config/schema.js';
 import type { CanonicalOrder, FieldError } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
-import { isPartnerdError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
@@ -47,17 +46,9 @@ export class OrderIntake {
   /** Submits an already validated canonical order. */
   async submit(order: CanonicalOrder): Promise<IntakeResult> {
     if (!this.config.tenants[order.tenant]) return { status: 'invalid', errors: [{ path: 'tenant', message: 'no tenant with this name is configured' }] };
-    let proof: string;
-    try {
-      proof = this.documents.renderWithProof(order).proof;
-    } catch (err) {
-      if (isPartnerdError(err, 'PD_XSD_INVALID')) {
-        const problems = (err.details as string[] | undefined) ?? [err.message];
-        return { status: 'invalid', errors: problems.map((message) => ({ path: 'xml', message })) };
-      }
-      throw err;
-    }
-    const reg = await this.ledger.register(order, proof);
+    const proven = this.documents.prove(order);
+    if (!proven.ok) return { status: 'invalid', errors: proven.errors };
+    const reg = await this.ledger.register(order, proven.proof);
     if (reg.created) {
       await this.queues.enqueue(reg.key, order);
       logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });

@@ -6,7 +6,7 @@ import type { SimErrorName } from './error-codes.js';
 import { InstanceNumbering, ocrNumber } from './numbering.js';
 import type { SimDelivery, SimOrderRecord } from './order-record.js';
 import { PersonRegister } from './person-register.js';
-import { addDays, stockholmStamp } from './stockholm-time.js';
+import { addDays, stockholmStamp } from '../domain/stockholm-date.js';
 import { summariseVat } from './vat.js';
 
 /**
