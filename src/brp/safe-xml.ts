@@ -45,5 +45,10 @@ export function parseUntrustedXml(text: string, options: ParseXmlOptions = {}): 
     ignorePiTags: true,
     isArray: (name) => arrays.has(name),
   });
-  return parser.parse(text) as XmlNode;
+  try {
+    return parser.parse(text) as XmlNode;
+  } catch (err) {
+    // e.g. an element named __proto__ (the parser refuses prototype-polluting names)
+    throw new PartnerdError('PD_XML_MALFORMED', `cannot be read: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}`);
+  }
 }
