@@ -283,6 +283,6 @@ ${CONTRACT_XML.replace('<?xml version="1.0" encoding="UTF-8"?>\n', '').replace('
   it('refuses a payload that is not text, and reserved element names, without throwing', () => {
     assert.equal(atRoot(Buffer.from(CONTRACT_XML)), 'must be an XML document');
     assert.equal(atRoot(undefined), 'must be an XML document');
-    assert.equal(atRoot(edit('<Comment>', '<__proto__>x</__proto__><Comment>')), 'cannot be read as XML');
+    assert.equal(atRoot(edit('<Comment>', '<__proto__>x</__proto__><Comment>')), 'is not well-formed XML');
   });
 });
