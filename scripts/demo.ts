@@ -83,8 +83,16 @@ function line(rec: LedgerRecord, what: string): string {
   }
 }
 
+/** The demo runs against simulators only: sandbox credentials, never used for a real portal. */
+const DEMO_ENV = {
+  BENIFY_SECRET: 'demo-benify-secret-not-for-production',
+  ACTIWAY_PASSWORD: 'demo-actiway-password',
+  WELLNET_TOKEN: 'demo-wellnet-token',
+  EPASSI_CLIENT_SECRET: 'demo-epassi-secret',
+};
+
 async function main(): Promise<void> {
-  const base = loadConfig(process.env.PARTNERD_CONFIG ?? 'config/partnerd.yaml');
+  const base = loadConfig(process.env.PARTNERD_CONFIG ?? 'config/partnerd.yaml', { ...DEMO_ENV, ...process.env });
   let redisUrl = base.redis.url;
   let owned: ChildProcess | undefined;
   if (!(await redisAnswers(redisUrl))) {

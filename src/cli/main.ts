@@ -7,7 +7,9 @@ import { OrderDocumentFactory } from '../brp/order-document.js';
 import { XsdValidator } from '../brp/xsd-validator.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
+import { PORTALS, type Portal } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
+import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
 import { isPartnerdError } from '../errors.js';
@@ -106,12 +108,26 @@ program
   });
 
 program
-  .command('render <file>')
-  .description('dry run: print the XML that would be sent for each order in the file, or every validation error (exit 2)')
-  .action(async (file: string) => {
+  .command('render <portalOrFile> [payloadFile]')
+  .description('dry run with the daemon\'s config. `render <portal> <payload-file>`: a portal payload (Benify JSON, Actiway XML, Wellnet or Epassi page, S&P CSV) → a JSON array of {key, tenant, url, xml}, one per BRP order. `render <file.json>`: canonical orders → their XML. Validation errors: exit 2')
+  .action(async (first: string, second: string | undefined) => {
     const cfg = config();
     const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
-    for (const [i, input] of (await readOrders(file)).entries()) {
+    if (second !== undefined) {
+      if (!(PORTALS as readonly string[]).includes(first)) throw new InvalidArgumentError(`unknown portal ${first} (${PORTALS.join(', ')})`);
+      const result = renderPortalPayload(cfg, documents, first as Portal, await readFile(second));
+      if (result.ok) {
+        console.log(JSON.stringify(result.orders, null, 2));
+        return;
+      }
+      process.exitCode = EXIT_INVALID;
+      for (const p of result.problems) {
+        console.error(`${p.order} invalid`);
+        for (const e of p.errors) console.error(`  ${e.path || '(order)'}: ${e.message}`);
+      }
+      return;
+    }
+    for (const [i, input] of (await readOrders(first)).entries()) {
       const tenantName = (input as { tenant?: string }).tenant;
       const form = (tenantName && cfg.tenants[tenantName]?.personnummerForm) || 'short';
       const v = validateOrder(input, { personnummerForm: form });
@@ -123,13 +139,14 @@ program
         for (const e of errors) console.error(`  ${e.path}: ${e.message}`);
         continue;
       }
-      try {
-        process.stdout.write(documents.render(v.order) + '\n');
-      } catch (err) {
-        if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
+      const proven = documents.prove(v.order);
+      if (!proven.ok) {
         process.exitCode = EXIT_INVALID;
-        console.error(`#${i} invalid\n  xml: ${err.message}`);
+        console.error(`#${i} invalid`);
+        for (const e of proven.errors) console.error(`  ${e.path}: ${e.message}`);
+        continue;
       }
+      process.stdout.write(documents.renderForSending(v.order, proven.proof) + '\n');
     }
   });
 

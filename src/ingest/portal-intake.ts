@@ -9,7 +9,7 @@ import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
 import type { PortalOrder } from '../portals/portal-order.js';
 import type { TenantQueues } from '../queue/tenant-queues.js';
-import { routePortalOrder } from './router.js';
+import { routePortalOrder, type RouteResult } from './router.js';
 
 export type PortalIntakeResult =
   /** Stored and queued (Redis acknowledged both). */
@@ -60,7 +60,7 @@ export class PortalIntake {
       return { status: 'unroutable', key: reg.key, reason: route.reason };
     }
 
-    const checked = this.check(order, route, now);
+    const checked = checkRoutedOrder(this.config, this.documents, order, route, now);
     if (!checked.ok) {
       const { errors } = checked;
       if (!options.recordInvalid) return { status: 'invalid', errors };
@@ -96,7 +96,7 @@ export class PortalIntake {
       await this.ledger.setFields(unroutableKey, { unroutableReason: route.reason });
       return { status: 'unroutable', key: unroutableKey, reason: route.reason };
     }
-    const checked = this.check(order, route, now);
+    const checked = checkRoutedOrder(this.config, this.documents, order, route, now);
     if (!checked.ok) {
       const brpError = { errors: checked.errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
       await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
@@ -114,16 +114,6 @@ export class PortalIntake {
     return { status: 'duplicate', key: continuesAt, state: reg.state };
   }
 
-  /** Shared validation and the XSD proof; problems in the portal's own field paths. */
-  private check(order: PortalOrder, route: Extract<ReturnType<typeof routePortalOrder>, { ok: true }>, now: Date):
-    { ok: true; order: CanonicalOrder; proof: string } | { ok: false; errors: FieldError[] } {
-    const tenant = this.config.tenants[route.tenant]!;
-    const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
-    if (!checked.ok) return { ok: false, errors: portalErrors(checked.errors, order, route.itemLine) };
-    const proven = this.documents.prove(checked.order);
-    return proven.ok ? { ok: true, order: checked.order, proof: proven.proof } : proven;
-  }
-
   private async duplicate(order: PortalOrder, key: string, state?: OrderState | 'missing'): Promise<PortalIntakeResult> {
     let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
     // A queued record whose job was lost (crash between record and enqueue) is repaired here.
@@ -135,6 +125,24 @@ export class PortalIntake {
     logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
     return { status: 'duplicate', key, state: s };
   }
+}
+
+/**
+ * Shared validation of a routed portal order and the XSD proof of its document; problems in the
+ * portal's own field paths. Used by the intake and by `partnerd render <portal>`.
+ */
+export function checkRoutedOrder(
+  config: Config,
+  documents: OrderDocumentFactory,
+  order: PortalOrder,
+  route: Extract<RouteResult, { ok: true }>,
+  now: Date,
+): { ok: true; order: CanonicalOrder; proof: string } | { ok: false; errors: FieldError[] } {
+  const tenant = config.tenants[route.tenant]!;
+  const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
+  if (!checked.ok) return { ok: false, errors: portalErrors(checked.errors, order, route.itemLine) };
+  const proven = documents.prove(checked.order);
+  return proven.ok ? { ok: true, order: checked.order, proof: proven.proof } : proven;
 }
 
 /**

@@ -19,7 +19,8 @@ local function move_state(old, new)
   if old then redis.call('SREM', prefix .. ':state:' .. old, member) end
   redis.call('SADD', prefix .. ':state:' .. new, member)
   redis.call('ZADD', KEYS[3], now_ms, member)
-  if new == 'confirmed' or new == 'rejected' or new == 'unroutable' then
+  -- The outcome's time is when it was first reached (a "still unroutable" note does not move it).
+  if (new == 'confirmed' or new == 'rejected' or new == 'unroutable') and old ~= new then
     redis.call('ZADD', KEYS[5], now_ms, member)
   end
   if new == 'confirmed' or new == 'rejected' then

@@ -38,7 +38,10 @@ test('the image entry command works from the build output with the config the im
   const dir = mkdtempSync(join(tmpdir(), 'partnerd-image-'));
   const order = join(dir, 'order.json');
   writeFileSync(order, JSON.stringify(sampleOrderInput('IMG-1', { tenant: 'sandbox' })));
-  const env = { ...process.env, NODE_ENV: 'production', PARTNERD_CONFIG: join(ROOT, 'config/partnerd.yaml'), REDIS_URL: 'redis://redis:6379' };
+  const env = {
+    ...process.env, NODE_ENV: 'production', PARTNERD_CONFIG: join(ROOT, 'config/partnerd.yaml'), REDIS_URL: 'redis://redis:6379',
+    BENIFY_SECRET: 'image-test-benify-secret', ACTIWAY_PASSWORD: 'image-test-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es',
+  };
   const help = spawnSync(process.execPath, ['bin/partnerd.js', '--help'], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /run\s+run the daemon/);
@@ -64,10 +67,17 @@ test('compose: Redis keeps every acknowledged write and never evicts; partnerd g
   for (const m of text.matchAll(/\$\{([A-Z0-9_]+)(:-[^}]*)?\}/g)) {
     assert.ok(m[2] !== undefined || m[1]! in env, `${m[1]} is provided`);
   }
-  const composeEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/, '$1')]));
+  // What compose hands the container: defaults applied, required (`:?`) ones as an operator sets them.
+  const composeEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v
+    .replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/, '$1')
+    .replace(/\$\{([A-Z0-9_]+):\?[^}]*\}/, (_m, name: string) => (name.endsWith('_URL') ? `http://${name.toLowerCase()}.example/` : `operator-set-${name.toLowerCase()}-value`))]));
   const cfg = loadConfig(join(ROOT, 'config/partnerd.yaml'), composeEnv);
   assert.equal(cfg.redis.url, 'redis://redis:6379');
   assert.equal(cfg.tenants.sandbox?.baseUrl, 'http://brp-simulator:8089/sandbox/');
+  assert.equal(cfg.portals.benify?.secret, 'operator-set-benify_secret-value');
+  assert.equal(cfg.portals.benify?.previousSecret, undefined, 'an empty previous secret is no secret');
+  assert.equal(cfg.portals.sop?.root, '/var/lib/partnerd/sop');
+  assert.ok(partnerd.volumes?.some((v) => v.endsWith(':/var/lib/partnerd/sop')), 'the S&P folder is a volume');
   const grace = Number(/^(\d+)s$/.exec(partnerd.stop_grace_period ?? '')?.[1]) * 1000;
   assert.ok(grace > cfg.shutdownGraceMs, 'compose waits longer than the daemon’s grace period before SIGKILL');
 

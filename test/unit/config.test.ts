@@ -8,8 +8,15 @@ import { isPartnerdError } from '../../src/errors.js';
 
 const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
 
-test('the shipped example config loads with its defaults', () => {
-  const cfg = loadConfig('config/partnerd.yaml', {});
+const PORTAL_SECRETS = { BENIFY_SECRET: 'benify-secret-0123456789', ACTIWAY_PASSWORD: 'actiway-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es' };
+
+test('the shipped example config loads with its defaults once the portal secrets are given', () => {
+  assert.throws(() => loadConfig('config/partnerd.yaml', {}), /portals\.benify\.secret: environment variable BENIFY_SECRET is not set/);
+  const cfg = loadConfig('config/partnerd.yaml', PORTAL_SECRETS);
+  assert.deepEqual(cfg.portals.benify?.venues.odenplan, { tenant: 'sandbox', businessUnit: '1' });
+  assert.equal(cfg.tenants.sandbox?.articles['GYM-12M'], '1001');
+  assert.equal(cfg.portals.wellnet?.schedule, '* * * * *');
+  assert.equal(cfg.ingest.http.port, 8080);
   assert.equal(cfg.tenants.sandbox?.apiKey, 'sandbox-key');
   assert.equal(cfg.tenants.sandbox?.inDoubtPolicy, 'hold');
   assert.equal(cfg.redis.url, 'redis://127.0.0.1:6379');

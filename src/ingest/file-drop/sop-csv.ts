@@ -1,0 +1,181 @@
+import { parse, type CsvError, type InfoRecord } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { trimText } from '../../portals/adapter-helpers.js';
+import { SOP_HEADER, type SopPayload } from '../../portals/sop.js';
+
+/**
+ * The S&P CSV conventions (sop.md), reading and writing, in one place.
+ *
+ * Reading: UTF-8 with an optional byte-order mark, `;` between fields, `"` quotes (a quoted field
+ * may hold `;`, line breaks and doubled quotes), CRLF or LF line ends (mixed is fine), a header
+ * row. csv-parse does the splitting; this module only keeps the line numbers and checks the header.
+ *
+ * Writing (receipts, errors files): UTF-8 without a byte-order mark (the contract's examples start
+ * with the header text), `;` between fields, a field is quoted only when it must be (it holds `;`,
+ * `"`, CR or LF; quotes inside are doubled), CRLF after every row including the last.
+ */
+
+export const SOP_CSV_DELIMITER = ';';
+export const SOP_CSV_RECORD_DELIMITER = '\r\n';
+
+/** One data row of an S&P file. */
+export interface SopCsvRow {
+  /** 1-based line in the file where the row starts (the header is line 1). */
+  line: number;
+  /** The fields as read (not trimmed), in file order. */
+  cells: string[];
+  /** The fields keyed by the (trimmed) header names; a short row lacks the missing columns. */
+  fields: Record<string, string>;
+  /** A problem with the row itself (wrong number of fields): the row cannot be used. */
+  problem?: string;
+}
+
+export type SopCsvFile =
+  | { ok: true; header: string[]; rows: SopCsvRow[] }
+  /** The whole file is unusable: `line` is where the problem is (1 for the header). */
+  | { ok: false; header?: string[]; line: number; problem: string };
+
+/** The rows of one order, in file order; `ordernr` is the trimmed Ordernummer ('' when blank). */
+export interface SopOrderRows {
+  ordernr: string;
+  rows: SopCsvRow[];
+}
+
+const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Parses an S&P order file. A file that is not UTF-8, is not well-formed CSV, or whose header
+ * lacks one of SOP_HEADER's columns (or names one twice) is rejected as a whole. Extra columns
+ * are allowed and ignored by the adapter; column order does not matter (fields are keyed by
+ * name). Empty lines and rows whose every field is blank (spreadsheet tails like `;;;;`) are
+ * skipped. A row with more or fewer fields than the header is kept with a `problem`.
+ */
+export function parseSopCsv(input: Uint8Array): SopCsvFile {
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  try {
+    FATAL_UTF8.decode(buf);
+  } catch {
+    return { ok: false, line: 1, problem: 'filen är inte UTF-8' };
+  }
+
+  const lines = new LineCounter(buf);
+  const records: Array<{ line: number; cells: string[] }> = [];
+  let lastEnd = 0;
+  try {
+    parse(buf, {
+      delimiter: SOP_CSV_DELIMITER,
+      quote: '"',
+      escape: '"',
+      bom: true,
+      record_delimiter: ['\r\n', '\n'],
+      skip_empty_lines: true,
+      relax_column_count: true,
+      // csv-parse's own `info.lines` counts a CRLF inside a quoted field twice; its byte offsets
+      // are exact, so each record's line is worked out from where the previous record ended.
+      on_record: (record: string[], context: InfoRecord) => {
+        records.push({ line: lines.lineOfNextRecord(lastEnd), cells: record });
+        lastEnd = context.bytes;
+        return null;
+      },
+    });
+  } catch (err) {
+    // The message can quote field values (personal data): only the code and the line are kept.
+    const code = (err as CsvError).code ?? 'CSV_ERROR';
+    return { ok: false, line: lines.lineOfNextRecord(lastEnd), problem: `filen är inte giltig CSV (${code})`, ...headerOf(records) };
+  }
+
+  const headerRecord = records[0];
+  if (!headerRecord) return { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' };
+  const header = headerRecord.cells.map((c) => trimText(c));
+  const missing = SOP_HEADER.filter((c) => !header.includes(c));
+  const twice = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
+  if (missing.length > 0 || twice.length > 0) {
+    const problems = [
+      ...(missing.length > 0 ? [`rubrikraden saknar ${missing.length > 1 ? 'kolumnerna' : 'kolumnen'} ${missing.join(', ')}`] : []),
+      ...(twice.length > 0 ? [`rubrikraden har ${[...new Set(twice)].join(', ')} mer än en gång`] : []),
+    ];
+    return { ok: false, header: headerRecord.cells, line: headerRecord.line, problem: problems.join('; ') };
+  }
+
+  const rows: SopCsvRow[] = [];
+  for (const { line, cells } of records.slice(1)) {
+    if (cells.every((c) => trimText(c) === '')) continue;
+    const fields: Record<string, string> = {};
+    header.forEach((name, i) => {
+      if (name !== '' && i < cells.length) fields[name] = cells[i]!;
+    });
+    const row: SopCsvRow = { line, cells, fields };
+    if (cells.length !== header.length) row.problem = `raden har ${cells.length} fält, rubrikraden har ${header.length}`;
+    rows.push(row);
+  }
+  return { ok: true, header: headerRecord.cells, rows };
+}
+
+function headerOf(records: Array<{ cells: string[] }>): { header?: string[] } {
+  return records[0] ? { header: records[0].cells } : {};
+}
+
+/**
+ * Rows with the same Ordernummer form one order, wherever they stand in the file; orders come in
+ * the order of their first row. A row with a blank Ordernummer is an order of its own (the
+ * adapter reports the missing number).
+ */
+export function groupSopOrders(rows: readonly SopCsvRow[]): SopOrderRows[] {
+  const byNumber = new Map<string, SopOrderRows>();
+  const out: SopOrderRows[] = [];
+  for (const row of rows) {
+    const ordernr = trimText(row.fields.Ordernummer ?? '');
+    const existing = ordernr === '' ? undefined : byNumber.get(ordernr);
+    if (existing) {
+      existing.rows.push(row);
+      continue;
+    }
+    const group = { ordernr, rows: [row] };
+    if (ordernr !== '') byNumber.set(ordernr, group);
+    out.push(group);
+  }
+  return out;
+}
+
+/** The S&P adapter's payload for one order: its rows' line numbers and fields. */
+export function sopPayload(order: SopOrderRows): SopPayload {
+  return { rows: order.rows.map((r) => ({ line: r.line, fields: { ...r.fields } })) };
+}
+
+/** Rows → S&P CSV text (see the conventions above). Every row ends with CRLF. */
+export function stringifySopCsv(rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  return stringify(rows as string[][], {
+    delimiter: SOP_CSV_DELIMITER,
+    record_delimiter: SOP_CSV_RECORD_DELIMITER,
+    quote: '"',
+    escape: '"',
+    quote_record_delimiter: true,
+    bom: false,
+  });
+}
+
+/**
+ * Line numbers from byte offsets: the line where the next record starts is the line of the first
+ * byte after `offset` that is not a line break (csv-parse skips empty lines silently). Offsets only
+ * grow, so the count is carried forward instead of rescanning from the start.
+ */
+class LineCounter {
+  private pos = 0;
+  private breaks = 0;
+
+  constructor(private readonly buf: Buffer) {}
+
+  lineOfNextRecord(offset: number): number {
+    let start = offset;
+    while (start < this.buf.length && (this.buf[start] === CR || this.buf[start] === LF)) start++;
+    if (start < this.pos) throw new Error('LineCounter: offsets must not go back');
+    for (; this.pos < start; this.pos++) {
+      const b = this.buf[this.pos];
+      // CRLF and LF end a line; a lone CR is not a line end for the reader either.
+      if (b === LF) this.breaks++;
+    }
+    return this.breaks + 1;
+  }
+}

@@ -1,0 +1,263 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { FieldError } from '../../domain/canonical-order.js';
+import { stockholmDateOf } from '../../domain/stockholm-date.js';
+import { SOP_HEADER, sopAdapter } from '../../portals/sop.js';
+import type { PortalIntake } from '../portal-intake.js';
+import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
+import { ensureSopFolders, moveWithoutOverwrite, sopFolder, writeFileAtomic } from './sop-folders.js';
+
+/**
+ * S&P's inbox (sop.md): every complete `*.csv` file is read, its orders go to the portal intake,
+ * orders with a bad row are written back to `rejected/NAME.errors.csv`, and the file is moved to
+ * `archive/YYYY-MM-DD/NAME.csv` once every valid order in it is stored and queued.
+ *
+ * Exactly once: the intake knows each S&P order number, so a file read again (after a crash in
+ * the middle of it, or uploaded twice, under any name) yields duplicates, never new orders. A file
+ * that fails part-way (Redis gone) stays in the inbox and is read again, whole, by the next scan.
+ *
+ * Unroutable orders (venue or article not configured) are stored by the intake and reported in
+ * the receipts: for the file they count as taken, not as rejected rows.
+ */
+
+export interface SopFileDropDeps {
+  /** The S&P folder (config portals.sop.root). */
+  root: string;
+  intake: Pick<PortalIntake, 'ingest'>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface SopFileSummary {
+  /** The file's name in the inbox. */
+  file: string;
+  /**
+   * archived: processed and moved to the archive; rejected: unusable as a whole (not UTF-8, not
+   * CSV, header without a required column), moved to rejected/; failed: stopped part-way (it stays
+   * in the inbox for the next scan); gone: another process took it first.
+   */
+  outcome: 'archived' | 'rejected' | 'failed' | 'gone';
+  rows: number;
+  orders: number;
+  accepted: number;
+  duplicate: number;
+  unroutable: number;
+  /** Orders written to the errors file. */
+  rejected: number;
+  /** Relative to the root: `archive/2026-11-20/NAME.csv` or `rejected/NAME.csv`. */
+  movedTo?: string;
+  /** Relative to the root: `rejected/NAME.errors.csv`. */
+  errorsFile?: string;
+}
+
+export interface ScanSummary {
+  files: SopFileSummary[];
+}
+
+/** A rejected order: its rows and the problems of each (line → reasons). */
+interface RejectedOrder {
+  group: SopOrderRows;
+  problems: Map<number, string[]>;
+}
+
+const ERRORS_COLUMNS = ['Radnummer', 'Fel'] as const;
+const JOIN_PROBLEMS = ' | ';
+
+/**
+ * The complete `*.csv` files in the inbox, oldest first (modification time, then name). Upload
+ * names (`NAME.csv.part`), other extensions, hidden files and folders are left alone.
+ */
+export async function listSopInbox(root: string): Promise<string[]> {
+  const inbox = sopFolder(root, 'inbox');
+  const entries = await readdir(inbox, { withFileTypes: true });
+  const files: Array<{ name: string; mtimeMs: number }> = [];
+  for (const e of entries) {
+    if (!e.isFile() || e.name.startsWith('.') || !/\.csv$/i.test(e.name)) continue;
+    try {
+      files.push({ name: e.name, mtimeMs: (await stat(join(inbox, e.name))).mtimeMs });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return files.map((f) => f.name);
+}
+
+/**
+ * Reads every complete file in the inbox, oldest first (creating the four folders where missing).
+ * A file that fails part-way is logged and left for the next scan; the other files go ahead.
+ */
+export async function scanSopInbox(deps: SopFileDropDeps): Promise<ScanSummary> {
+  await ensureSopFolders(deps.root);
+  const files: SopFileSummary[] = [];
+  for (const name of await listSopInbox(deps.root)) {
+    const summary = emptySummary(name);
+    try {
+      await processSopFile(deps, name, summary);
+    } catch (err) {
+      summary.outcome = 'failed';
+      deps.logger.error(
+        { event: 'sop.file.failed', file: name, err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, ...counts(summary) },
+        'sop.file.failed',
+      );
+    }
+    files.push(summary);
+  }
+  return { files };
+}
+
+/**
+ * One inbox file, start to end. `summary` is filled in as the file goes, so a caller that catches
+ * an error still sees how far it got. Throws when an order could not be stored (the file stays).
+ */
+export async function processSopFile(deps: SopFileDropDeps, name: string, summary: SopFileSummary = emptySummary(name)): Promise<SopFileSummary> {
+  const { root, intake, logger } = deps;
+  const now = deps.now?.() ?? new Date();
+  const source = join(sopFolder(root, 'inbox'), name);
+  const stem = name.replace(/\.csv$/i, '');
+
+  let content: Buffer;
+  try {
+    content = await readFile(source);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    summary.outcome = 'gone';
+    return summary;
+  }
+
+  const parsed = parseSopCsv(content);
+  if (!parsed.ok) {
+    // Unusable as a whole: say why, and take it out of the inbox so it is not read every scan.
+    const header = parsed.header ?? [...SOP_HEADER];
+    const errorsFile = `${stem}.errors.csv`;
+    const row = [...header.map(() => ''), String(parsed.line), parsed.problem];
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...header, ...ERRORS_COLUMNS], row]));
+    summary.errorsFile = `rejected/${errorsFile}`;
+    const moved = await moveWithoutOverwrite(source, sopFolder(root, 'rejected'), name);
+    summary.outcome = moved === undefined ? 'gone' : 'rejected';
+    if (moved !== undefined) summary.movedTo = `rejected/${moved}`;
+    logger.warn({ event: 'sop.file.rejected', file: name, line: parsed.line, reason: parsed.problem, movedTo: summary.movedTo }, 'sop.file.rejected');
+    return summary;
+  }
+
+  const orders = groupSopOrders(parsed.rows);
+  summary.rows = parsed.rows.length;
+  summary.orders = orders.length;
+  const rejected: RejectedOrder[] = [];
+
+  for (const group of orders) {
+    const rowProblems = new Map<number, string[]>();
+    for (const row of group.rows) if (row.problem) rowProblems.set(row.line, [row.problem]);
+
+    const adapted = sopAdapter.toPortalOrder(sopPayload(group), now);
+    if (!adapted.ok || rowProblems.size > 0) {
+      rejected.push({ group, problems: problemsByLine(group, adapted.ok ? [] : adapted.errors, rowProblems) });
+      continue;
+    }
+    const result = await intake.ingest(adapted.order, { recordInvalid: false, now });
+    switch (result.status) {
+      case 'accepted':
+        summary.accepted++;
+        break;
+      case 'duplicate':
+        summary.duplicate++;
+        break;
+      case 'unroutable':
+        summary.unroutable++;
+        break;
+      case 'rejected':
+        // Only with recordInvalid (not asked for here): stored as rejected, reported in the receipts.
+        summary.accepted++;
+        break;
+      case 'invalid':
+        rejected.push({ group, problems: problemsByLine(group, result.errors, rowProblems) });
+        break;
+    }
+  }
+
+  summary.rejected = rejected.length;
+  if (rejected.length > 0) {
+    const errorsFile = `${stem}.errors.csv`;
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(parsed.header, rejected));
+    summary.errorsFile = `rejected/${errorsFile}`;
+    for (const r of rejected) {
+      logger.warn(
+        {
+          event: 'sop.order.rejected',
+          file: name,
+          ordernr: r.group.ordernr,
+          lines: r.group.rows.map((row) => row.line),
+          badLines: [...r.problems.keys()].sort((a, b) => a - b),
+        },
+        'sop.order.rejected',
+      );
+    }
+  }
+
+  // Every valid order is stored and queued (the intake returned for each): now it may leave the inbox.
+  const day = stockholmDateOf(now);
+  const moved = await moveWithoutOverwrite(source, join(sopFolder(root, 'archive'), day), name);
+  summary.outcome = moved === undefined ? 'gone' : 'archived';
+  if (moved !== undefined) summary.movedTo = `archive/${day}/${moved}`;
+  logger.info({ event: 'sop.file.processed', file: name, ...counts(summary), movedTo: summary.movedTo, errorsFile: summary.errorsFile }, 'sop.file.processed');
+  return summary;
+}
+
+function emptySummary(file: string): SopFileSummary {
+  return { file, outcome: 'failed', rows: 0, orders: 0, accepted: 0, duplicate: 0, unroutable: 0, rejected: 0 };
+}
+
+function counts(s: SopFileSummary) {
+  return { rows: s.rows, orders: s.orders, accepted: s.accepted, duplicate: s.duplicate, unroutable: s.unroutable, rejected: s.rejected };
+}
+
+/**
+ * Problems in S&P's own terms, by line. Paths are `{line}:{column}` (the adapter's, and the
+ * intake's after it maps them back); a problem without a line of this order (the order as a whole,
+ * or a path the adapter did not map) is put on the order's first row.
+ */
+function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowProblems: ReadonlyMap<number, string[]>): Map<number, string[]> {
+  const lines = new Set(group.rows.map((r) => r.line));
+  const first = group.rows[0]!.line;
+  const out = new Map<number, string[]>();
+  const add = (line: number, text: string) => {
+    const list = out.get(line) ?? [];
+    if (!list.includes(text)) list.push(text);
+    out.set(line, list);
+  };
+  for (const [line, problems] of rowProblems) for (const p of problems) add(line, p);
+  for (const e of errors) {
+    const m = /^(\d+):(.*)$/.exec(e.path);
+    const line = m ? Number(m[1]) : NaN;
+    // A row whose fields are shifted (wrong field count) is reported by that problem alone.
+    if (lines.has(line) && rowProblems.has(line)) continue;
+    if (m && lines.has(line)) add(line, `${m[2]}: ${e.message}`);
+    else add(first, e.path ? `${e.path}: ${e.message}` : e.message);
+  }
+  if (out.size === 0) add(first, 'ordern kunde inte läsas');
+  return out;
+}
+
+/** `rejected/NAME.errors.csv`: the input's header + Radnummer + Fel; every row of each rejected order, in file order. */
+function errorsCsv(header: readonly string[], rejected: readonly RejectedOrder[]): string {
+  const rows: Array<{ row: SopCsvRow; fel: string }> = [];
+  for (const { group, problems } of rejected) {
+    const bad = [...problems.keys()].sort((a, b) => a - b);
+    const others = `ordern avvisad: fel på rad ${bad.join(', ')}`;
+    for (const row of group.rows) rows.push({ row, fel: problems.get(row.line)?.join(JOIN_PROBLEMS) ?? others });
+  }
+  rows.sort((a, b) => a.row.line - b.row.line);
+  const width = header.length;
+  return stringifySopCsv([
+    [...header, ...ERRORS_COLUMNS],
+    ...rows.map(({ row, fel }) => [...padCells(row.cells, width), String(row.line), fel]),
+  ]);
+}
+
+/** The row's fields under the input's header: a short row padded, a long one cut (its problem says so). */
+function padCells(cells: readonly string[], width: number): string[] {
+  const out = cells.slice(0, width);
+  while (out.length < width) out.push('');
+  return out;
+}

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import { parseOrderKey, type CanonicalOrder } from '../../domain/canonical-order.js';
+import { formatOreSwedish, isValidOre } from '../../domain/money.js';
+import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
+import type { PortalOrder } from '../../portals/portal-order.js';
+import { stringifySopCsv } from './sop-csv.js';
+import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
+import { stockholmDayBounds } from './stockholm-day.js';
+
+/**
+ * S&P's daily receipt (sop.md): `outbox/receipts-YYYY-MM-DD.csv` lists the S&P orders whose
+ * outcome became known that Stockholm day, in the order the outcomes arrived:
+ *
+ *   levererad  BRP confirmed it: BRP's order, invoice and OCR numbers, the amount BRP confirmed
+ *   avvisad    BRP (or partnerd's own validation) rejected it: the recorded error messages
+ *   avvisad    it could not be routed (venue or article not configured): the reason
+ *
+ * The amount of a rejected or unroutable order is the sum of its lines as S&P sent them.
+ * "That day" is the ledger's index of final outcomes: an order that left its outcome since (a
+ * rejected order re-queued, an unroutable one re-routed) is not listed for that day; it is listed
+ * on the day of its next outcome. The file is written to a temporary name and renamed, so S&P
+ * never reads half of it; running again for the same day gives the same file, replaced.
+ */
+
+export const RECEIPT_HEADER = ['Ordernummer', 'Status', 'BRP-ordernummer', 'Fakturanummer', 'OCR', 'Belopp', 'Meddelande'] as const;
+
+export type SopReceiptServices = { ledger: Ledger; logger: Logger; config: Pick<Config, 'portals'> };
+
+const JOIN_MESSAGES = ' | ';
+
+/** Writes the receipts of one Stockholm day (`YYYY-MM-DD`); returns the file's path. */
+export async function writeSopReceipts(services: SopReceiptServices, day: string): Promise<string> {
+  const root = services.config.portals.sop?.root;
+  if (!root) throw new Error('portals.sop is not configured');
+  const { start, end } = stockholmDayBounds(day);
+  await ensureSopFolders(root);
+
+  const rows: string[][] = [];
+  for (const key of await services.ledger.keysFinalBetween(start, end)) {
+    if (parseOrderKey(key)?.portal !== 'sop') continue;
+    const rec = await services.ledger.get(key);
+    const row = rec && receiptRow(rec);
+    if (row) rows.push(row);
+  }
+
+  const path = join(sopFolder(root, 'outbox'), `receipts-${day}.csv`);
+  await writeFileAtomic(path, stringifySopCsv([[...RECEIPT_HEADER], ...rows]));
+  services.logger.info({ event: 'sop.receipts.written', day, file: `outbox/receipts-${day}.csv`, rows: rows.length }, 'sop.receipts.written');
+  return path;
+}
+
+/** One receipt line, or undefined when the order no longer rests in an outcome. */
+export function receiptRow(rec: LedgerRecord): string[] | undefined {
+  switch (rec.state) {
+    case 'confirmed':
+      return [rec.ordernr, 'levererad', rec.brpOrderNumber ?? '', rec.invoiceNumber ?? '', rec.ocr ?? '', amount(rec.sumOre), ''];
+    case 'rejected':
+      return [rec.ordernr, 'avvisad', '', '', '', amount(orderAmount(rec)), rejectionMessage(rec)];
+    case 'unroutable':
+      return [rec.ordernr, 'avvisad', '', '', '', amount(orderAmount(rec)), rec.unroutableReason ?? ''];
+    default:
+      return undefined;
+  }
+}
+
+function amount(ore: number | undefined): string {
+  return ore !== undefined && isValidOre(ore) ? formatOreSwedish(ore) : '';
+}
+
+/** What S&P asked for: the canonical items while the payload is kept, else the portal order's lines. */
+function orderAmount(rec: LedgerRecord): number | undefined {
+  const payload = rec.payload as CanonicalOrder | undefined;
+  if (payload?.items?.length) return sum(payload.items.map((i) => i.priceIncVatOre));
+  const portalOrder = rec.portalOrder as Partial<PortalOrder> | undefined;
+  if (portalOrder?.lines?.length) return sum(portalOrder.lines.map((l) => l.priceIncVatOre * (l.quantity ?? 1)));
+  return undefined;
+}
+
+function sum(values: readonly number[]): number | undefined {
+  let total = 0;
+  for (const v of values) {
+    if (!isValidOre(v)) return undefined;
+    total += v;
+  }
+  return isValidOre(total) ? total : undefined;
+}
+
+function rejectionMessage(rec: LedgerRecord): string {
+  const messages = (rec.brpError?.errors ?? []).map((e) => e.message).filter((m) => typeof m === 'string' && m !== '');
+  if (messages.length > 0) return messages.join(JOIN_MESSAGES);
+  return rec.lastError ?? '';
+}
