@@ -9,6 +9,8 @@ import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import { PORTALS, type Portal } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
+import { isIsoDate } from '../domain/stockholm-date.js';
+import { createSopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
@@ -190,6 +192,35 @@ program.command('resolve <key>').description('record an in-doubt order as confir
 program.command('resume <tenant>').description('resume a tenant paused after BRP refused its key (401/403)')
   .action((tenant: string) => withServices(async (s) => {
     console.log((await new AdminService(s).resumeTenant(tenant)) ? `resumed ${tenant}` : `${tenant} was not paused`);
+  }));
+
+program.command('reroute <key>').description('route an unroutable order (~:portal:ordernr) again after its venue or article was added to the config')
+  .action((key: string) => withServices(async (s) => {
+    const r = await s.portalIntake.reroute(key);
+    if (r.status === 'accepted') console.log(`rerouted ${key} → ${r.key} (queued)`);
+    else if (r.status === 'unroutable') { console.log(`${key} is still unroutable: ${r.reason}`); process.exitCode = 1; }
+    else if (r.status === 'duplicate') console.log(`${key} continues as ${r.key} (already ${r.state})`);
+    else if (r.status === 'rejected') {
+      process.exitCode = EXIT_INVALID;
+      console.log(`${key} routed but invalid; recorded as rejected`);
+      for (const e of r.errors) console.log(`  ${e.path}: ${e.message}`);
+    }
+  }));
+
+program.command('receipts <portal>').description('write the S&P receipts file now: `receipts sop [--date YYYY-MM-DD]` (default: yesterday, Stockholm time)')
+  .option('--date <day>', 'the Stockholm day whose outcomes to report')
+  .action((portal: string, o: { date?: string }) => withServices(async (s) => {
+    if (portal !== 'sop') throw new InvalidArgumentError('receipts are written for sop only');
+    if (o.date !== undefined && !isIsoDate(o.date)) throw new InvalidArgumentError('--date must be a real YYYY-MM-DD date');
+    console.log(await createSopIngest(s).writeReceipts(o.date));
+  }));
+
+program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`')
+  .action((portal: string) => withServices(async (s) => {
+    if (portal !== 'sop') throw new InvalidArgumentError('only sop has an inbox');
+    const summary = await createSopIngest(s).scanOnce();
+    for (const f of summary.files) console.log(`${f.file}: ${f.outcome} (${f.orders} orders: ${f.accepted} accepted, ${f.duplicate} duplicate, ${f.unroutable} unroutable, ${f.rejected} rejected)`);
+    if (summary.files.length === 0) console.log('inbox empty');
   }));
 
 function parseIntArg(v: string): number {
