@@ -32,6 +32,8 @@ export function createRedis(url: string, purpose: 'commands' | 'worker'): Redis 
   return new Redis(url, {
     // Workers block on Redis and must wait it out; commands fail fast so a caller can say "not stored".
     maxRetriesPerRequest: purpose === 'worker' ? null : 3,
+    // A Redis that hangs instead of refusing must not hang a portal's request: fail, answer 503.
+    commandTimeout: purpose === 'worker' ? undefined : 5_000,
     enableOfflineQueue: true,
     connectionName: `partnerd-${purpose}`,
     lazyConnect: false,

@@ -11,7 +11,10 @@ export class TenantQueues {
 
   constructor(private readonly config: Config, private readonly connection: Redis) {
     for (const name of Object.keys(config.tenants)) {
-      this.queues.set(name, new Queue<CanonicalOrder>(brpQueueName(name), { connection, prefix: bullPrefix(config.redis.prefix) }));
+      const queue = new Queue<CanonicalOrder>(brpQueueName(name), { connection, prefix: bullPrefix(config.redis.prefix) });
+      // Connection errors are reported once by the shared connection's own handler (services.ts).
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
     }
   }
 

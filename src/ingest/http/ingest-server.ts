@@ -1,0 +1,109 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Services } from '../../daemon/services.js';
+import { ACTIWAY_ORDERS, actiwayRoutes } from './actiway-routes.js';
+import { BENIFY_ORDER, BENIFY_ORDERS, benifyRoutes } from './benify-routes.js';
+import { answerOtherMethods } from './method-not-allowed.js';
+import { actiwayReplies, jsonReplies, repliesFor } from './portal-replies.js';
+import { addRequestLog, noteRequest } from './request-log.js';
+
+/**
+ * The push door: the HTTP server the push portals (Benify, Actiway) deliver orders to. Only the
+ * portals configured in `config.portals` get routes. Every response is the portal's own format
+ * with a fixed status word; exception messages and stack traces never leave the process.
+ */
+
+export type IngestServices = Pick<Services, 'config' | 'logger' | 'ledger' | 'portalIntake'>;
+
+export interface IngestServer {
+  /** e.g. `http://127.0.0.1:8080` (the address actually bound: port 0 becomes the real port). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export function createIngestServer(services: IngestServices): FastifyInstance {
+  const { config } = services;
+  const logger = services.logger.child({ component: 'ingest-http' });
+  const bodyLimit = config.ingest.http.bodyLimitBytes;
+
+  const app = Fastify({
+    logger: false, // one line per request of our own (request-log.ts): never URLs, headers or bodies
+    bodyLimit,
+    // A HEAD twin of the status look-up would run the lookup with a signature made for GET.
+    exposeHeadRoutes: false,
+    // Fastify's default answers to a bad URL / over-long parameter quote the URL back.
+    frameworkErrors: (_err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const replies = repliesFor(request.url);
+      void replies.refuse(reply, 400, [{ path: replies.rootPath, message: 'malformed request' }]);
+    },
+    clientErrorHandler: answerClientError,
+  });
+
+  // No parser outside the portal scopes: a body sent to an unknown URL is never read or parsed.
+  app.removeAllContentTypeParsers();
+  addRequestLog(app, logger);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const replies = repliesFor(request.url);
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status === 413) return replies.refuse(reply, 413, [{ path: replies.rootPath, message: `the body exceeds ${bodyLimit} bytes` }]);
+    if (status === 415) return replies.refuse(reply, 415, [{ path: replies.rootPath, message: 'unsupported Content-Type' }]);
+    if (status >= 400 && status < 500) return replies.refuse(reply, status, [{ path: replies.rootPath, message: 'malformed request' }]);
+    // A bug or an outage: the code goes to the log line, nothing of it to the caller.
+    noteRequest(request, { reason: typeof err.code === 'string' ? err.code : err.name });
+    if (status === 503) return replies.status(reply, 503, 'unavailable');
+    return replies.status(reply, 500, 'error');
+  });
+
+  app.setNotFoundHandler((request, reply) => repliesFor(request.url).status(reply, 404, 'not-found'));
+
+  const { benify, actiway } = config.portals;
+  if (benify) {
+    void app.register(benifyRoutes, { section: benify, bodyLimit, ledger: services.ledger, portalIntake: services.portalIntake });
+    answerOtherMethods(app, BENIFY_ORDERS, ['POST'], jsonReplies, 'benify');
+    answerOtherMethods(app, BENIFY_ORDER, ['GET'], jsonReplies, 'benify');
+  }
+  if (actiway) {
+    void app.register(actiwayRoutes, { section: actiway, bodyLimit, portalIntake: services.portalIntake });
+    answerOtherMethods(app, ACTIWAY_ORDERS, ['POST'], actiwayReplies, 'actiway');
+  }
+  return app;
+}
+
+/** Listens on `config.ingest.http` (host/port overridable, e.g. port 0 in tests). */
+export async function startIngestServer(services: IngestServices, override: { host?: string; port?: number } = {}): Promise<IngestServer> {
+  const app = createIngestServer(services);
+  const host = override.host ?? services.config.ingest.http.host;
+  const port = override.port ?? services.config.ingest.http.port;
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const portals = (['benify', 'actiway'] as const).filter((p) => services.config.portals[p] !== undefined);
+  services.logger.info({ event: 'ingest.listening', host, port: boundPort, portals }, 'ingest.listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= app.close().then(() => services.logger.info({ event: 'ingest.closed' }, 'ingest.closed'));
+      return closing;
+    },
+  };
+}
+
+/** Requests Node's HTTP parser refuses never reach Fastify: a fixed answer, no parser message. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({ status: 'invalid', errors: [{ path: '', message: 'malformed HTTP request' }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
