@@ -74,7 +74,7 @@ export const PortalsSchema = z
       .strict()
       .optional(),
     actiway: z
-      .object({ ...routing, username: z.string().min(1), password: z.string().min(8, 'at least 8 characters') })
+      .object({ ...routing, username: z.string().min(1), password: z.string().min(1) })
       .strict()
       .optional(),
     wellnet: z

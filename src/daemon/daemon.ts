@@ -1,21 +1,34 @@
 import type { Worker } from 'bullmq';
 import { BrpClient } from '../brp/brp-client.js';
 import type { CanonicalOrder } from '../domain/canonical-order.js';
+import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
+import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
+import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createRedis, type Services } from './services.js';
 
 export interface Daemon {
   start(): Promise<void>;
+  /** The push-ingest server's URL, when it runs. */
+  readonly ingestUrl: string | undefined;
   /** Stops taking jobs, lets in-flight BRP calls finish within the grace period, closes everything. */
   stop(reason?: string): Promise<void>;
 }
 
+export interface DaemonOptions {
+  /** Start the ingest paths the config enables (default true; tests of the spine turn it off). */
+  ingest?: boolean;
+  /** Override the push server's address (tests: port 0). */
+  http?: { host?: string; port?: number };
+}
+
 /**
  * The long-running part of partnerd: one BullMQ worker and one BRP connection pool per tenant,
- * the reconciler, and the auth probe for paused tenants.
+ * the reconciler, the auth probe for paused tenants, and the ingest paths the config turns on
+ * (push server, Wellnet/Epassi polls and their outcome notifier, the S&P inbox and receipts).
  */
-export function createDaemon(services: Services): Daemon {
+export function createDaemon(services: Services, options: DaemonOptions = {}): Daemon {
   const { config, logger, ledger, pause, queues, documents } = services;
   const workerRedis = createRedis(config.redis.url, 'worker');
   workerRedis.on('error', () => undefined); // reported by the commands connection; avoid duplicate noise
@@ -24,6 +37,9 @@ export function createDaemon(services: Services): Daemon {
   const timers: NodeJS.Timeout[] = [];
   const reconciler = new Reconciler(ledger, queues, Object.keys(config.tenants), logger, 2 * config.queue.lockDurationMs);
   let stopping: Promise<void> | undefined;
+  let ingestServer: IngestServer | undefined;
+  let pull: PullIngest | undefined;
+  let sop: SopIngest | undefined;
 
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
@@ -61,13 +77,34 @@ export function createDaemon(services: Services): Daemon {
       every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile');
       const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
       if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe');
-      logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants) }, 'daemon.started');
+      // Ingest last: orders are only taken in once the workers that send them are running.
+      const portals = options.ingest === false ? {} : config.portals;
+      if (portals.wellnet || portals.epassi) {
+        pull = createPullIngest(services);
+        pull.start();
+      }
+      if (portals.sop) {
+        sop = createSopIngest(services);
+        sop.start();
+      }
+      if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
+        ingestServer = await startIngestServer(services, options.http);
+      }
+      logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url }, 'daemon.started');
+    },
+
+    get ingestUrl() {
+      return ingestServer?.url;
     },
 
     stop(reason = 'stop') {
       stopping ??= (async () => {
         logger.info({ event: 'daemon.stopping', reason, graceMs: config.shutdownGraceMs }, 'daemon.stopping');
         for (const t of timers) clearInterval(t);
+        // Stop taking orders in first (a request in progress completes), then drain the workers.
+        await ingestServer?.close().catch((err) => logger.error({ event: 'ingest.close_failed', err }, 'ingest.close_failed'));
+        sop?.stop();
+        await pull?.stop().catch((err) => logger.error({ event: 'pull.stop_failed', err }, 'pull.stop_failed'));
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), config.shutdownGraceMs); });

@@ -77,6 +77,8 @@ export async function startPipeline(
     redis?: PrivateRedis;
     /** Merged into the config at the top level (e.g. `portals`, `ingest`). */
     extra?: Record<string, unknown>;
+    /** Let the daemon start the configured ingest paths itself (push server on a free port). */
+    ingest?: boolean;
   } = {},
 ): Promise<Pipeline> {
   const redis = options.redis ?? (await startRedis());
@@ -84,7 +86,7 @@ export async function startPipeline(
   const sim = await startSimulator(options.faults ?? {});
   const config = testConfig(redis.url, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
   const services = await createServices(config, logger);
-  const daemon = createDaemon(services);
+  const daemon = createDaemon(services, { ingest: options.ingest ?? false, http: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
   return {
     redis, sim, services, daemon, lines,
