@@ -1,0 +1,240 @@
+import type { Services } from '../../daemon/services.js';
+import type { LedgerRecord } from '../../ledger/ledger.js';
+import { backoffDelay } from '../../queue/backoff.js';
+import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
+import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
+import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-client.js';
+
+/**
+ * Tells the pull portals each final outcome (shared/portals/wellnet.md "Acknowledging",
+ * epassi.md "Marking the outcome").
+ *
+ * The ledger queues the notification atomically with the state change (`{prefix}:notify:due`,
+ * when a wellnet or epassi order reaches confirmed or rejected). The notifier claims due keys in
+ * batches with a lease (a process that dies mid-send leaves them due again when the lease ends),
+ * sends each, and then either marks it done (2xx, or 409: the portal has it already) or failed
+ * with its next due time: exponential back-off with jitter, capped. A notification is never
+ * dropped: it is retried until the portal takes it. Every replica may run a notifier: claiming is
+ * atomic, so a key is sent by one of them at a time.
+ *
+ *   Wellnet  POST  {baseUrl}/api/v1/orders/{id}/delivery
+ *            { status: delivered, supplierOrderNumber, invoiceNumber, ocr } | { status: rejected, reason }
+ *   Epassi   PATCH {baseUrl}/v2/purchases/{purchaseId}
+ *            { status: DELIVERED, merchantReference, invoiceNumber, ocr } | { status: REJECTED, reason }
+ *
+ * The rejection reason is built from the recorded error messages and BRP error codes (never
+ * BRP's debug info, never personal data): "Unknown product (BRP error 1030)".
+ */
+
+export interface NotifierRetry {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** 0..1 */
+  jitter: number;
+}
+
+export interface PortalNotifierOptions {
+  /** Keys claimed per batch; default 20. */
+  batchSize?: number;
+  /** How long a claimed key is ours before it is due again; default 60 s (longer than a send can take). */
+  leaseMs?: number;
+  /** Sends in flight at once; default 4. */
+  concurrency?: number;
+  /** Back-off of failed sends; default 5 s doubling up to 15 min, ±20 % jitter. */
+  retry?: NotifierRetry;
+  /** Batches per runOnce at most (the next run continues); default 50. */
+  maxBatchesPerRun?: number;
+  /** Clients to use (else built from the configuration and closed by stop()). */
+  clients?: { wellnet?: WellnetClient; epassi?: EpassiClient };
+}
+
+export const DEFAULT_NOTIFY_RETRY: NotifierRetry = { baseDelayMs: 5_000, maxDelayMs: 15 * 60_000, jitter: 0.2 };
+
+export interface NotifySummary {
+  claimed: number;
+  done: number;
+  failed: number;
+}
+
+const MAX_REASON = 500;
+
+export type NotifierServices = Pick<Services, 'config' | 'ledger' | 'logger'>;
+
+export class PortalNotifier {
+  private readonly clients: { wellnet?: WellnetClient; epassi?: EpassiClient };
+  private readonly ownsClients: boolean;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly concurrency: number;
+  private readonly retry: NotifierRetry;
+  private readonly maxBatches: number;
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<NotifySummary> | undefined;
+  private stopped = false;
+
+  constructor(private readonly services: NotifierServices, options: PortalNotifierOptions = {}) {
+    const { config } = services;
+    if (options.clients) {
+      this.clients = options.clients;
+      this.ownsClients = false;
+    } else {
+      const w = config.portals.wellnet;
+      const e = config.portals.epassi;
+      this.clients = {
+        ...(w ? { wellnet: new WellnetClient(w) } : {}),
+        ...(e ? { epassi: new EpassiClient(e) } : {}),
+      };
+      this.ownsClients = true;
+    }
+    this.batchSize = options.batchSize ?? 20;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.retry = options.retry ?? DEFAULT_NOTIFY_RETRY;
+    this.maxBatches = options.maxBatchesPerRun ?? 50;
+  }
+
+  /** Sends every notification due now (up to maxBatchesPerRun batches). One run at a time per notifier. */
+  runOnce(): Promise<NotifySummary> {
+    this.current ??= this.drain().finally(() => { this.current = undefined; });
+    return this.current;
+  }
+
+  private async drain(): Promise<NotifySummary> {
+    const total: NotifySummary = { claimed: 0, done: 0, failed: 0 };
+    for (let b = 0; b < this.maxBatches && !this.stopped; b++) {
+      const keys = await this.services.ledger.claimDueNotifications(this.batchSize, this.leaseMs, new Date());
+      if (keys.length === 0) break;
+      total.claimed += keys.length;
+      let next = 0;
+      const worker = async () => {
+        while (next < keys.length) {
+          const key = keys[next++]!;
+          if (await this.notify(key)) total.done++;
+          else total.failed++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
+      if (keys.length < this.batchSize) break;
+    }
+    return total;
+  }
+
+  /** One key: true when the portal has the outcome (or there is nothing to tell), false when it is due again later. */
+  private async notify(key: string): Promise<boolean> {
+    const { ledger, logger } = this.services;
+    let rec: LedgerRecord | undefined;
+    try {
+      rec = await ledger.get(key);
+      if (!rec) {
+        logger.warn({ event: 'portal.notify_orphan', key }, 'portal.notify_orphan');
+        await ledger.notificationDone(key);
+        return true;
+      }
+      if (rec.state !== 'confirmed' && rec.state !== 'rejected') {
+        // Moved on since (an operator re-queued it): it is queued again when it reaches an outcome.
+        logger.info({ event: 'portal.notify_not_final', key, state: rec.state }, 'portal.notify_not_final');
+        await ledger.notificationDone(key);
+        return true;
+      }
+      if (rec.state === 'confirmed' && (!rec.brpOrderNumber || !rec.invoiceNumber || !rec.ocr)) {
+        // E.g. a confirmation BRP sent unreadable, resolved by an operator without the numbers:
+        // the portal needs them, so it waits (retried, never dropped) until they are recorded.
+        throw new Error('confirmed without BRP order number, invoice number and OCR: record them first');
+      }
+      const portal = rec.portal as PullPortal;
+      const status = await this.send(portal, rec);
+      await ledger.notificationDone(key);
+      logger.info(
+        { event: 'portal.notified', portal, tenant: rec.tenant, ordernr: rec.ordernr, key, outcome: rec.state, httpStatus: status, attempts: (rec.notifyAttempts ?? 0) + 1 },
+        'portal.notified',
+      );
+      return true;
+    } catch (err) {
+      const attempt = (rec?.notifyAttempts ?? 0) + 1;
+      const delay = backoffDelay(attempt, { attempts: Number.MAX_SAFE_INTEGER, ...this.retry });
+      const retryAt = new Date(Date.now() + delay);
+      const detail = isPortalHttpError(err) ? err.message : err instanceof Error ? err.message : String(err);
+      try {
+        await ledger.notificationFailed(key, retryAt, detail);
+      } catch {
+        // Redis is failing too: the lease makes the key due again anyway.
+      }
+      logger.warn(
+        {
+          event: 'portal.notify_failed', key, portal: rec?.portal, ordernr: rec?.ordernr, attempt, retryAt: retryAt.toISOString(), reason: detail,
+          ...(isPortalHttpError(err) ? { kind: err.kind, httpStatus: err.status, code: err.code } : {}),
+        },
+        'portal.notify_failed',
+      );
+      return false;
+    }
+  }
+
+  private async send(portal: PullPortal, rec: LedgerRecord): Promise<number> {
+    if (portal === 'wellnet') {
+      const client = this.clients.wellnet;
+      if (!client) throw new Error('wellnet is not configured: cannot acknowledge');
+      return client.acknowledge(rec.ordernr, wellnetAcknowledgement(rec));
+    }
+    if (portal === 'epassi') {
+      const client = this.clients.epassi;
+      if (!client) throw new Error('epassi is not configured: cannot mark the purchase');
+      return client.markPurchase(rec.ordernr, epassiMarking(rec));
+    }
+    throw new Error(`portal ${String(portal)} is not told outcomes by partnerd`);
+  }
+
+  /** Runs runOnce every `intervalMs` (never overlapping itself). */
+  start(intervalMs = 2_000): void {
+    if (this.timer) return;
+    this.stopped = false;
+    this.timer = setInterval(() => {
+      if (this.current || this.stopped) return;
+      this.runOnce().catch((err) => this.services.logger.error({ event: 'portal.notify_error', reason: err instanceof Error ? err.message : String(err) }, 'portal.notify_error'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer, waits for a run in progress, closes the clients it built. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.current?.catch(() => undefined);
+    if (this.ownsClients) await Promise.all([this.clients.wellnet?.close(), this.clients.epassi?.close()]);
+  }
+}
+
+export function wellnetAcknowledgement(rec: LedgerRecord): WellnetAcknowledgement {
+  if (rec.state === 'confirmed') {
+    return { status: 'delivered', supplierOrderNumber: rec.brpOrderNumber ?? '', invoiceNumber: rec.invoiceNumber ?? '', ocr: rec.ocr ?? '' };
+  }
+  return { status: 'rejected', reason: rejectionReason(rec) };
+}
+
+export function epassiMarking(rec: LedgerRecord): EpassiMarking {
+  if (rec.state === 'confirmed') {
+    return { status: 'DELIVERED', merchantReference: rec.brpOrderNumber ?? '', invoiceNumber: rec.invoiceNumber ?? '', ocr: rec.ocr ?? '' };
+  }
+  return { status: 'REJECTED', reason: rejectionReason(rec) };
+}
+
+/**
+ * "Unknown product (BRP error 1030)"; several errors joined with "; ". An order partnerd refused
+ * before BRP (invalid) reads "Invalid order: {portal field path}: {problem}; …". BRP's debug
+ * info is left out (it may quote the request).
+ */
+export function rejectionReason(rec: Pick<LedgerRecord, 'brpError' | 'rejectedBy'>): string {
+  const errors = rec.brpError?.errors ?? [];
+  const parts = errors
+    .map((e) => {
+      const message = e.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+      return e.code !== undefined ? `${message || 'Error'} (BRP error ${e.code})` : message;
+    })
+    .filter((p) => p !== '');
+  let reason: string;
+  if (rec.rejectedBy === 'partnerd') reason = `Invalid order: ${parts.join('; ') || 'failed validation'}`;
+  else if (parts.length > 0) reason = parts.join('; ');
+  else reason = rec.brpError?.status ? `Rejected by BRP (HTTP ${rec.brpError.status})` : 'Rejected by BRP';
+  return reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
+}

@@ -1,0 +1,28 @@
+import type { EpassiClient } from './epassi-client.js';
+import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
+
+/** A run stops after this many pages (purchases stay listed until marked: the next run sees the rest). */
+export const MAX_PAGES_PER_RUN = 1000;
+
+/**
+ * One Epassi poll: every page of PAID purchases from 1 to `totalPages` (as the latest page
+ * reports it). A purchase stays listed until the notifier marks it, so it comes back in every
+ * poll until then: the portal order id makes each return a duplicate, never a second BRP order.
+ * The list can shift while it is read (a purchase marked meanwhile): a purchase pushed onto an
+ * earlier page is simply read by the next run, since it is still listed.
+ */
+export class EpassiPoller extends PortalPoller {
+  constructor(services: PollerServices, private readonly client: EpassiClient, private readonly pageSize: number, options: PollerOptions = {}) {
+    super('epassi', services, options);
+  }
+
+  protected async fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void> {
+    let totalPages = 1;
+    for (let page = 1; page <= totalPages && page <= MAX_PAGES_PER_RUN; page++) {
+      const res = await this.client.listPurchases(page, this.pageSize);
+      summary.pages++;
+      totalPages = res.totalPages;
+      for (const item of res.items) await ingest(item);
+    }
+  }
+}

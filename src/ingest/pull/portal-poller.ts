@@ -1,0 +1,143 @@
+import type { Services } from '../../daemon/services.js';
+import { isPortalHttpError, type PullPortal } from './portal-http.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
+import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
+
+/**
+ * What one poll of a pull portal did:
+ *  - `ok`       every page was read and every order stored (and queued, or recorded as an outcome)
+ *  - `stopped`  the portal refused our credentials (now or earlier): no polling until resumePortal
+ *  - `backoff`  429 / 5xx / network / unusable answer: the run ended; the next runs back off
+ *  - `skipped`  a scheduled run inside the back-off pause: no request was made
+ *  - `busy`     (pollOnce) another run of this portal holds the run lock
+ *  - `failed`   our side failed (e.g. Redis): the run ended without moving the cursor
+ * Counts are of this run; `orders` is every payload read (including duplicates).
+ */
+export type PollOutcome = 'ok' | 'stopped' | 'backoff' | 'skipped' | 'busy' | 'failed';
+
+export interface PollSummary {
+  portal: PullPortal;
+  outcome: PollOutcome;
+  pages: number;
+  orders: number;
+  accepted: number;
+  duplicate: number;
+  unroutable: number;
+  rejected: number;
+  /** Payloads without a readable order id (logged, not recorded). */
+  skipped: number;
+  /** Wellnet: the stored cursor moved in this run. */
+  cursorAdvanced?: boolean;
+  /** Why it was not `ok` (portal, operation, status: never a token or personal data). */
+  error?: string;
+  httpStatus?: number;
+  /** `backoff` / `skipped`: scheduled runs wait until then (ISO). */
+  retryAt?: string;
+}
+
+export function emptySummary(portal: PullPortal, outcome: PollOutcome = 'ok'): PollSummary {
+  return { portal, outcome, pages: 0, orders: 0, accepted: 0, duplicate: 0, unroutable: 0, rejected: 0, skipped: 0 };
+}
+
+export type PollerServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake' | 'redis'>;
+
+export interface PollerOptions {
+  backoff?: BackoffPolicy;
+  /** Clock for back-off decisions (tests); default Date.now. */
+  now?: () => number;
+}
+
+export interface RunOptions {
+  /** Scheduled runs honour the back-off pause; manual polls do not. Default false. */
+  respectBackoff?: boolean;
+}
+
+/**
+ * The part every pull portal shares: the stop flag, the back-off, and turning each payload into a
+ * ledger record. Subclasses read the pages (fetchAll) and call `ingest` for every payload, in order.
+ */
+export abstract class PortalPoller {
+  protected readonly prefix: string;
+  protected readonly backoff: BackoffPolicy;
+  protected readonly clock: () => number;
+
+  constructor(readonly portal: PullPortal, protected readonly services: PollerServices, options: PollerOptions = {}) {
+    this.prefix = services.config.redis.prefix;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.clock = options.now ?? Date.now;
+  }
+
+  /** Reads every page; calls `ingest` for each payload, and returns once all are stored. Throws on failures. */
+  protected abstract fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void>;
+
+  async run(options: RunOptions = {}): Promise<PollSummary> {
+    const { redis, logger } = this.services;
+    const portal = this.portal;
+    const summary = emptySummary(portal);
+
+    const stopped = await stoppedInfo(redis, this.prefix, portal);
+    if (stopped) {
+      logger.debug({ event: 'portal.poll_skipped', portal, reason: 'stopped' }, 'portal.poll_skipped');
+      return { ...summary, outcome: 'stopped', error: stopped.reason, ...(stopped.status ? { httpStatus: stopped.status } : {}) };
+    }
+    const startedAt = this.clock();
+    if (options.respectBackoff) {
+      const b = await readBackoff(redis, this.prefix, portal);
+      if (b && startedAt < b.until) {
+        const retryAt = new Date(b.until).toISOString();
+        logger.debug({ event: 'portal.poll_skipped', portal, reason: 'backoff', failures: b.failures, retryAt }, 'portal.poll_skipped');
+        return { ...summary, outcome: 'skipped', retryAt };
+      }
+    }
+
+    const ingest = async (payload: unknown) => {
+      const r = await ingestPullOrder(this.services, portal, payload, new Date());
+      summary.orders++;
+      summary[r.outcome satisfies PullOrderOutcome]++;
+    };
+
+    try {
+      await this.fetchAll(summary, ingest);
+      await clearBackoff(redis, this.prefix, portal);
+      summary.outcome = 'ok';
+      logger.info({ event: 'portal.poll', ...counts(summary) }, 'portal.poll');
+      return summary;
+    } catch (err) {
+      if (isPortalHttpError(err)) {
+        summary.error = err.message;
+        if (err.status !== undefined) summary.httpStatus = err.status;
+        if (err.kind === 'auth') {
+          summary.outcome = 'stopped';
+          const first = await markStopped(redis, this.prefix, portal, { at: new Date(this.clock()).toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) });
+          if (first) {
+            logger.error(
+              { event: 'portal.stopped', alert: true, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}`, ...counts(summary) },
+              'portal.stopped',
+            );
+          }
+          return summary;
+        }
+        const state = await recordFailure(redis, this.prefix, portal, this.backoff, this.clock(), err.retryAfterMs);
+        summary.outcome = 'backoff';
+        summary.retryAt = new Date(state.until).toISOString();
+        logger.warn(
+          { event: 'portal.backoff', kind: err.kind, httpStatus: err.status, code: err.code, failures: state.failures, retryAt: summary.retryAt, ...counts(summary) },
+          'portal.backoff',
+        );
+        return summary;
+      }
+      summary.outcome = 'failed';
+      summary.error = err instanceof Error ? err.message : String(err);
+      logger.error({ event: 'portal.poll_failed', reason: summary.error, ...counts(summary) }, 'portal.poll_failed');
+      return summary;
+    }
+  }
+}
+
+function counts(s: PollSummary) {
+  return {
+    portal: s.portal, pages: s.pages, orders: s.orders, accepted: s.accepted, duplicate: s.duplicate,
+    unroutable: s.unroutable, rejected: s.rejected, skipped: s.skipped,
+    ...(s.cursorAdvanced !== undefined ? { cursorAdvanced: s.cursorAdvanced } : {}),
+  };
+}

@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { PullPortal } from './portal-http.js';
+
+/**
+ * The durable state of each pull portal, in Redis, shared by every replica:
+ *
+ *   {prefix}:cursor:{portal}            Wellnet's opaque cursor, saved only after a whole page is stored and queued
+ *   {prefix}:portal:{portal}:stopped    JSON {at, reason, status}: polling stopped after a 401 (until resumePortal)
+ *   {prefix}:portal:{portal}:backoff    hash {failures, until}: consecutive 429/5xx/network failures
+ *
+ * (`{prefix}:portal:{portal}` itself is the ledger's order-id index; these keys sit beside it.)
+ */
+
+export function portalKeys(prefix: string, portal: PullPortal) {
+  return {
+    cursor: `${prefix}:cursor:${portal}`,
+    stopped: `${prefix}:portal:${portal}:stopped`,
+    backoff: `${prefix}:portal:${portal}:backoff`,
+  };
+}
+
+export interface StoppedInfo {
+  at: string;
+  reason: string;
+  status?: number;
+}
+
+export interface BackoffState {
+  failures: number;
+  /** ms since epoch; scheduled runs before it are skipped. */
+  until: number;
+}
+
+/**
+ * Back-off of a pull portal after 429 / 5xx / network failures, in time (the schedule's ticks
+ * before `until` are skipped): the first failure only ends the run (the next tick tries again);
+ * each further consecutive failure doubles the pause, from `baseMs` up to `maxMs`. A 429's or
+ * 503's Retry-After is honoured when it asks for longer (capped at `maxMs`). A successful poll
+ * clears it. Manual polls (`partnerd poll`) ignore it.
+ */
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 15 * 60_000 };
+
+export function backoffPause(failures: number, policy: BackoffPolicy, retryAfterMs?: number): number {
+  const exp = failures <= 1 ? 0 : Math.min(policy.baseMs * 2 ** (failures - 2), policy.maxMs);
+  return Math.max(exp, Math.min(retryAfterMs ?? 0, policy.maxMs));
+}
+
+export async function stoppedInfo(redis: Redis, prefix: string, portal: PullPortal): Promise<StoppedInfo | undefined> {
+  const raw = await redis.get(portalKeys(prefix, portal).stopped);
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as StoppedInfo;
+  } catch {
+    return { at: '', reason: raw };
+  }
+}
+
+/** Sets the stop flag; true only for the caller that set it (so the alert is logged once, whatever the replicas). */
+export async function markStopped(redis: Redis, prefix: string, portal: PullPortal, info: StoppedInfo): Promise<boolean> {
+  return (await redis.set(portalKeys(prefix, portal).stopped, JSON.stringify(info), 'NX')) === 'OK';
+}
+
+export async function readBackoff(redis: Redis, prefix: string, portal: PullPortal): Promise<BackoffState | undefined> {
+  const h = await redis.hgetall(portalKeys(prefix, portal).backoff);
+  if (!h.failures) return undefined;
+  return { failures: Number(h.failures), until: Number(h.until ?? 0) };
+}
+
+export async function recordFailure(redis: Redis, prefix: string, portal: PullPortal, policy: BackoffPolicy, now: number, retryAfterMs?: number): Promise<BackoffState> {
+  const key = portalKeys(prefix, portal).backoff;
+  const failures = await redis.hincrby(key, 'failures', 1);
+  const until = now + backoffPause(failures, policy, retryAfterMs);
+  await redis.hset(key, 'until', String(until));
+  return { failures, until };
+}
+
+export async function clearBackoff(redis: Redis, prefix: string, portal: PullPortal): Promise<void> {
+  await redis.del(portalKeys(prefix, portal).backoff);
+}
+
+export interface PortalStatus {
+  portal: PullPortal;
+  stopped?: StoppedInfo;
+  backoff?: BackoffState;
+  /** Wellnet only: the stored cursor. */
+  cursor?: string;
+}
+
+export async function portalStatus(services: { redis: Redis; config: { redis: { prefix: string } } }, portal: PullPortal): Promise<PortalStatus> {
+  const prefix = services.config.redis.prefix;
+  const [stopped, backoff, cursor] = await Promise.all([
+    stoppedInfo(services.redis, prefix, portal),
+    readBackoff(services.redis, prefix, portal),
+    services.redis.get(portalKeys(prefix, portal).cursor),
+  ]);
+  return { portal, ...(stopped ? { stopped } : {}), ...(backoff ? { backoff } : {}), ...(cursor !== null ? { cursor } : {}) };
+}
+
+/**
+ * Lets polling of a stopped portal start again (after the token or client credentials were
+ * fixed): clears the stop flag and any back-off. Returns whether the portal was stopped.
+ * The cursor is kept: polling continues where it stopped.
+ */
+export async function resumePortal(
+  services: { redis: Redis; logger: Logger; config: { redis: { prefix: string } } },
+  portal: PullPortal,
+): Promise<{ wasStopped: boolean }> {
+  const keys = portalKeys(services.config.redis.prefix, portal);
+  const [removed] = await Promise.all([services.redis.del(keys.stopped), services.redis.del(keys.backoff)]);
+  const wasStopped = removed === 1;
+  services.logger.info({ event: 'portal.resumed', portal, wasStopped }, 'portal.resumed');
+  return { wasStopped };
+}
