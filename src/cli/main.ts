@@ -11,6 +11,7 @@ import { PORTALS, type Portal } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import { isIsoDate } from '../domain/stockholm-date.js';
 import { createSopIngest } from '../ingest/file-drop/sop-ingest.js';
+import { createPullIngest, resumePortal } from '../ingest/pull/pull-ingest.js';
 import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
@@ -221,6 +222,26 @@ program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`
     const summary = await createSopIngest(s).scanOnce();
     for (const f of summary.files) console.log(`${f.file}: ${f.outcome} (${f.orders} orders: ${f.accepted} accepted, ${f.duplicate} duplicate, ${f.unroutable} unroutable, ${f.rejected} rejected)`);
     if (summary.files.length === 0) console.log('inbox empty');
+  }));
+
+program.command('poll <portal>').description('poll a pull portal now: `poll wellnet` or `poll epassi` (exit 1 unless the poll ran)')
+  .action((portal: string) => withServices(async (s) => {
+    if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
+    const pull = createPullIngest(s);
+    try {
+      const summary = await pull.pollOnce(portal);
+      console.log(JSON.stringify(summary));
+      if (summary.outcome !== 'ok') process.exitCode = 1;
+    } finally {
+      await pull.stop();
+    }
+  }));
+
+program.command('resume-portal <portal>').description('resume polling a portal stopped after it answered 401 (after fixing its credentials)')
+  .action((portal: string) => withServices(async (s) => {
+    if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
+    const { wasStopped } = await resumePortal(s, portal);
+    console.log(wasStopped ? `resumed ${portal}` : `${portal} was not stopped`);
   }));
 
 function parseIntArg(v: string): number {

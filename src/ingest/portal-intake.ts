@@ -96,7 +96,12 @@ export class PortalIntake {
       await this.ledger.setFields(unroutableKey, { unroutableReason: route.reason });
       return { status: 'unroutable', key: unroutableKey, reason: route.reason };
     }
-    const checked = checkRoutedOrder(this.config, this.documents, order, route, now);
+    // A pull order the adapter could not read was kept as a stub with its adapter errors: those,
+    // not the empty stub's, are why it is invalid.
+    const adapterErrors = (rec.portalOrder as { adapterErrors?: FieldError[] }).adapterErrors;
+    const checked = adapterErrors?.length
+      ? { ok: false as const, errors: adapterErrors }
+      : checkRoutedOrder(this.config, this.documents, order, route, now);
     if (!checked.ok) {
       const brpError = { errors: checked.errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
       await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
