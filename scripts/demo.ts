@@ -4,7 +4,12 @@
  * If no Redis answers and `redis-server` is on PATH, a private one is started for the demo.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config.js';
@@ -13,9 +18,15 @@ import { createServices } from '../src/daemon/services.js';
 import { formatOreSwedish } from '../src/domain/money.js';
 import type { LedgerRecord } from '../src/ledger/ledger.js';
 import { createLogger } from '../src/observability/logger.js';
+import { stockholmDateOf } from '../src/domain/stockholm-date.js';
+import { benifySignature } from '../src/ingest/http/benify-signature.js';
+import { createSopIngest } from '../src/ingest/file-drop/sop-ingest.js';
 import { loadSimulatorConfig, startBrpSimulator } from '../src/simulator/index.js';
+import { startEpassiSimulator, startWellnetSimulator, type EpassiSimPurchase, type WellnetSimOrder } from '../src/simulator/portals/index.js';
 
 const DEMO_PREFIX = 'partnerd-demo';
+/** The contract examples of the five portals, as the portals send or serve them. */
+const DATA = join(import.meta.dirname, 'demo-data');
 
 async function redisAnswers(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
@@ -68,7 +79,7 @@ function orderInput(s: (typeof SAMPLES)[number]) {
 }
 
 function line(rec: LedgerRecord, what: string): string {
-  const id = `${rec.portal.padEnd(8)}${rec.ordernr.padEnd(11)}`;
+  const id = `${rec.portal.padEnd(8)}${rec.ordernr.padEnd(17)}`;
   switch (rec.state) {
     case 'confirmed':
       return `✔ confirmed  ${id} BRP order ${rec.brpOrderNumber}, invoice ${rec.invoiceNumber}, OCR ${rec.ocr}, ${formatOreSwedish(rec.sumOre ?? 0)} kr, due ${rec.dueDate} (${rec.attempts} attempt${rec.attempts > 1 ? 's' : ''}; ${what})`;
@@ -86,7 +97,8 @@ function line(rec: LedgerRecord, what: string): string {
 /** The demo runs against simulators only: sandbox credentials, never used for a real portal. */
 const DEMO_ENV = {
   BENIFY_SECRET: 'demo-benify-secret-not-for-production',
-  ACTIWAY_PASSWORD: 'demo-actiway-password',
+  ACTIWAY_USERNAME: 'actiway',
+  ACTIWAY_PASSWORD: 's3cret', // the contract's example header: Basic YWN0aXdheTpzM2NyZXQ=
   WELLNET_TOKEN: 'demo-wellnet-token',
   EPASSI_CLIENT_SECRET: 'demo-epassi-secret',
 };
@@ -112,7 +124,15 @@ async function main(): Promise<void> {
     ...simOptions, port: 0,
     faults: { scriptByOrdernr: Object.fromEntries(SAMPLES.filter((s) => s.fault).map((s) => [s.ordernr, s.fault as never])), hangMs: 10_000 },
   });
+  // The portals' sides: Wellnet and Epassi simulators serving the contract examples, an S&P folder.
+  const wellnetPage = JSON.parse(readFileSync(join(DATA, 'wellnet-page.json'), 'utf8')) as { orders: WellnetSimOrder[] };
+  const wellnet = await startWellnetSimulator({ token: DEMO_ENV.WELLNET_TOKEN, orders: wellnetPage.orders });
+  const epassiPage = JSON.parse(readFileSync(join(DATA, 'epassi-page.json'), 'utf8')) as { items: EpassiSimPurchase[] };
+  const epassi = await startEpassiSimulator({ clientId: 'partnerd', clientSecret: DEMO_ENV.EPASSI_CLIENT_SECRET, purchases: epassiPage.items });
+  const sopRoot = mkdtempSync(join(tmpdir(), 'partnerd-demo-sop-'));
+
   const sandbox = base.tenants.sandbox!;
+  const every2s = '*/2 * * * * *';
   const config = {
     ...base,
     redis: { url: redisUrl, prefix: `${DEMO_PREFIX}-${Date.now()}` },
@@ -123,40 +143,87 @@ async function main(): Promise<void> {
         retry: { ...sandbox.retry, baseDelayMs: 300, maxDelayMs: 2000 },
       },
     },
+    portals: {
+      ...base.portals,
+      wellnet: { ...base.portals.wellnet!, baseUrl: wellnet.baseUrl, schedule: every2s },
+      epassi: { ...base.portals.epassi!, baseUrl: epassi.baseUrl, schedule: every2s },
+      sop: { ...base.portals.sop!, root: sopRoot, schedule: every2s },
+    },
   };
   const services = await createServices(config, logger);
-  const daemon = createDaemon(services);
+  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
 
-  console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, Redis at ${redisUrl}\n`);
+  console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);
   const keys: Array<[string, string]> = [];
+
+  // Operators' manual entry (partnerd submit): confirmed, retried, rejected and in-doubt orders.
   for (const s of SAMPLES) {
     const r = await services.intake.accept(orderInput(s));
     if (r.status === 'invalid') throw new Error(`demo order ${s.ordernr} invalid: ${JSON.stringify(r.errors)}`);
-    keys.push([r.key, s.what]);
+    keys.push([r.key, `manual entry: ${s.what}`]);
   }
   const dup = await services.intake.accept(orderInput(SAMPLES[0]!));
-  console.log(`↺ duplicate  ${SAMPLES[0]!.portal.padEnd(8)}${SAMPLES[0]!.ordernr.padEnd(11)} delivered again: "${dup.status}" (already ${'state' in dup ? dup.state : '?'}), nothing new queued`);
+  console.log(`↺ duplicate  ${SAMPLES[0]!.portal.padEnd(8)}${SAMPLES[0]!.ordernr.padEnd(17)} entered again: "${dup.status}" (already ${'state' in dup ? dup.state : '?'}), nothing new queued`);
+
+  // Benify pushes its contract example, signed, and then delivers it again.
+  const benifyBody = readFileSync(join(DATA, 'benify-order.json'));
+  for (let i = 0; i < 2; i++) {
+    const ts = String(Math.floor(Date.now() / 1000));
+    const res = await request(`${daemon.ingestUrl}/portals/benify/orders`, {
+      method: 'POST', body: benifyBody,
+      headers: { 'content-type': 'application/json', 'x-benify-timestamp': ts, 'x-benify-signature': benifySignature(DEMO_ENV.BENIFY_SECRET, ts, benifyBody) },
+    });
+    const answer = (await res.body.json()) as { status: string; key: string };
+    if (i === 0) keys.push([answer.key, 'Benify push, HMAC-signed']);
+    else console.log(`↺ duplicate  benify  ${'BNF-2026-0001234'.padEnd(17)} pushed again: HTTP ${res.statusCode} "${answer.status}"`);
+  }
+
+  // Actiway pushes its XML example with the contract's Basic credentials (CLIP-10 × 2 → two BRP items).
+  const aw = await request(`${daemon.ingestUrl}/portals/actiway/orders`, {
+    method: 'POST', body: readFileSync(join(DATA, 'actiway-order.xml')),
+    headers: { 'content-type': 'application/xml; charset=utf-8', authorization: 'Basic YWN0aXdheTpzM2NyZXQ=' },
+  });
+  console.log(`→ Actiway    answered HTTP ${aw.statusCode}: ${(await aw.body.text()).trim()}`);
+  keys.push(['sandbox:actiway:AW-778812', 'Actiway push, XML + Basic']);
+
+  // Wellnet and Epassi are polled by the daemon's schedules; S&P drops a CSV into the inbox.
+  keys.push(['sandbox:wellnet:WN-55120', 'Wellnet poll (cursor)']);
+  keys.push(['sandbox:epassi:EP-9f3a2c', 'Epassi poll (start day from paidAt)']);
+  await mkdir(join(sopRoot, 'inbox'), { recursive: true });
+  await writeFile(join(sopRoot, 'inbox', 'orders-20261120.csv'), readFileSync(join(DATA, 'sop-orders.csv')));
+  keys.push(['sandbox:sop:SP-100045', 'S&P file drop']);
+  keys.push(['sandbox:sop:SP-100046', 'S&P file drop']);
 
   const done = new Set<string>();
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 45_000;
   while (done.size < keys.length && Date.now() < deadline) {
     for (const [key, what] of keys) {
       if (done.has(key)) continue;
       const rec = await services.ledger.get(key);
-      if (rec && ['confirmed', 'rejected', 'in_doubt', 'dead'].includes(rec.state)) {
+      if (rec && ['confirmed', 'rejected', 'in_doubt', 'dead', 'unroutable'].includes(rec.state)) {
         done.add(key);
         console.log(line(rec, what));
       }
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  for (const [key, what] of keys) if (!done.has(key)) console.log(`… not settled  ${key} (${what})`);
+
+  // The outcomes go back to the portals.
+  for (let i = 0; i < 50 && (wellnet.deliveries().length === 0 || epassi.marks().length === 0); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const d of wellnet.deliveries()) console.log(`← Wellnet    delivery ${d.id}: ${JSON.stringify(d.body)}`);
+  for (const m of epassi.marks()) console.log(`← Epassi     PATCH ${m.purchaseId}: ${JSON.stringify(m.body)}`);
+  const archived = await readdir(join(sopRoot, 'archive')).catch(() => []);
+  console.log(`← S&P        inbox file archived under archive/${archived.join(', ')}/`);
+  const receipts = await createSopIngest(services).writeReceipts(stockholmDateOf(new Date()));
+  console.log(`← S&P        ${receipts.replace(sopRoot, '{root}')}:\n${(await readFile(receipts, 'utf8')).trim().split(/\r?\n/).map((l) => `             ${l}`).join('\n')}`);
   console.log(`\nBRP created ${sim.orders().length} orders for ${keys.length} distinct keys (the in-doubt one exists in BRP: an operator resolves it with \`partnerd resolve\`).`);
 
   await daemon.stop('demo finished');
   await services.redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1`, 0, `${config.redis.prefix}:*`);
   await services.close();
-  await sim.close();
+  await Promise.all([sim.close(), wellnet.close(), epassi.close()]);
   owned?.kill('SIGTERM');
 }
 
