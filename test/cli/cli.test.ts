@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -37,7 +37,11 @@ before(async () => {
   writeFileSync(configPath, stringify({
     redis: { url: redis.url, prefix: 'cli' },
     xsdPath: XSD_PATH,
-    tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}' } },
+    tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}', articles: { 'GYM-12M': '1001', TOWEL: '2001', 'CLIP-10': '1002' } } },
+    portals: {
+      benify: { secret: 'cli-test-benify-secret', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } },
+      sop: { root: join(dir, 'sop'), venues: { odenplan: { tenant: 't1', businessUnit: 1 }, 'gbg-city': { tenant: 't1', businessUnit: 2 } } },
+    },
   }));
 });
 after(async () => { await redis.stop(); });
@@ -64,6 +68,37 @@ describe('partnerd CLI', { concurrency: false }, () => {
       assert.match(r.stderr, new RegExp(`  ${path.replace(/[[\].]/g, '\\$&')}: `), `${path} in ${r.stderr}`);
     }
     assert.doesNotMatch(r.stderr, /19111111-1117/, 'the bad value is not echoed');
+  });
+
+  test('render <portal> <payload>: one {key, tenant, url, xml} per BRP order, the URL without the API key', () => {
+    const r = cli(['render', 'sop', resolve(ROOT, 'scripts/demo-data/sop-orders.csv')]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Array<{ key: string; tenant: string; url: string; xml: string }>;
+    assert.deepEqual(out.map((o) => o.key), ['t1:sop:SP-100045', 't1:sop:SP-100046']);
+    assert.deepEqual(out.map((o) => o.tenant), ['t1', 't1']);
+    assert.equal(out[0]!.url, 'http://127.0.0.1:9/t1/webservice/partnerorders/createsoporder');
+    assert.match(out[0]!.xml, /<productnumber>1001<\/productnumber>[\s\S]*<productnumber>2001<\/productnumber>/);
+    assert.match(out[1]!.xml, /<name>Bröderna Ek &amp; Söner, AB<\/name>/);
+    assert.match(out[1]!.xml, /<businessunit>\s*<id>2<\/id>/);
+    assert.doesNotMatch(r.stdout, new RegExp(TEST_API_KEY));
+  });
+
+  test('render <portal> <payload>: errors in the portal\'s own paths, unroutable named, exit 2', () => {
+    const order = JSON.parse(readFileSync(resolve(ROOT, 'scripts/demo-data/benify-order.json'), 'utf8'));
+    order.employee.personalIdentityNumber = '19111111-1117';
+    order.lines[0].priceInclVat.currency = 'EUR';
+    const bad = cli(['render', 'benify', file('benify-bad.json', order)]);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /BNF-2026-0001234 invalid\n {2}lines\[0\]\.priceInclVat\.currency: /);
+    order.lines[0].priceInclVat.currency = 'SEK';
+    const badPnr = cli(['render', 'benify', file('benify-bad2.json', order)]);
+    assert.match(badPnr.stderr, / {2}employee\.personalIdentityNumber: /);
+    order.employee.personalIdentityNumber = '19111111-1116';
+    order.supplier.venueId = 'nowhere';
+    const unroutable = cli(['render', 'benify', file('benify-unroutable.json', order)]);
+    assert.equal(unroutable.status, 2);
+    assert.match(unroutable.stderr, /unroutable: unknown venue "nowhere"/);
   });
 
   test('submit: accepted, then duplicate; invalid entries give exit 2', () => {
