@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { MissingEnvError, substituteEnvDeep } from '../config/env-substitution.js';
-import { PartnerdError } from '../errors.js';
+import { readYamlFile, validateYamlDocument } from '../config/yaml-document.js';
 import { faultConfigSchema } from './faults.js';
 import { INSTANCE_NAME, type BrpSimulatorOptions } from './server.js';
 
@@ -67,36 +64,12 @@ export const simulatorConfigSchema = z.strictObject({
 export type SimulatorConfigFile = z.input<typeof simulatorConfigSchema>;
 
 export function loadSimulatorConfig(path: string, env: NodeJS.ProcessEnv = process.env): BrpSimulatorOptions {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new PartnerdError('PD_CONFIG_UNREADABLE', `${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new PartnerdError('PD_CONFIG_INVALID', `${path}: not valid YAML: ${(err as Error).message}`);
-  }
-  return simulatorOptionsFromObject(raw, path, env);
+  return simulatorOptionsFromObject(readYamlFile(path), path, env);
 }
 
 /** The same as loadSimulatorConfig for an already parsed document; `source` is the file it came from. */
 export function simulatorOptionsFromObject(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): BrpSimulatorOptions {
-  let substituted: unknown;
-  try {
-    substituted = substituteEnvDeep(raw ?? {}, env);
-  } catch (err) {
-    if (err instanceof MissingEnvError) throw new PartnerdError('PD_CONFIG_INVALID', `${source}: ${err.message}`);
-    throw err;
-  }
-  const parsed = simulatorConfigSchema.safeParse(substituted);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new PartnerdError('PD_CONFIG_INVALID', `${source}:\n  ${lines.join('\n  ')}`, lines);
-  }
-  const c = parsed.data;
+  const c = validateYamlDocument(raw, source, env, simulatorConfigSchema);
   return {
     host: c.host,
     port: c.port,
