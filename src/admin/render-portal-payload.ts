@@ -55,7 +55,7 @@ export function renderPortalPayload(config: Config, documents: OrderDocumentFact
       key: formatOrderKey(checked.order),
       tenant: tenant.name,
       url: partnerOrderUrl(tenant.baseUrl, portal).toString(),
-      xml: documents.renderForSending(checked.order, checked.proof),
+      xml: checked.xml,
     });
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, orders };

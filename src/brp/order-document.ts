@@ -57,9 +57,9 @@ export class OrderDocumentFactory {
    * For intake paths: the proof, or the XSD problems as field errors (path `xml`) for the caller
    * to report. Only PD_XSD_INVALID is turned into errors; anything else is a real failure.
    */
-  prove(order: CanonicalOrder): { ok: true; proof: string } | { ok: false; errors: FieldError[] } {
+  prove(order: CanonicalOrder): { ok: true; proof: string; xml: string } | { ok: false; errors: FieldError[] } {
     try {
-      return { ok: true, proof: this.renderWithProof(order).proof };
+      return { ok: true, ...this.renderWithProof(order) };
     } catch (err) {
       if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
       const problems = (err.details as string[] | undefined) ?? [err.message];
@@ -71,7 +71,10 @@ export class OrderDocumentFactory {
    * The document to send. With a matching proof the bytes are exactly those validated against this
    * same schema; without one (older record, changed builder or XSD) it is validated again here.
    */
-  renderForSending(order: CanonicalOrder, proof: string | undefined): string {
+  renderForSending(order: CanonicalOrder, proof: string | undefined, stored?: string): string {
+    // The bytes validated at intake, kept in the ledger: sent as they are if the proof still
+    // holds for them under the current schema (a hash, not a rebuild).
+    if (proof && stored && this.proofOf(stored) === proof) return stored;
     if (proof) {
       const xml = buildOrderXml(order);
       if (this.proofOf(xml) === proof) return xml;

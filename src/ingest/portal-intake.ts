@@ -70,8 +70,8 @@ export class PortalIntake {
       return { status: 'rejected', key: reg.key, errors };
     }
 
-    const { order: canonical, proof } = checked;
-    const reg = await this.ledger.register(canonical, proof, { now });
+    const { order: canonical, proof, xml } = checked;
+    const reg = await this.ledger.register(canonical, proof, { now, xml });
     if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
     await this.queues.enqueue(reg.key, canonical);
     logOrderEvent(this.logger, 'order.accepted', canonical, { state: 'queued' });
@@ -107,7 +107,7 @@ export class PortalIntake {
       await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
       return { status: 'rejected', key: unroutableKey, errors: checked.errors };
     }
-    const reg = await this.ledger.register(checked.order, checked.proof, { replaceIndexFrom: unroutableKey, now });
+    const reg = await this.ledger.register(checked.order, checked.proof, { replaceIndexFrom: unroutableKey, now, xml: checked.xml });
     // Created now, or by an earlier reroute that died before this transition: either way it continues there.
     const continuesAt = reg.created ? reg.key : reg.existingKey;
     await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${continuesAt}` }, { routedTo: continuesAt }, { now, dropPortalOrder: true });
@@ -142,12 +142,12 @@ export function checkRoutedOrder(
   order: PortalOrder,
   route: Extract<RouteResult, { ok: true }>,
   now: Date,
-): { ok: true; order: CanonicalOrder; proof: string } | { ok: false; errors: FieldError[] } {
+): { ok: true; order: CanonicalOrder; proof: string; xml: string } | { ok: false; errors: FieldError[] } {
   const tenant = config.tenants[route.tenant]!;
   const checked = validateOrder(route.input, { personnummerForm: tenant.personnummerForm, now });
   if (!checked.ok) return { ok: false, errors: portalErrors(checked.errors, order, route.itemLine) };
   const proven = documents.prove(checked.order);
-  return proven.ok ? { ok: true, order: checked.order, proof: proven.proof } : proven;
+  return proven.ok ? { ok: true, order: checked.order, proof: proven.proof, xml: proven.xml } : proven;
 }
 
 /**

@@ -59,7 +59,7 @@ return {'created', initial, member}
 `;
 
 /**
- * → {'started', n, xmlProof}  an attempt is open now (state submitting), recorded before any HTTP call
+ * → {'started', n, xmlProof, xml}  an attempt is open now (state submitting), recorded before any HTTP call
  *   {'open', openedAt, n}     an earlier attempt never finished: its worker died mid-call
  *   {'done', state}           nothing to do (terminal, held, or missing)
  */
@@ -70,7 +70,7 @@ if state == 'queued' or state == 'retrying' then
   local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
   redis.call('HSET', KEYS[1], 'state', 'submitting', 'openAttemptAt', now_iso, 'updatedAt', now_iso)
   move_state(state, 'submitting')
-  return {'started', tostring(n), redis.call('HGET', KEYS[1], 'xmlProof') or ''}
+  return {'started', tostring(n), redis.call('HGET', KEYS[1], 'xmlProof') or '', redis.call('HGET', KEYS[1], 'xml') or ''}
 end
 if state == 'submitting' then
   return {'open', redis.call('HGET', KEYS[1], 'openAttemptAt') or '', redis.call('HGET', KEYS[1], 'attempts') or '0'}

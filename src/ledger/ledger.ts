@@ -72,7 +72,7 @@ export interface LedgerRecord extends OrderOutcome, OrderKey {
 
 export type RegisterResult = { created: true; state: OrderState } | { created: false; state: OrderState | 'missing'; existingKey: string };
 export type BeginResult =
-  | { kind: 'started'; attempt: number; xmlProof?: string }
+  | { kind: 'started'; attempt: number; xmlProof?: string; xml?: string }
   | { kind: 'open'; openedAt: string; attempt: number }
   | { kind: 'done'; state: OrderState | 'missing' };
 
@@ -121,11 +121,16 @@ export class Ledger {
    * Creates the record if neither the key nor the portal's order id is known yet; the order's
    * payload and the XSD proof are stored with it, atomically.
    */
-  async register(order: CanonicalOrder, xmlProof = '', options: { replaceIndexFrom?: string; now?: Date } = {}): Promise<RegisterResult & { key: string }> {
+  async register(
+    order: CanonicalOrder,
+    xmlProof = '',
+    options: { replaceIndexFrom?: string; now?: Date; /** The validated document, kept until confirmed. */ xml?: string } = {},
+  ): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey(order);
     const [status, state, existingKey] = await this.redis.pdRegister(
       ...this.head(key, options.now ?? new Date()),
       order.tenant, order.portal, order.ordernr, JSON.stringify(order), xmlProof, 'queued', options.replaceIndexFrom ?? '',
+      ...(options.xml ? ['xml', options.xml] : []),
     );
     return status === 'created'
       ? { key, created: true, state: state as OrderState }
@@ -178,7 +183,7 @@ export class Ledger {
   /** Opens an attempt before the HTTP call, so a crash mid-call is visible to whoever runs the job next. */
   async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
     const r = await this.redis.pdBegin(...this.head(key, now));
-    if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]), xmlProof: r[2] || undefined };
+    if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]), xmlProof: r[2] || undefined, xml: r[3] || undefined };
     if (r[0] === 'open') return { kind: 'open', openedAt: r[1] ?? '', attempt: Number(r[2]) };
     return { kind: 'done', state: r[1] as OrderState | 'missing' };
   }
@@ -195,7 +200,7 @@ export class Ledger {
     options: { dropPayload?: boolean; now?: Date } = {},
   ): Promise<boolean> {
     const now = options.now ?? new Date();
-    const del = options.dropPayload ? ['payload'] : [];
+    const del = options.dropPayload ? ['payload', 'xml'] : [];
     const r = await this.redis.pdFinish(
       ...this.head(key, now), next,
       JSON.stringify({ ...attempt, endedAt: attempt.endedAt ?? now.toISOString() }),
@@ -214,7 +219,7 @@ export class Ledger {
     options: { dropPayload?: boolean; dropPortalOrder?: boolean; now?: Date } = {},
   ): Promise<OrderState> {
     const now = options.now ?? new Date();
-    const del = [...(options.dropPayload ? ['payload'] : []), ...(options.dropPortalOrder ? ['portalOrder'] : [])];
+    const del = [...(options.dropPayload ? ['payload', 'xml'] : []), ...(options.dropPortalOrder ? ['portalOrder'] : [])];
     const noteJson = note ? JSON.stringify({ n: 0, startedAt: now.toISOString(), class: 'operator', detail: note.detail }) : '';
     const r = await this.redis.pdTransition(
       ...this.head(key, now), to, noteJson,

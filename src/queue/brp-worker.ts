@@ -88,7 +88,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
 
     let xml: string;
     try {
-      xml = documents.renderForSending(order, begun.xmlProof);
+      xml = documents.renderForSending(order, begun.xmlProof, begun.xml);
     } catch (err) {
       // Checked at intake already; only a replaced XSD can make this happen. Never send it.
       if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;

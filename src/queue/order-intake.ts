@@ -48,7 +48,7 @@ export class OrderIntake {
     if (!this.config.tenants[order.tenant]) return { status: 'invalid', errors: [{ path: 'tenant', message: 'no tenant with this name is configured' }] };
     const proven = this.documents.prove(order);
     if (!proven.ok) return { status: 'invalid', errors: proven.errors };
-    const reg = await this.ledger.register(order, proven.proof);
+    const reg = await this.ledger.register(order, proven.proof, { xml: proven.xml });
     if (reg.created) {
       await this.queues.enqueue(reg.key, order);
       logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });

@@ -49,3 +49,13 @@ test('a proof is bound to the schema: another XSD digest does not match', () => 
   b.factory.renderForSending(fullOrder(), proof);
   assert.equal(b.calls(), 1, 'validated against the other schema');
 });
+
+test('the validated bytes kept at intake are sent as they are while the proof holds for them', () => {
+  const { factory, calls } = countingFactory();
+  const { xml, proof } = factory.renderWithProof(fullOrder());
+  assert.equal(factory.renderForSending({ ...fullOrder(), ordernr: 'ignored' }, proof, xml), xml, 'no rebuild');
+  assert.equal(calls(), 1);
+  const tampered = xml.replace('1234567', '7654321');
+  const sent = factory.renderForSending(fullOrder(), proof, tampered);
+  assert.equal(sent, xml, 'stored bytes that do not match the proof are not sent; the order is rebuilt');
+});
