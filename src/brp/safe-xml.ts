@@ -1,16 +1,19 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { PartnerdError } from '../errors.js';
 
 /**
  * The only way XML from outside (BRP responses, portal payloads, simulator requests) is read.
- * It is a pure-JS parser, and a document that declares a DOCTYPE or an entity is refused before
- * any parsing, so no entity is ever expanded (billion laughs, XXE). Only the five predefined
- * entities and numeric character references are decoded.
+ * saxes is a pure-JS, strictly conforming XML 1.0 parser: one pass both checks well-formedness
+ * (a mismatched or unclosed tag, an undefined entity, a character XML cannot carry is an error,
+ * never "repaired") and builds the tree. A document that declares a DOCTYPE or an entity is
+ * refused before any parsing, so no entity is ever expanded (billion laughs, XXE); only the five
+ * predefined entities and numeric character references are decoded.
  */
 
-const XML_ENTITIES = { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' };
-
 const DECLARATION = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)\b/i;
+
+/** Names that would write to an object's prototype instead of a property. */
+const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function assertNoDeclarations(text: string): void {
   if (DECLARATION.test(text)) throw new PartnerdError('PD_XML_UNSAFE');
@@ -24,31 +27,75 @@ export interface ParseXmlOptions {
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[];
 
-/** Parses untrusted XML into plain objects: attributes as `@_name`, text as `#text` when mixed. Values stay strings. */
+interface Frame {
+  name: string;
+  attributes: Record<string, string>;
+  children: Record<string, XmlValue[]>;
+  childCount: number;
+  text: string;
+}
+
+/**
+ * Parses untrusted XML into plain objects. An element with only text is its (trimmed) text; one
+ * with attributes or children is an object: attributes as `@_name`, children by name (an array
+ * when repeated, or when named in `arrays`), text as `#text` when there is any. Values stay strings.
+ */
 export function parseUntrustedXml(text: string, options: ParseXmlOptions = {}): XmlNode {
   assertNoDeclarations(text);
-  const verdict = XMLValidator.validate(text);
-  if (verdict !== true) {
-    throw new PartnerdError('PD_XML_MALFORMED', `${verdict.err.msg} (line ${verdict.err.line})`);
-  }
   const arrays = new Set(options.arrays ?? []);
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    processEntities: true,
-    // An object here means: exactly these named entities (XML's five), plus numeric references.
-    htmlEntities: XML_ENTITIES as unknown as boolean,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    isArray: (name) => arrays.has(name),
+  const root: Frame = { name: '', attributes: {}, children: {}, childCount: 0, text: '' };
+  const stack: Frame[] = [root];
+  const parser = new SaxesParser({ xmlns: false, position: true });
+
+  parser.on('doctype', () => {
+    throw new PartnerdError('PD_XML_UNSAFE');
   });
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    if (FORBIDDEN_NAMES.has(tag.name)) throw new PartnerdError('PD_XML_MALFORMED', `element name ${tag.name} is not accepted`);
+    for (const name of Object.keys(tag.attributes)) {
+      if (FORBIDDEN_NAMES.has(name)) throw new PartnerdError('PD_XML_MALFORMED', `attribute name ${name} is not accepted`);
+    }
+    stack.push({ name: tag.name, attributes: tag.attributes as Record<string, string>, children: {}, childCount: 0, text: '' });
+  });
+  const addText = (t: string) => {
+    stack[stack.length - 1]!.text += t;
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
+  parser.on('closetag', () => {
+    const frame = stack.pop()!;
+    const parent = stack[stack.length - 1]!;
+    (parent.children[frame.name] ??= []).push(valueOf(frame, arrays));
+    parent.childCount++;
+  });
+
   try {
-    return parser.parse(text) as XmlNode;
+    parser.write(text).close();
   } catch (err) {
-    // e.g. an element named __proto__ (the parser refuses prototype-polluting names)
-    throw new PartnerdError('PD_XML_MALFORMED', `cannot be read: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}`);
+    if (err instanceof PartnerdError) throw err;
+    // saxes' messages are "line:column: rule" ("10:41: unexpected close tag."); some rules name a
+    // tag or entity, so only the rule's words and the line are kept: nothing of the content.
+    const m = /^(\d+):(\d+): ([^\n]*)$/m.exec((err as Error).message);
+    const rule = (m?.[3] ?? 'not well-formed').replace(/[:.]\s.*$|\.$/, '').slice(0, 80);
+    throw new PartnerdError('PD_XML_MALFORMED', m ? `${rule} (line ${m[1]})` : rule);
   }
+  return childrenObject(root, arrays);
+}
+
+function valueOf(frame: Frame, arrays: Set<string>): XmlValue {
+  const text = frame.text.trim();
+  const attributeNames = Object.keys(frame.attributes);
+  if (attributeNames.length === 0 && frame.childCount === 0) return text;
+  const node = childrenObject(frame, arrays);
+  for (const name of attributeNames) node[`@_${name}`] = frame.attributes[name]!;
+  if (text !== '') node['#text'] = text;
+  return node;
+}
+
+function childrenObject(frame: Frame, arrays: Set<string>): XmlNode {
+  const node: XmlNode = {};
+  for (const [name, values] of Object.entries(frame.children)) {
+    node[name] = values.length === 1 && !arrays.has(name) ? values[0]! : values;
+  }
+  return node;
 }

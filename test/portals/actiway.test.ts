@@ -264,7 +264,8 @@ ${CONTRACT_XML.replace('<?xml version="1.0" encoding="UTF-8"?>\n', '').replace('
     const root = 'the document must have one root element, ActiwayOrder in namespace urn:actiway:order:1';
     const ns = 'the root element ActiwayOrder must be in namespace urn:actiway:order:1';
     assert.equal(atRoot('<ActiwayReceipt xmlns="urn:actiway:order:1" status="accepted" orderId="AW-1"/>'), root);
-    assert.equal(atRoot(edit('</ActiwayOrder>', '</ActiwayOrder><ActiwayOrder xmlns="urn:actiway:order:1"/>')), root);
+    // A second root is not well-formed XML at all: the parser refuses it before the adapter looks.
+    assert.equal(atRoot(edit('</ActiwayOrder>', '</ActiwayOrder><ActiwayOrder xmlns="urn:actiway:order:1"/>')), 'is not well-formed XML (line 24)');
     assert.equal(atRoot(edit(' xmlns="urn:actiway:order:1"', '')), ns);
     assert.equal(atRoot(edit('xmlns="urn:actiway:order:1"', 'xmlns="urn:actiway:order:2"')), ns);
     const prefixed = CONTRACT_XML.replace(/<(\/?)([A-Z])/g, '<$1aw:$2').replace('xmlns=', 'xmlns:aw=');
