@@ -8,7 +8,7 @@ import { Issues, textValue, type TextSource } from './adapter-helpers.js';
  * (element text), `Company/@orgNo` (attribute), `@id` (root attribute), `Items/Item[2]/@quantity`
  * (1-based, as in XPath). Problems with the document itself are reported at `/`.
  *
- * Namespaces: the parser (fast-xml-parser, via parseUntrustedXml) is not namespace-aware, so the
+ * Namespaces: the parser (saxes without xmlns, via parseUntrustedXml) is not namespace-aware, so the
  * root must be the unprefixed element in the expected default namespace (`xmlns="…"` on the root,
  * as every contract example has it), and child elements are read unprefixed. A root in another
  * namespace, without one, or with a prefix is refused as a wrong root element.
