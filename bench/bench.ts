@@ -1,0 +1,646 @@
+/**
+ * partnerd throughput and CPU benchmark (`npm run bench`). Prints ONE JSON line on stdout;
+ * progress and diagnostics go to stderr. See docs/performance.md for the methodology.
+ *
+ * All on one private redis-server and one in-process BRP simulator:
+ *   intake only    N × services.intake.accept() with no consumer: intake CPU µs/order, clean.
+ *   partnerd       the daemon (`node --import tsx src/cli/main.ts run`) in a child process; the
+ *                  bench submits N orders through intake.accept() and waits until the ledger says
+ *                  all are `confirmed`. Daemon CPU from /proc/<pid>/stat over that window.
+ *   bare BullMQ    bench/bare-worker.ts in a child process: plain Queue/Worker, one undici POST of a
+ *                  pre-built document per job. Same concurrency, same Redis, same simulator.
+ * Both children stay up; after a warm-up of each, BENCH_ROUNDS rounds alternate a partnerd window
+ * and a bare window (the order flips every round), so background load on the machine hits both
+ * alike. Each window is followed by a "drain" window: N jobs queued while the queue is paused,
+ * then released, which measures the worker alone. Reported figures are medians over the rounds.
+ *
+ * Environment:
+ *   BENCH_ORDERS (2000)  BENCH_WARMUP (2000: V8 needs thousands of jobs to reach steady state)  BENCH_CONCURRENCY (16)  BENCH_SUBMIT_CONCURRENCY (16)
+ *   BENCH_TIMEOUT_MS (300000): whole-run bound; on expiry everything is torn down, exit 1.
+ *   BENCH_CPU_PROF=<dir>: run both children with --cpu-prof into <dir>/partnerd and <dir>/bare and
+ *     print the measured windows (CLOCK_MONOTONIC µs); the intake-only window of the bench process
+ *     itself is profiled into <dir>/intake. Summarise with bench/profile-summary.ts.
+ *   BENCH_BARE_LIMITER=1: give the bare worker the same BullMQ rate limiter as the daemon.
+ *   BENCH_ROUNDS (3): alternating measured rounds.  BENCH_PHASES (intake,partnerd,bare): run fewer.
+ *   BENCH_STEP_TIMEOUT_MS (120000): bound on any one wait.  BENCH_KEEP_TMP=1: keep logs and config.
+ *   BENCH_RUNTIME (tsx): `tsx` runs both children with `node --import tsx` on the sources; `dist`
+ *     compiles src/ and bench/bare-worker.ts with tsc into the temp dir (never into the repo) and
+ *     runs them with plain node, as production does (bin/partnerd.js → dist/).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { partnerOrderUrl, withApiKey } from '../src/brp/endpoint.js';
+import { OrderDocumentFactory } from '../src/brp/order-document.js';
+import { XsdValidator } from '../src/brp/xsd-validator.js';
+import { configFromObject } from '../src/config/load-config.js';
+import { createServices, type Services } from '../src/daemon/services.js';
+import { validateOrder } from '../src/domain/validate-order.js';
+import { ORDER_STATES } from '../src/ledger/order-state.js';
+import { createLogger } from '../src/observability/logger.js';
+import type { BrpSimulator } from '../src/simulator/index.js';
+import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrderInput } from '../test/helpers/orders.js';
+import { startRedis, type PrivateRedis } from '../test/helpers/redis-server.js';
+import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+const N = intEnv('BENCH_ORDERS', 2000);
+const WARMUP = intEnv('BENCH_WARMUP', 2000);
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
+const SUBMIT_CONCURRENCY = intEnv('BENCH_SUBMIT_CONCURRENCY', 16);
+const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MS', 300_000);
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
+const BARE_LIMITER = process.env.BENCH_BARE_LIMITER === '1';
+const RUNTIME = process.env.BENCH_RUNTIME ?? 'tsx';
+if (RUNTIME !== 'tsx' && RUNTIME !== 'dist') throw new Error('BENCH_RUNTIME must be tsx or dist');
+const ROUNDS = intEnv('BENCH_ROUNDS', 3);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'intake,partnerd,bare').split(',').map((s) => s.trim()));
+const RATE_LIMIT = { max: 100_000, durationMs: 1_000 };
+const API_KEY_ENV = 'PARTNERD_BENCH_API_KEY';
+/** The largest wait for any one step (warm-up drain, measured drain, child start). */
+const STEP_TIMEOUT_MS = Math.min(TIMEOUT_MS, intEnv('BENCH_STEP_TIMEOUT_MS', 120_000));
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+};
+
+// ---------------------------------------------------------------- teardown
+
+const cleanups: Array<() => Promise<void> | void> = [];
+let tearingDown: Promise<void> | undefined;
+/** Runs every cleanup once, newest first, each bounded; every caller waits for the same run. */
+function teardown(): Promise<void> {
+  tearingDown ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop()!;
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((r) => { timer = setTimeout(() => { log('a cleanup step took over 30 s; moving on'); r(); }, 30_000); });
+      try {
+        await Promise.race([Promise.resolve().then(fn), bound]);
+      } catch (err) {
+        log(`cleanup failed: ${(err as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  })();
+  return tearingDown;
+}
+
+let aborting: Promise<never> | undefined;
+/** Tears everything down and exits. Safe to call again (e.g. the main flow failing because the watchdog stopped Redis). */
+function abort(reason: string, code = 1): Promise<never> {
+  aborting ??= (async () => {
+    log(`aborting: ${reason}`);
+    await teardown();
+    process.exit(code);
+  })();
+  return aborting;
+}
+
+const watchdog = setTimeout(() => void abort(`BENCH_TIMEOUT_MS (${TIMEOUT_MS} ms) expired`), TIMEOUT_MS);
+watchdog.unref();
+process.once('SIGINT', () => void abort('SIGINT', 130));
+process.once('SIGTERM', () => void abort('SIGTERM', 143));
+
+// ---------------------------------------------------------------- helpers
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, opts: { pollMs?: number; child?: ChildProcess; timeoutMs?: number } = {}): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? STEP_TIMEOUT_MS);
+  for (;;) {
+    if (await check()) return;
+    if (opts.child && (opts.child.exitCode !== null || opts.child.signalCode !== null)) {
+      throw new Error(`${what}: child ${opts.child.pid} exited (${opts.child.exitCode ?? opts.child.signalCode})`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: timed out`);
+    await sleep(opts.pollMs ?? 10);
+  }
+}
+
+/** Runs fn(0..n-1) with at most k in flight. */
+async function runPool(n: number, k: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(k, n) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        await fn(i);
+      }
+    }),
+  );
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
+/** SIGTERM, then SIGKILL if it has not gone within graceMs. */
+async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** A child's environment without anything that would redirect it (REDIS_URL overrides the config's URL). */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.REDIS_URL;
+  delete env.LOG_LEVEL;
+  delete env.PARTNERD_CONFIG;
+  delete env.NODE_OPTIONS;
+  return { ...env, ...extra };
+}
+
+interface Snapshot {
+  t: number; // monotonic µs
+  childCpuUs: number;
+  benchCpuUs: number;
+  redisCpuUs: number;
+  machineBusyUs: number;
+}
+
+/** Redis calls per command since the last CONFIG RESETSTAT (INFO commandstats). */
+async function redisCalls(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await admin.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** Calls per order (the bench's own INFO/CONFIG left out; the poller's reads are subtracted by the caller). */
+function perOrder(calls: Record<string, number>, n: number): { total: number; byCommand: Record<string, number> } {
+  const byCommand: Record<string, number> = {};
+  let total = 0;
+  for (const [cmd, c] of Object.entries(calls).sort((a, b) => b[1] - a[1])) {
+    if (cmd === 'info' || cmd.startsWith('config')) continue;
+    byCommand[cmd] = round(c / n, 2);
+    total += c;
+  }
+  return { total: round(total / n, 2), byCommand };
+}
+
+function snapshot(childPid: number, redisPid: number): Snapshot {
+  return { t: monotonicUs(), childCpuUs: procCpuUs(childPid), benchCpuUs: selfCpuUs(), redisCpuUs: procCpuUs(redisPid), machineBusyUs: machineBusyUs() };
+}
+
+/**
+ * CPU cores used on average during the window by processes that are not the bench's (other jobs
+ * on the machine): the machine's busy time minus the child's, the bench's and redis-server's.
+ * Throughput figures from a window with a large value here are not comparable.
+ */
+function otherLoadCores(a: Snapshot, b: Snapshot): number {
+  const ours = (b.childCpuUs - a.childCpuUs) + (b.benchCpuUs - a.benchCpuUs) + (b.redisCpuUs - a.redisCpuUs);
+  return round(Math.max(0, (b.machineBusyUs - a.machineBusyUs) - ours) / (b.t - a.t), 2);
+}
+
+// ---------------------------------------------------------------- setup
+
+const tmp = mkdtempSync(join(tmpdir(), 'partnerd-bench-'));
+if (process.env.BENCH_KEEP_TMP !== '1') cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+log(`orders=${N} warmup=${WARMUP} concurrency=${CONCURRENCY} submitConcurrency=${SUBMIT_CONCURRENCY} tmp=${tmp}`);
+
+/**
+ * How a child runs a TypeScript entry point: `node --import tsx <file.ts>` on the sources, or
+ * plain `node <file.js>` on a tsc build in the temp dir (BENCH_RUNTIME=dist).
+ */
+interface ChildCommand { cwd: string; args: string[] }
+let distRoot: string | undefined;
+function childCommand(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts'): ChildCommand {
+  if (RUNTIME === 'tsx') return { cwd: ROOT, args: ['--import', 'tsx', entry] };
+  if (!distRoot) {
+    distRoot = join(tmp, 'pkg');
+    const tsconfig = join(tmp, 'tsconfig.bench-build.json');
+    writeFileSync(tsconfig, JSON.stringify({
+      extends: join(ROOT, 'tsconfig.json'),
+      compilerOptions: { rootDir: ROOT, outDir: distRoot, noEmit: false, sourceMap: false, declaration: false, typeRoots: [join(ROOT, 'node_modules/@types')] },
+      include: [join(ROOT, 'src'), join(ROOT, 'bench/bare-worker.ts')],
+    }));
+    log(`compiling src/ and bench/bare-worker.ts into ${distRoot}`);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    writeFileSync(join(distRoot, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    symlinkSync(join(ROOT, 'node_modules'), join(distRoot, 'node_modules'));
+  }
+  return { cwd: ROOT, args: [join(distRoot, entry.replace(/\.ts$/, '.js'))] };
+}
+
+if (RUNTIME === 'dist') childCommand('src/cli/main.ts'); // compile before anything is measured
+
+const redis: PrivateRedis = await startRedis();
+cleanups.push(async () => {
+  // SHUTDOWN on SIGTERM is quick; SIGKILL if it is not gone in 10 s (it shares our stderr, so a
+  // leftover redis-server would keep a caller's pipe open).
+  const timer = setTimeout(() => void redis.kill(), 10_000);
+  await redis.stop();
+  clearTimeout(timer);
+});
+const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+cleanups.push(async () => { await admin.quit().catch(() => admin.disconnect()); });
+const redisInfo = await admin.info('server');
+const redisPid = Number(/process_id:(\d+)/.exec(redisInfo)?.[1]);
+const redisVersion = /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown';
+if (!redisPid) await abort('cannot read the private redis-server pid');
+
+const sim: BrpSimulator = await startSimulator();
+cleanups.push(() => sim.close());
+const baseUrl = sim.baseUrl('t1');
+
+/** The config both the daemon child (as YAML) and the bench's own services use. */
+function rawConfig(prefix: string): Record<string, unknown> {
+  return {
+    redis: { url: redis.url, prefix },
+    xsdPath: XSD_PATH,
+    log: { level: 'info' },
+    // Production defaults for locks and retention. The reconciler's periodic pass (default every 60 s)
+    // is moved out of the run: it is a background sweep, not per-order work, and would land in a
+    // random window (it runs once at daemon start, before the warm-up).
+    queue: { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 3_600, reconcileIntervalMs: 600_000 },
+    shutdownGraceMs: 10_000,
+    tenants: {
+      t1: {
+        baseUrl,
+        apiKey: `\${${API_KEY_ENV}}`,
+        concurrency: CONCURRENCY,
+        connections: CONCURRENCY,
+        rateLimit: RATE_LIMIT,
+        timeouts: { connectMs: 5_000, responseMs: 30_000 },
+        retry: { attempts: 3, baseDelayMs: 500, maxDelayMs: 5_000, jitter: 0.2 },
+      },
+    },
+  };
+}
+
+async function benchServices(prefix: string, logFile: string): Promise<Services> {
+  const config = configFromObject(rawConfig(prefix), 'bench-config', { [API_KEY_ENV]: TEST_API_KEY });
+  // Intake logs order.accepted per order, as ingest would in production: to a file, synchronously (pino's default for stdout).
+  const logger = createLogger({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
+  return createServices(config, logger);
+}
+
+const inputs = (tag: string, n: number) => Array.from({ length: n }, (_, i) => sampleOrderInput(`${tag}-${String(i).padStart(6, '0')}`));
+
+async function acceptAll(services: Services, batch: Array<Record<string, unknown>>): Promise<void> {
+  await runPool(batch.length, SUBMIT_CONCURRENCY, async (i) => {
+    const r = await services.intake.accept(batch[i]);
+    if (r.status !== 'accepted') throw new Error(`order ${i} not accepted: ${JSON.stringify(r)}`);
+  });
+}
+
+/** The bench process's own CPU profile (inspector), for the intake-only window. */
+async function startSelfProfile(): Promise<{ stop(dir: string): Promise<string> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 250 });
+  await session.post('Profiler.start');
+  return {
+    async stop(dir: string) {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `intake-${process.pid}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- phase 1: intake only
+
+interface IntakeResult { cpuUsPerOrder: number; ordersPerSec: number }
+
+async function intakePhase(): Promise<IntakeResult> {
+  log('intake-only: submitting with no consumer');
+  const services = await benchServices('ibench', join(tmp, 'intake-only.log'));
+  try {
+    await acceptAll(services, inputs('IW', WARMUP));
+    const batch = inputs('IM', N);
+    const profiler = CPU_PROF_DIR ? await startSelfProfile() : undefined;
+    const cpu0 = selfCpuUs();
+    const t0 = monotonicUs();
+    await acceptAll(services, batch);
+    const t1 = monotonicUs();
+    const cpu1 = selfCpuUs();
+    if (profiler) log(`intake-only: profile written to ${await profiler.stop(join(CPU_PROF_DIR!, 'intake'))}`);
+    const r = { cpuUsPerOrder: round((cpu1 - cpu0) / N), ordersPerSec: round(N / ((t1 - t0) / 1e6)) };
+    log(`intake-only: ${JSON.stringify(r)}`);
+    return r;
+  } finally {
+    await services.close();
+    await admin.flushall();
+  }
+}
+
+// ---------------------------------------------------------------- the two sides
+
+/** One side of the comparison: a worker child and the bench's way to feed and watch it. */
+interface Side {
+  name: 'partnerd' | 'bare';
+  child: ChildProcess;
+  /** Orders/jobs that must be finished once everything submitted so far is done. */
+  expected: number;
+  submit(tag: string, n: number): Promise<void>;
+  /** How many are finished (confirmed / completed); one cheap Redis read. */
+  finished(): Promise<number>;
+  /** Takes the poller's own reads out of the command counts. */
+  uncount(calls: Record<string, number>, polls: number): void;
+  /** Throws if anything failed (rejected/dead/in-doubt/retrying orders, failed jobs). */
+  check(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  logFile: string;
+  close(): Promise<void>;
+}
+
+function spawnChild(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts', extraArgs: string[], env: Record<string, string>, logFile: string, profName: string, stdout: 'file' | 'pipe'): ChildProcess {
+  const cmd = childCommand(entry);
+  const profArgs = CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF_DIR, profName), '--cpu-prof-interval', '250'] : [];
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...profArgs, ...cmd.args, ...extraArgs], {
+    cwd: cmd.cwd,
+    env: childEnv(env),
+    stdio: ['ignore', stdout === 'file' ? fd : 'pipe', fd],
+  });
+  closeSync(fd);
+  cleanups.push(() => stopChild(child));
+  return child;
+}
+
+async function startPartnerd(): Promise<Side> {
+  const prefix = 'pbench';
+  const configPath = join(tmp, 'partnerd.yaml');
+  writeFileSync(configPath, stringify(rawConfig(prefix)));
+  const logFile = join(tmp, 'daemon.log');
+  const child = spawnChild('src/cli/main.ts', ['run'], { PARTNERD_CONFIG: configPath, [API_KEY_ENV]: TEST_API_KEY }, logFile, 'partnerd', 'file');
+  const services = await benchServices(prefix, join(tmp, 'intake-e2e.log'));
+  cleanups.push(() => services.close());
+  await waitFor('daemon start', () => readFileSync(logFile, 'utf8').includes('"event":"daemon.started"'), { pollMs: 50, child });
+  const queue = services.queues.get('t1');
+  return {
+    name: 'partnerd', child, expected: 0, logFile,
+    submit: (tag, n) => acceptAll(services, inputs(tag, n)),
+    finished: async () => (await services.ledger.countByState()).confirmed ?? 0,
+    uncount: (calls, polls) => { calls.scard = (calls.scard ?? 0) - polls * ORDER_STATES.length; },
+    async check() {
+      const c = await services.ledger.countByState();
+      const bad = (c.rejected ?? 0) + (c.dead ?? 0) + (c.in_doubt ?? 0) + (c.retrying ?? 0);
+      if (bad > 0) throw new Error(`orders did not go through cleanly: ${JSON.stringify(c)} (see ${logFile})`);
+    },
+    pause: () => queue.pause(),
+    resume: () => queue.resume(),
+    async close() {
+      await stopChild(child);
+      if (child.exitCode !== 0) log(`partnerd: daemon exited with ${child.exitCode ?? child.signalCode} (log: ${logFile})`);
+      await services.close();
+    },
+  };
+}
+
+async function startBare(): Promise<Side> {
+  const prefix = 'bbench';
+  const queueName = 'bare';
+  // A valid createpartnerorder document, rendered once by partnerd's own code.
+  const v = validateOrder(sampleOrderInput('BARE-1'), { personnummerForm: 'short' });
+  if (!v.ok) throw new Error(`sample order invalid: ${JSON.stringify(v.errors)}`);
+  const xml = new OrderDocumentFactory(XsdValidator.fromFile(XSD_PATH)).render(v.order);
+  const xmlFile = join(tmp, 'bare-order.xml');
+  writeFileSync(xmlFile, xml);
+  const target = withApiKey(partnerOrderUrl(baseUrl, 'benify'), TEST_API_KEY);
+  const logFile = join(tmp, 'bare-worker.log');
+  const child = spawnChild('bench/bare-worker.ts', [], {
+    BARE_REDIS_URL: redis.url,
+    BARE_PREFIX: prefix,
+    BARE_QUEUE: queueName,
+    BARE_TARGET_URL: target.href,
+    BARE_XML_FILE: xmlFile,
+    BARE_CONCURRENCY: String(CONCURRENCY),
+    BARE_CONNECTIONS: String(CONCURRENCY),
+    ...(BARE_LIMITER ? { BARE_LIMITER_MAX: String(RATE_LIMIT.max), BARE_LIMITER_MS: String(RATE_LIMIT.durationMs) } : {}),
+  }, logFile, 'bare', 'pipe');
+  let ready = false;
+  child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) ready = true; });
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: 3 });
+  const queue = new Queue(queueName, { connection, prefix });
+  const closeQueue = async () => { await queue.close(); await connection.quit().catch(() => connection.disconnect()); };
+  cleanups.push(closeQueue);
+  await waitFor('bare worker start', () => ready, { pollMs: 20, child });
+  const jobOpts = { attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 3_600 } };
+  // The job carries a canonical order, the same size as partnerd's job data; the worker ignores it.
+  const payload = (tag: string, n: number) => Array.from({ length: n }, (_, i) => ({ ...v.order, ordernr: `${tag}-${i}` }));
+  const completedKey = `${prefix}:${queueName}:completed`;
+  return {
+    name: 'bare', child, expected: 0, logFile,
+    async submit(tag, n) {
+      const batch = payload(tag, n);
+      await runPool(n, SUBMIT_CONCURRENCY, async (i) => { await queue.add('createpartnerorder', batch[i], jobOpts); });
+    },
+    // ZCARD on the completed set directly: one plain command per poll, easy to leave out of the counts.
+    finished: () => admin.zcard(completedKey),
+    uncount: (calls, polls) => { calls.zcard = (calls.zcard ?? 0) - polls; },
+    async check() {
+      const failed = await queue.getFailedCount();
+      if (failed > 0) throw new Error(`${failed} bare jobs failed (see ${logFile})`);
+    },
+    pause: () => queue.pause(),
+    resume: () => queue.resume(),
+    async close() {
+      await stopChild(child);
+      await closeQueue();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- windows
+
+interface WindowResult {
+  ordersPerSec: number;
+  submitMs: number;
+  totalMs: number;
+  childCpuUsPerOrder: number;
+  benchProcCpuUsPerOrder: number;
+  redisCpuUsPerOrder: number;
+  redisCalls: { total: number; byCommand: Record<string, number> };
+  otherLoadCores: number;
+  drainOrdersPerSec: number;
+  drainCpuUsPerOrder: number;
+  drainOtherLoadCores: number;
+}
+
+async function settle(side: Side, what: string, onPoll?: () => void): Promise<void> {
+  await waitFor(`${side.name} ${what}`, async () => {
+    onPoll?.();
+    return (await side.finished()) >= side.expected;
+  }, { child: side.child });
+}
+
+async function warmUp(side: Side): Promise<void> {
+  log(`${side.name}: pid ${side.child.pid}; warming up with ${WARMUP}`);
+  await side.submit('W', WARMUP);
+  side.expected += WARMUP;
+  await settle(side, 'warm-up');
+  await side.check();
+}
+
+async function measure(side: Side, r: number): Promise<WindowResult> {
+  const pid = side.child.pid!;
+  // End to end: submit N and wait for the last one to finish.
+  await admin.config('RESETSTAT');
+  const s0 = snapshot(pid, redisPid);
+  await side.submit(`M${r}`, N);
+  side.expected += N;
+  const tSubmitted = monotonicUs();
+  let polls = 0;
+  await settle(side, 'window', () => polls++);
+  const s1 = snapshot(pid, redisPid);
+  const calls = await redisCalls();
+  side.uncount(calls, polls);
+  await side.check();
+  if (CPU_PROF_DIR) log(`${side.name} round ${r}: profile window (CLOCK_MONOTONIC µs): --from ${s0.t} --to ${s1.t}`);
+
+  // Drain: N queued while the queue is paused, then released: the worker alone.
+  await side.pause();
+  await side.submit(`D${r}`, N);
+  side.expected += N;
+  const d0 = snapshot(pid, redisPid);
+  await side.resume();
+  await settle(side, 'drain');
+  const d1 = snapshot(pid, redisPid);
+  await side.check();
+
+  const w: WindowResult = {
+    ordersPerSec: round(N / ((s1.t - s0.t) / 1e6)),
+    submitMs: round((tSubmitted - s0.t) / 1e3, 0),
+    totalMs: round((s1.t - s0.t) / 1e3, 0),
+    childCpuUsPerOrder: round((s1.childCpuUs - s0.childCpuUs) / N),
+    benchProcCpuUsPerOrder: round((s1.benchCpuUs - s0.benchCpuUs) / N),
+    redisCpuUsPerOrder: round((s1.redisCpuUs - s0.redisCpuUs) / N),
+    redisCalls: perOrder(calls, N),
+    otherLoadCores: otherLoadCores(s0, s1),
+    drainOrdersPerSec: round(N / ((d1.t - d0.t) / 1e6)),
+    drainCpuUsPerOrder: round((d1.childCpuUs - d0.childCpuUs) / N),
+    drainOtherLoadCores: otherLoadCores(d0, d1),
+  };
+  log(`${side.name} round ${r}: ${JSON.stringify(w)}`);
+  return w;
+}
+
+/** Medians over the rounds, field by field (the command breakdown is the last round's). */
+function summarise(ws: WindowResult[]): WindowResult {
+  const m = (f: (w: WindowResult) => number) => round(median(ws.map(f)), 2);
+  return {
+    ordersPerSec: m((w) => w.ordersPerSec),
+    submitMs: m((w) => w.submitMs),
+    totalMs: m((w) => w.totalMs),
+    childCpuUsPerOrder: m((w) => w.childCpuUsPerOrder),
+    benchProcCpuUsPerOrder: m((w) => w.benchProcCpuUsPerOrder),
+    redisCpuUsPerOrder: m((w) => w.redisCpuUsPerOrder),
+    redisCalls: ws[ws.length - 1]!.redisCalls,
+    otherLoadCores: m((w) => w.otherLoadCores),
+    drainOrdersPerSec: m((w) => w.drainOrdersPerSec),
+    drainCpuUsPerOrder: m((w) => w.drainCpuUsPerOrder),
+    drainOtherLoadCores: m((w) => w.drainOtherLoadCores),
+  };
+}
+
+// ---------------------------------------------------------------- run
+
+const startedAt = new Date();
+let intake: IntakeResult | undefined;
+const windows: Record<'partnerd' | 'bare', WindowResult[]> = { partnerd: [], bare: [] };
+const peakRss: Record<string, number> = {};
+try {
+  if (PHASES.has('intake')) intake = await intakePhase();
+  const sides: Side[] = [];
+  if (PHASES.has('partnerd')) sides.push(await startPartnerd());
+  if (PHASES.has('bare')) sides.push(await startBare());
+  for (const side of sides) await warmUp(side);
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const side of r % 2 === 1 ? sides : [...sides].reverse()) windows[side.name].push(await measure(side, r));
+  }
+  for (const side of sides) {
+    peakRss[side.name] = round(procPeakRssMiB(side.child.pid!));
+    await side.close();
+  }
+} catch (err) {
+  await abort((err as Error).stack ?? String(err));
+}
+await teardown();
+if (aborting) await aborting; // the watchdog fired while the last step was finishing
+
+const p = windows.partnerd.length > 0 ? summarise(windows.partnerd) : undefined;
+const b = windows.bare.length > 0 ? summarise(windows.bare) : undefined;
+const pairs = windows.partnerd.map((w, i) => [w, windows.bare[i]] as const).filter((x): x is readonly [WindowResult, WindowResult] => x[1] !== undefined);
+const ratios = pairs.map(([pw, bw]) => round(pw.ordersPerSec / bw.ordersPerSec, 3));
+const drainRatios = pairs.map(([pw, bw]) => round(pw.drainOrdersPerSec / bw.drainOrdersPerSec, 3));
+const ratio = ratios.length > 0 ? round(median(ratios), 3) : null;
+const targets = { ratioMin: 0.5, cpuUsMax: 200 };
+const result = {
+  date: startedAt.toISOString(),
+  orders: N,
+  warmup: WARMUP,
+  rounds: ROUNDS,
+  concurrency: CONCURRENCY,
+  submitConcurrency: SUBMIT_CONCURRENCY,
+  runtime: RUNTIME,
+  partnerd: p && {
+    ordersPerSec: p.ordersPerSec,
+    daemonCpuUsPerOrder: p.childCpuUsPerOrder,
+    intakeCpuUsPerOrder: intake?.cpuUsPerOrder ?? null,
+    intakeOnlyOrdersPerSec: intake?.ordersPerSec ?? null,
+    peakRssMiB: peakRss.partnerd ?? null,
+    submitMs: p.submitMs,
+    totalMs: p.totalMs,
+    benchProcCpuUsPerOrder: p.benchProcCpuUsPerOrder,
+    redisCpuUsPerOrder: p.redisCpuUsPerOrder,
+    redisCallsPerOrder: p.redisCalls.total,
+    drainOrdersPerSec: p.drainOrdersPerSec,
+    drainDaemonCpuUsPerOrder: p.drainCpuUsPerOrder,
+    otherLoadCores: p.otherLoadCores,
+  },
+  bare: b && {
+    jobsPerSec: b.ordersPerSec,
+    cpuUsPerJob: b.childCpuUsPerOrder,
+    peakRssMiB: peakRss.bare ?? null,
+    submitMs: b.submitMs,
+    totalMs: b.totalMs,
+    benchProcCpuUsPerJob: b.benchProcCpuUsPerOrder,
+    redisCpuUsPerJob: b.redisCpuUsPerOrder,
+    redisCallsPerJob: b.redisCalls.total,
+    drainJobsPerSec: b.drainOrdersPerSec,
+    drainCpuUsPerJob: b.drainCpuUsPerOrder,
+    otherLoadCores: b.otherLoadCores,
+    limiter: BARE_LIMITER,
+  },
+  ratio,
+  ratios,
+  drainRatio: drainRatios.length > 0 ? round(median(drainRatios), 3) : null,
+  targets: {
+    ...targets,
+    met: ratio !== null && p !== undefined ? ratio >= targets.ratioMin && p.childCpuUsPerOrder <= targets.cpuUsMax : null,
+  },
+  env: { node: process.version, redis: redisVersion, cpus: availableParallelism() },
+};
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
