@@ -26,8 +26,13 @@ COPY --chown=root:root package.json ./
 COPY --chown=root:root bin ./bin
 COPY --chown=root:root xsd ./xsd
 COPY --chown=root:root config ./config
-# The code is owned by root and read-only for the process; it writes nothing to disk.
+# The code is owned by root and read-only for the process. The only place it writes is the S&P
+# folder (inbox scan, archive, rejected, receipts): a volume, created here so that a named volume
+# mounted over it starts out owned by the unprivileged user.
+RUN mkdir -p /var/lib/partnerd/sop && chown node:node /var/lib/partnerd/sop
 USER node
+# Push ingest (Benify, Actiway); see ingest.http in the config.
+EXPOSE 8080
 # `docker run partnerd` runs the daemon; `docker run partnerd <command>` any other CLI command
 # (e.g. `orders --state in_doubt`, `simulate-brp`).
 ENTRYPOINT ["node", "bin/partnerd.js"]

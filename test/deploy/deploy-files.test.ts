@@ -25,6 +25,9 @@ test('Dockerfile: multi-stage on Node 22, runs as a non-root user, copies only f
   assert.ok(froms.length >= 2, 'multi-stage');
   for (const f of froms) assert.match(f[1]!, /^node:22/);
   assert.match(dockerfile, /^USER node$/m);
+  assert.match(dockerfile, /chown node:node \/var\/lib\/partnerd\/sop/, 'the S&P volume is writable by the process');
+  assert.ok(dockerfile.indexOf('chown node:node') < dockerfile.indexOf('USER node'));
+  assert.match(dockerfile, /^EXPOSE 8080$/m);
   const copies = [...dockerfile.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)\s+\S+$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
   assert.ok(copies.length >= 6);
   for (const src of copies) assert.ok(existsSync(join(ROOT, src)), `COPY source ${src} exists`);
