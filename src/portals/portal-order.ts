@@ -1,4 +1,4 @@
-import type { CanonicalAddress, CanonicalPhones, FieldError, Portal } from '../domain/canonical-order.js';
+import type { CanonicalOrder, CanonicalPerson, FieldError, Portal } from '../domain/canonical-order.js';
 
 /**
  * What a portal adapter makes of one portal order, before routing: the portal's venue reference
@@ -13,16 +13,9 @@ export interface PortalOrder {
   ordernr: string;
   /** The portal's venue / facility / site reference. */
   venueRef: string;
-  organization: { number: string; name: string };
-  person: {
-    firstName: string;
-    lastName: string;
-    personnummer: string;
-    address?: CanonicalAddress;
-    email?: string;
-    phones?: CanonicalPhones;
-    note?: string;
-  };
+  /** The canonical shapes, but values as the portal sent them (normalised later, once, for all portals). */
+  organization: CanonicalOrder['organization'];
+  person: CanonicalPerson;
   lines: PortalOrderLine[];
   /**
    * Canonical field path → the portal's own path for that field, so that a problem found by the
