@@ -1,5 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { AdminService } from '../../src/admin/admin-service.js';
 import { freePort, startRedis, type PrivateRedis } from '../helpers/redis-server.js';
@@ -168,6 +169,21 @@ describe('outcomes', { concurrency: false }, () => {
     const log = await p.services.ledger.attempts(key);
     assert.deepEqual(log.map((a) => a.class), ['transient', 'transient', 'transient']);
     assert.equal(rec.lastError, 'ECONNREFUSED');
+  });
+
+  test('connect timeout (a TLS handshake that never completes): transient, nothing was sent, ends dead', async (t) => {
+    // A local server that accepts TCP but never speaks TLS: the connection never gets ready.
+    const sockets = new Set<import('node:net').Socket>();
+    const silent = createServer((socket) => { sockets.add(socket); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    t.after(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); silent.close(() => r()); }));
+    const port = (silent.address() as { port: number }).port;
+    const p = await start({ baseUrl: `https://127.0.0.1:${port}/t1/`, tenant: { timeouts: { connectMs: 200, responseMs: 1_500 } } });
+    t.after(() => p.close());
+    const key = await accept(p, 'N-2');
+    const rec = await p.waitForState(key, 'dead');
+    assert.equal(rec.lastError, 'UND_ERR_CONNECT_TIMEOUT');
+    assert.deepEqual((await p.services.ledger.attempts(key)).map((a) => a.class), ['transient', 'transient', 'transient']);
   });
 
   test('429 with Retry-After: waits that long, burns no attempt', async (t) => {
