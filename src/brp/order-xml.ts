@@ -1,6 +1,7 @@
 import { create } from 'xmlbuilder2';
 import type { CanonicalItem, CanonicalOrder } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
+import { builderText } from './builder-text.js';
 
 /**
  * Builds BRP's `createpartnerorder` document from a CanonicalOrder (element order as in BRP's
@@ -14,26 +15,11 @@ import { PartnerdError } from '../errors.js';
  *   fastest public API: passing the namespace skips a namespace lookup up the tree on every
  *   element (~30% of the build time). The object form (`create({ order: {...} })`) is slower
  *   and decodes entity-like text in values (xmlbuilder2 issue #115), so it is not used.
- * - xmlbuilder2 (up to at least 4.0.3) does not escape an `&` that already looks like an
- *   entity or character reference (`&amp;`, `&lt;`, `&#60;`, `&foo;`): its serializer replaces
- *   `/&(?![A-Za-z]+;|#\d+;)/g` only (issues #105, #110, #117). Text is therefore pre-escaped:
- *   every `&` becomes `&amp;` (which the serializer then leaves alone) and every CR becomes
- *   `&#13;` (a raw CR would be turned into LF by any XML parser). `<` and `>` are escaped by the
- *   serializer. A probe at module load checks that this is still how the serializer behaves and
- *   switches the pre-escaping off if a future xmlbuilder2 escapes `&` itself (a CR then can no
- *   longer be preserved; test/brp/order-xml.test.ts's round-trip test will say so).
+ * - Every value goes through builderText (builder-text.ts), which works around xmlbuilder2
+ *   leaving entity-like `&` unescaped; `<` and `>` are escaped by the serializer.
  */
 
 type XMLBuilder = ReturnType<typeof create>;
-type Amp = 'pre-escape' | 'native';
-
-const AMP_MODE: Amp = (() => {
-  const probe = create().ele(null, 'p').txt('&amp;&#13;').end({ headless: true });
-  if (probe === '<p>&amp;&#13;</p>') return 'pre-escape';
-  if (probe === '<p>&amp;amp;&amp;#13;</p>') return 'native';
-  throw new Error(`xmlbuilder2 escapes text in an unexpected way (${probe}); order-xml.ts must be reviewed`);
-})();
-
 /** Code points XML 1.0 cannot carry in any form (C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE/U+FFFF). */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
@@ -45,11 +31,7 @@ function textOf(value: unknown, path: string): string {
     const problem = `${path}: contains a character that XML 1.0 cannot carry`;
     throw new PartnerdError('PD_XSD_INVALID', problem, [problem]);
   }
-  if (AMP_MODE === 'native') return text;
-  let out = text;
-  if (out.includes('&')) out = out.replace(/&/g, '&amp;');
-  if (out.includes('\r')) out = out.replace(/\r/g, '&#13;');
-  return out;
+  return builderText(text);
 }
 
 /** A required element: always written, empty when the value is missing (the XSD then rejects it). */

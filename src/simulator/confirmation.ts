@@ -1,4 +1,5 @@
 import { create } from 'xmlbuilder2';
+import { builderText } from '../brp/builder-text.js';
 import type { Portal } from '../domain/canonical-order.js';
 import type { SimPerson } from './person-register.js';
 
@@ -46,47 +47,47 @@ export interface ConfirmationData {
 export function confirmationXml(d: ConfirmationData): string {
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('confirmation');
   const order = root.ele('order');
-  order.ele('number').txt(String(d.orderNumber));
-  order.ele('created').txt(d.created);
+  order.ele('number').txt(builderText(String(d.orderNumber)));
+  order.ele('created').txt(builderText(d.created));
   const by = order.ele('orderedby');
-  by.ele('personnumber').txt(d.person.personnumber);
-  by.ele('number').txt(d.person.customerNumber);
-  by.ele('firstname').txt(d.person.firstname);
-  by.ele('lastname').txt(d.person.lastname);
-  by.ele('street').txt(d.person.street);
-  by.ele('postal').txt(d.person.postal);
-  by.ele('city').txt(d.person.city);
-  by.ele('country').txt(d.person.country);
-  order.ele('businessunit').ele('name').txt(d.businessUnitName);
+  by.ele('personnumber').txt(builderText(d.person.personnumber));
+  by.ele('number').txt(builderText(d.person.customerNumber));
+  by.ele('firstname').txt(builderText(d.person.firstname));
+  by.ele('lastname').txt(builderText(d.person.lastname));
+  by.ele('street').txt(builderText(d.person.street));
+  by.ele('postal').txt(builderText(d.person.postal));
+  by.ele('city').txt(builderText(d.person.city));
+  by.ele('country').txt(builderText(d.person.country));
+  order.ele('businessunit').ele('name').txt(builderText(d.businessUnitName));
   const org = order.ele('organization');
-  org.ele('number').txt(d.organization.number);
-  org.ele('name').txt(d.organization.name);
+  org.ele('number').txt(builderText(d.organization.number));
+  org.ele('name').txt(builderText(d.organization.name));
   const products = order.ele('products');
   for (const p of d.products) {
     const pe = products.ele('product');
-    pe.ele('number').txt(p.number);
-    pe.ele('type').txt(p.type);
-    pe.ele('name').txt(p.name);
+    pe.ele('number').txt(builderText(p.number));
+    pe.ele('type').txt(builderText(p.type));
+    pe.ele('name').txt(builderText(p.name));
   }
-  order.ele('sumexvat').txt(d.sumExVat.toString());
+  order.ele('sumexvat').txt(builderText(d.sumExVat.toString()));
   const vatsums = order.ele('vatsums');
   for (const v of d.vatSums) {
     const ve = vatsums.ele('vatsum');
-    ve.ele('rate').txt(String(v.rate));
-    ve.ele('amount').txt(v.amount.toString());
+    ve.ele('rate').txt(builderText(String(v.rate)));
+    ve.ele('amount').txt(builderText(v.amount.toString()));
   }
-  order.ele('sum').txt(d.sum.toString());
-  order.ele('lefttopay').txt('0');
-  order.ele('mark').txt(d.mark);
+  order.ele('sum').txt(builderText(d.sum.toString()));
+  order.ele('lefttopay').txt(builderText('0'));
+  order.ele('mark').txt(builderText(d.mark));
   const inv = root.ele('invoice');
-  inv.ele('number').txt(String(d.invoice.number));
-  inv.ele('ocrnumber').txt(d.invoice.ocr);
-  inv.ele('totalamount').txt(d.sum.toString());
+  inv.ele('number').txt(builderText(String(d.invoice.number)));
+  inv.ele('ocrnumber').txt(builderText(d.invoice.ocr));
+  inv.ele('totalamount').txt(builderText(d.sum.toString()));
   // The invoice pays the order; the invoice itself is still unpaid when it is created.
-  inv.ele('rest').txt(d.sum.toString());
-  inv.ele('invoicedate').txt(d.invoice.invoiceDate);
-  inv.ele('duedate').txt(d.invoice.dueDate);
-  inv.ele('mark').txt(d.invoice.mark);
+  inv.ele('rest').txt(builderText(d.sum.toString()));
+  inv.ele('invoicedate').txt(builderText(d.invoice.invoiceDate));
+  inv.ele('duedate').txt(builderText(d.invoice.dueDate));
+  inv.ele('mark').txt(builderText(d.invoice.mark));
   return root.end({ prettyPrint: false });
 }
 

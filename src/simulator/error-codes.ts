@@ -1,4 +1,5 @@
 import { create } from 'xmlbuilder2';
+import { builderText } from '../brp/builder-text.js';
 
 /**
  * Every error the BRP simulator answers with, in one place. The body is always BRP's documented
@@ -60,9 +61,9 @@ export function errorsXml(name: SimErrorName, debuginfo = ''): string {
   return create({ version: '1.0', encoding: 'UTF-8' })
     .ele('errors')
     .ele('error')
-    .ele('message').txt(e.message).up()
+    .ele('message').txt(builderText(e.message)).up()
     .ele('code').txt(String(e.code)).up()
-    .ele('debuginfo').txt(debuginfo).up()
+    .ele('debuginfo').txt(builderText(debuginfo)).up()
     .up()
     .up()
     .end({ prettyPrint: false });
