@@ -49,7 +49,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const pause = new TenantPause(redis, config.redis.prefix, queues, logger);
   const documents = new OrderDocumentFactory(XsdValidator.fromFile(config.xsdPath));
   const intake = new OrderIntake(config, ledger, queues, documents, logger);
-  const portalIntake = new PortalIntake(config, ledger, queues, documents, logger);
+  const portalIntake = new PortalIntake(config, ledger, documents, intake, logger);
   return {
     config, logger, redis, ledger, queues, pause, documents, intake, portalIntake,
     async close() {

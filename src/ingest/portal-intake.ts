@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
 import type { PortalOrder } from '../portals/portal-order.js';
-import type { TenantQueues } from '../queue/tenant-queues.js';
+import type { OrderIntake } from '../queue/order-intake.js';
 import { routePortalOrder, type RouteResult } from './router.js';
 
 export type PortalIntakeResult =
@@ -41,8 +41,9 @@ export class PortalIntake {
   constructor(
     private readonly config: Config,
     private readonly ledger: Ledger,
-    private readonly queues: TenantQueues,
     private readonly documents: OrderDocumentFactory,
+    /** Where validated orders are recorded and queued (shared with the CLI's submit). */
+    private readonly intake: OrderIntake,
     private readonly logger: Logger,
   ) {}
 
@@ -50,12 +51,12 @@ export class PortalIntake {
     const now = options.now ?? new Date();
     // Fast path for redeliveries (register checks again, atomically).
     const known = await this.ledger.keyForPortalOrder(order.portal, order.ordernr);
-    if (known) return this.duplicate(order, known);
+    if (known) return this.intake.duplicate(known, order);
 
     const route = routePortalOrder(order, this.config);
     if (!route.ok) {
       const reg = await this.ledger.registerUnroutable(order.portal, order.ordernr, order, route.reason, now);
-      if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
+      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
       this.logger.warn({ event: 'order.unroutable', portal: order.portal, ordernr: order.ordernr, reason: route.reason }, 'order.unroutable');
       return { status: 'unroutable', key: reg.key, reason: route.reason };
     }
@@ -65,17 +66,12 @@ export class PortalIntake {
       const { errors } = checked;
       if (!options.recordInvalid) return { status: 'invalid', errors };
       const reg = await this.ledger.registerRejected(route.tenant, order, errors, now);
-      if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
+      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
       logOrderEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr }, { reason: 'invalid order' });
       return { status: 'rejected', key: reg.key, errors };
     }
 
-    const { order: canonical, proof, xml } = checked;
-    const reg = await this.ledger.register(canonical, proof, { now, xml });
-    if (!reg.created) return this.duplicate(order, reg.existingKey, reg.state);
-    await this.queues.enqueue(reg.key, canonical);
-    logOrderEvent(this.logger, 'order.accepted', canonical, { state: 'queued' });
-    return { status: 'accepted', key: reg.key };
+    return this.intake.submitProven(checked.order, checked, { now });
   }
 
   /**
@@ -107,29 +103,13 @@ export class PortalIntake {
       await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
       return { status: 'rejected', key: unroutableKey, errors: checked.errors };
     }
-    const reg = await this.ledger.register(checked.order, checked.proof, { replaceIndexFrom: unroutableKey, now, xml: checked.xml });
-    // Created now, or by an earlier reroute that died before this transition: either way it continues there.
-    const continuesAt = reg.created ? reg.key : reg.existingKey;
-    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${continuesAt}` }, { routedTo: continuesAt }, { now, dropPortalOrder: true });
-    if (reg.created) {
-      await this.queues.enqueue(reg.key, checked.order);
-      logOrderEvent(this.logger, 'order.accepted', checked.order, { state: 'queued', reason: 'rerouted' });
-      return { status: 'accepted', key: reg.key };
-    }
-    return { status: 'duplicate', key: continuesAt, state: reg.state };
+    // Accepted now, or by an earlier reroute that died before this transition (a duplicate):
+    // either way the order continues under that key.
+    const submitted = await this.intake.submitProven(checked.order, checked, { replaceIndexFrom: unroutableKey, now });
+    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${submitted.key}` }, { routedTo: submitted.key }, { now, dropPortalOrder: true });
+    return submitted;
   }
 
-  private async duplicate(order: PortalOrder, key: string, state?: OrderState | 'missing'): Promise<PortalIntakeResult> {
-    let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
-    // A queued record whose job was lost (crash between record and enqueue) is repaired here.
-    if (s === 'queued') {
-      const rec = await this.ledger.get(key);
-      if (rec?.payload) await this.queues.enqueue(key, rec.payload);
-      s = rec?.state ?? s;
-    }
-    logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
-    return { status: 'duplicate', key, state: s };
-  }
 }
 
 /**

@@ -48,16 +48,41 @@ export class OrderIntake {
     if (!this.config.tenants[order.tenant]) return { status: 'invalid', errors: [{ path: 'tenant', message: 'no tenant with this name is configured' }] };
     const proven = this.documents.prove(order);
     if (!proven.ok) return { status: 'invalid', errors: proven.errors };
-    const reg = await this.ledger.register(order, proven.proof, { xml: proven.xml });
+    return this.submitProven(order, proven);
+  }
+
+  /**
+   * Records a validated order whose document passed the XSD (`proof`, `xml` from
+   * OrderDocumentFactory.prove) and queues its job; every intake path ends here.
+   * `replaceIndexFrom`: a re-routed unroutable order takes over its portal order id.
+   */
+  async submitProven(
+    order: CanonicalOrder,
+    proven: { proof: string; xml: string },
+    options: { now?: Date; replaceIndexFrom?: string } = {},
+  ): Promise<Extract<IntakeResult, { status: 'accepted' | 'duplicate' }>> {
+    const reg = await this.ledger.register(order, proven.proof, { ...options, xml: proven.xml });
     if (reg.created) {
       await this.queues.enqueue(reg.key, order);
       logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });
       return { status: 'accepted', key: reg.key };
     }
-    // A crash between recording the key and adding its job leaves a queued record without a job:
-    // a redelivery repairs it (the job id is the key's, so this adds nothing when the job exists).
-    if (reg.state === 'queued' && reg.existingKey === reg.key) await this.queues.enqueue(reg.key, order);
-    logOrderEvent(this.logger, 'order.duplicate', order, { state: reg.state });
-    return { status: 'duplicate', key: reg.existingKey, state: reg.state };
+    return this.duplicate(reg.existingKey, order, reg.state);
+  }
+
+  /**
+   * Answers a redelivery. A crash between recording an order and adding its job leaves a queued
+   * record without a job: the redelivery repairs it from the stored payload (the job id is the
+   * key's, so this adds nothing when the job exists).
+   */
+  async duplicate(key: string, order: Pick<CanonicalOrder, 'portal' | 'ordernr'>, state?: OrderState | 'missing'): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
+    let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
+    if (s === 'queued') {
+      const rec = await this.ledger.get(key);
+      if (rec?.state === 'queued' && rec.payload) await this.queues.enqueue(key, rec.payload);
+      s = rec?.state ?? s;
+    }
+    logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
+    return { status: 'duplicate', key, state: s };
   }
 }

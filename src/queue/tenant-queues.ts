@@ -9,7 +9,7 @@ import { brpQueueName, bullPrefix, jobIdOf } from './queue-names.js';
 export class TenantQueues {
   private readonly queues = new Map<string, Queue<CanonicalOrder>>();
 
-  constructor(private readonly config: Config, private readonly connection: Redis) {
+  constructor(private readonly config: Config, connection: Redis) {
     for (const name of Object.keys(config.tenants)) {
       const queue = new Queue<CanonicalOrder>(brpQueueName(name), { connection, prefix: bullPrefix(config.redis.prefix) });
       // Connection errors are reported once by the shared connection's own handler (services.ts).
