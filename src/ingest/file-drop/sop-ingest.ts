@@ -3,7 +3,7 @@ import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclu
 import { scanSopInbox, type ScanSummary } from './sop-file-drop.js';
 import { ensureSopFolders } from './sop-folders.js';
 import { writeSopReceipts } from './sop-receipts.js';
-import { previousStockholmDay } from './stockholm-day.js';
+import { previousStockholmDay } from '../../domain/stockholm-date.js';
 
 export type { ScanSummary, SopFileSummary } from './sop-file-drop.js';
 

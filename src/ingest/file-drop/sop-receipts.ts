@@ -7,7 +7,7 @@ import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
 import { stringifySopCsv } from './sop-csv.js';
 import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
-import { stockholmDayBounds } from './stockholm-day.js';
+import { stockholmDayBounds } from '../../domain/stockholm-date.js';
 
 /**
  * S&P's daily receipt (sop.md): `outbox/receipts-YYYY-MM-DD.csv` lists the S&P orders whose
