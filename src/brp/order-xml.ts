@@ -1,5 +1,6 @@
 import { create } from 'xmlbuilder2';
 import type { CanonicalItem, CanonicalOrder } from '../domain/canonical-order.js';
+import { NOT_XML_CHAR } from '../domain/xml-text.js';
 import { PartnerdError } from '../errors.js';
 import { builderText } from './builder-text.js';
 
@@ -20,8 +21,6 @@ import { builderText } from './builder-text.js';
  */
 
 type XMLBuilder = ReturnType<typeof create>;
-/** Code points XML 1.0 cannot carry in any form (C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE/U+FFFF). */
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 const DECLARATION = { version: '1.0', encoding: 'UTF-8' } as const;
 

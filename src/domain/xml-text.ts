@@ -39,3 +39,6 @@ export function findXmlIllegalChar(text: string): IllegalXmlChar | undefined {
 export function formatCodePoint(cp: number): string {
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 }
+
+/** The same rule as a pattern, for hot paths that only need "is there one?" (or a replacement). */
+export const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;

@@ -51,3 +51,12 @@ describe('formatCodePoint', () => {
     assert.equal(formatCodePoint(0x1f600), 'U+1F600');
   });
 });
+
+it('NOT_XML_CHAR and findXmlIllegalChar agree, code point by code point', async () => {
+  const { NOT_XML_CHAR, findXmlIllegalChar } = await import('../../src/domain/xml-text.js');
+  const samples = [0x0, 0x8, 0x9, 0xa, 0xb, 0xd, 0x1f, 0x20, 0x7f, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x1f600, 0x10ffff];
+  for (const cp of samples) {
+    const s = cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
+    assert.equal(NOT_XML_CHAR.test(s), findXmlIllegalChar(s) !== undefined, `U+${cp.toString(16)}`);
+  }
+});

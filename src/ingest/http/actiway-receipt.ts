@@ -1,6 +1,7 @@
 import { create } from 'xmlbuilder2';
 import { builderAttribute, builderText } from '../../brp/builder-text.js';
 import type { FieldError } from '../../domain/canonical-order.js';
+import { NOT_XML_CHAR } from '../../domain/xml-text.js';
 
 /**
  * Actiway's answer, `<ActiwayReceipt status="…" [orderId="…"]>[<Error path="…">…</Error>…]`
@@ -13,9 +14,9 @@ export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
 export type ActiwayReceiptStatus = 'accepted' | 'duplicate' | 'rejected' | 'unauthorized' | 'unavailable' | 'not-found' | 'method-not-allowed' | 'error';
 
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
 
-const writable = (value: string) => value.replace(NOT_XML_CHAR, '\uFFFD');
+const writable = (value: string) => value.replace(NOT_XML_CHARS, '\uFFFD');
 
 export function actiwayReceipt(status: ActiwayReceiptStatus, options: { orderId?: string; errors?: readonly FieldError[] } = {}): string {
   const attributes: Record<string, string> = { status };
