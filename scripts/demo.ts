@@ -26,7 +26,7 @@ import { startEpassiSimulator, startWellnetSimulator, type EpassiSimPurchase, ty
 
 const DEMO_PREFIX = 'partnerd-demo';
 /** The contract examples of the five portals, as the portals send or serve them. */
-const DATA = join(import.meta.dirname, 'demo-data');
+const DATA = join(import.meta.dirname, '../examples/portals');
 
 async function redisAnswers(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });

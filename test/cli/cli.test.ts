@@ -71,7 +71,7 @@ describe('partnerd CLI', { concurrency: false }, () => {
   });
 
   test('render <portal> <payload>: one {key, tenant, url, xml} per BRP order, the URL without the API key', () => {
-    const r = cli(['render', 'sop', resolve(ROOT, 'scripts/demo-data/sop-orders.csv')]);
+    const r = cli(['render', 'sop', resolve(ROOT, 'examples/portals/sop-orders.csv')]);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Array<{ key: string; tenant: string; url: string; xml: string }>;
     assert.deepEqual(out.map((o) => o.key), ['t1:sop:SP-100045', 't1:sop:SP-100046']);
@@ -84,7 +84,7 @@ describe('partnerd CLI', { concurrency: false }, () => {
   });
 
   test('render <portal> <payload>: errors in the portal\'s own paths, unroutable named, exit 2', () => {
-    const order = JSON.parse(readFileSync(resolve(ROOT, 'scripts/demo-data/benify-order.json'), 'utf8'));
+    const order = JSON.parse(readFileSync(resolve(ROOT, 'examples/portals/benify-order.json'), 'utf8'));
     order.employee.personalIdentityNumber = '19111111-1117';
     order.lines[0].priceInclVat.currency = 'EUR';
     const bad = cli(['render', 'benify', file('benify-bad.json', order)]);

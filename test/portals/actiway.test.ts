@@ -2,33 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ACTIWAY_NAMESPACE, actiwayAdapter, actiwayToPortalOrder } from '../../src/portals/actiway.js';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
-import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf } from './helpers.js';
+import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf , contractExample } from './helpers.js';
 
 // actiway.md, the request body example, verbatim.
-const CONTRACT_XML = `<?xml version="1.0" encoding="UTF-8"?>
-<ActiwayOrder xmlns="urn:actiway:order:1" id="AW-778812" created="2026-11-20T10:31:00+01:00">
-  <Company orgNo="5561234567">Test Org AB</Company>
-  <Customer>
-    <FirstName>Tessan</FirstName>
-    <LastName>Testsson</LastName>
-    <PersonalNumber>191111111116</PersonalNumber>
-    <Email>tessan@test.com</Email>
-    <Phone type="mobile">0731234567</Phone>
-    <Phone type="work">08-123 45</Phone>
-    <Address>
-      <Street>Testgatan 4</Street>
-      <Zip>12345</Zip>
-      <City>Teststad</City>
-      <Country>SE</Country>
-    </Address>
-  </Customer>
-  <Venue ref="odenplan"/>
-  <Items>
-    <Item articleNo="GYM-12M" startDate="2026-12-01" priceInclVat="2500.00" quantity="1"/>
-    <Item articleNo="CLIP-10" startDate="2026-12-01" priceInclVat="950.50" quantity="2" renew="false"/>
-  </Items>
-  <Comment>An optional message to the facility.</Comment>
-</ActiwayOrder>`;
+/** The contract's example, as the portal sends it (examples/portals/, shared with the demo). */
+const CONTRACT_XML = contractExample('actiway-order.xml');
 
 const convert = (xml: unknown) => actiwayToPortalOrder(xml as string, NOW);
 /** The contract document with one exact substring replaced (fails if it is not there). */

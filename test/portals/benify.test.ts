@@ -2,30 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { benifyAdapter, benifyToPortalOrder } from '../../src/portals/benify.js';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
-import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf, pathsOf } from './helpers.js';
+import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf, pathsOf , contractExample } from './helpers.js';
 
 // benify.md, the request body example, verbatim.
-const CONTRACT_BODY = `{
-  "orderId": "BNF-2026-0001234",
-  "placedAt": "2026-11-20T10:31:00+01:00",
-  "employer": { "orgNumber": "556123-4567", "name": "Test Org AB" },
-  "employee": {
-    "firstName": "Tessan",
-    "lastName": "Testsson",
-    "personalIdentityNumber": "19111111-1116",
-    "email": "tessan@test.com",
-    "mobilePhone": "0731234567",
-    "homePhone": null,
-    "workPhone": "08-123 45",
-    "address": { "street": "Testgatan 4", "postalCode": "123 45", "city": "Teststad", "countryCode": "SE" }
-  },
-  "supplier": { "venueId": "odenplan" },
-  "lines": [
-    { "articleId": "GYM-12M", "startDate": "2026-12-01", "priceInclVat": { "amount": "2500.00", "currency": "SEK" } },
-    { "articleId": "TOWEL", "startDate": "2026-12-01", "priceInclVat": { "amount": "10.00", "currency": "SEK" } }
-  ],
-  "message": "An optional message to the facility."
-}`;
+/** The contract's example, as the portal sends it (examples/portals/, shared with the demo). */
+const CONTRACT_BODY = contractExample('benify-order.json');
 
 const body = (): any => JSON.parse(CONTRACT_BODY);
 const convert = (payload: unknown) => benifyToPortalOrder(payload, NOW);

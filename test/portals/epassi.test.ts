@@ -2,34 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { epassiAdapter, epassiToPortalOrder } from '../../src/portals/epassi.js';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
-import { assertNoPersonalData, errorsOf, NOW, orderOf } from './helpers.js';
+import { assertNoPersonalData, errorsOf, NOW, orderOf , contractExample } from './helpers.js';
 
 // epassi.md, the poll response example, verbatim; the adapter gets one element of `items`.
-const CONTRACT_PAGE = `{
-  "page": 1,
-  "pageSize": 50,
-  "totalPages": 3,
-  "items": [
-    {
-      "purchaseId": "EP-9f3a2c",
-      "paidAt": "2026-11-19T23:30:00Z",
-      "status": "PAID",
-      "employer": { "businessId": "5561234567", "name": "Test Org AB" },
-      "beneficiary": {
-        "firstName": "Tessan",
-        "lastName": "Testsson",
-        "nationalId": "19111111-1116",
-        "email": "tessan@test.com",
-        "phoneNumber": "+46731234567",
-        "address": { "streetAddress": "Testgatan 4", "postalCode": "12345", "city": "Teststad", "country": "SE" }
-      },
-      "merchant": { "siteId": "odenplan" },
-      "products": [
-        { "sku": "GYM-12M", "startDate": null, "unitPrice": "2500.00", "quantity": 1 }
-      ]
-    }
-  ]
-}`;
+/** The contract's example, as the portal sends it (examples/portals/, shared with the demo). */
+const CONTRACT_PAGE = contractExample('epassi-page.json');
 
 const purchase = (): any => JSON.parse(CONTRACT_PAGE).items[0];
 const convert = (payload: unknown) => epassiToPortalOrder(payload, NOW);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { FieldError } from '../../src/domain/canonical-order.js';
 import type { AdapterResult, PortalOrder } from '../../src/portals/portal-order.js';
@@ -28,4 +29,9 @@ export function assertNoPersonalData(errors: FieldError[], values: readonly stri
   for (const e of errors) {
     for (const v of values) assert.ok(!e.message.includes(v), `message at ${e.path} echoes a personal value: ${e.message}`);
   }
+}
+
+/** A contract example from examples/portals/ (line ends as LF, no trailing newline: as the tests were written). */
+export function contractExample(name: string): string {
+  return readFileSync(new URL(`../../examples/portals/${name}`, import.meta.url), 'utf8').replace(/\r\n/g, '\n').replace(/\n+$/, '');
 }

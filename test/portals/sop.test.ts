@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
 import { SOP_HEADER, sopAdapter, sopToPortalOrder, type SopPayload, type SopRow } from '../../src/portals/sop.js';
-import { assertNoPersonalData, errorsOf, NOW, orderOf } from './helpers.js';
+import { assertNoPersonalData, errorsOf, NOW, orderOf , contractExample } from './helpers.js';
 
 // sop.md, the file format example, verbatim.
-const CONTRACT_FILE = `Ordernummer;Orderdatum;Organisationsnummer;Företagsnamn;Förnamn;Efternamn;Personnummer;Utdelningsadress;Postnummer;Postort;Land;E-post;Mobiltelefon;Anläggning;Artikelnummer;Startdatum;Belopp inkl moms;Förnya
-SP-100045;2026-11-20;556123-4567;Test Org AB;Tessan;Testsson;19111111-1116;Testgatan 4;123 45;Teststad;SE;tessan@test.com;073-123 45 67;odenplan;GYM-12M;2026-12-01;2 500,00;Nej
-SP-100045;2026-11-20;556123-4567;Test Org AB;Tessan;Testsson;19111111-1116;Testgatan 4;123 45;Teststad;SE;tessan@test.com;073-123 45 67;odenplan;TOWEL;2026-12-01;10,00 kr;Nej
-SP-100046;2026-11-20;5560160680;"Bröderna Ek & Söner, AB";Åsa;Öberg;201212121212;Storgatan 1;41101;Göteborg;SE;;;gbg-city;CLIP-10;2026-11-21;950,50;Nej`;
+/** The contract's example, as the portal sends it (examples/portals/, shared with the demo). */
+const CONTRACT_FILE = contractExample('sop-orders.csv');
 
 /** Just enough of the CSV rules for the example (`;`, `"` quoting with `""`); the real reader is csv-parse. */
 function splitCsvLine(line: string): string[] {

@@ -2,34 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
 import { wellnetAdapter, wellnetToPortalOrder } from '../../src/portals/wellnet.js';
-import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf } from './helpers.js';
+import { assertNoPersonalData, errorAt, errorsOf, NOW, orderOf , contractExample } from './helpers.js';
 
 // wellnet.md, the poll response example, verbatim; the adapter gets one element of `orders`.
-const CONTRACT_PAGE = `{
-  "orders": [
-    {
-      "id": "WN-55120",
-      "sequence": 10231,
-      "createdAt": "2026-11-20T09:31:00Z",
-      "company": { "orgNo": "5561234567", "name": "Test Org AB" },
-      "person": {
-        "givenName": "Tessan",
-        "familyName": "Testsson",
-        "ssn": "191111111116",
-        "email": "tessan@test.com",
-        "phone": { "mobile": "+46731234567", "home": null, "work": null },
-        "street": "Testgatan 4", "zip": "12345", "city": "Teststad", "country": "SE"
-      },
-      "facilityCode": "odenplan",
-      "rows": [
-        { "productCode": "GYM-12M", "validFrom": "2026-12-01", "priceOre": 250000, "renew": false }
-      ],
-      "note": null
-    }
-  ],
-  "nextCursor": "10231",
-  "hasMore": false
-}`;
+/** The contract's example, as the portal sends it (examples/portals/, shared with the demo). */
+const CONTRACT_PAGE = contractExample('wellnet-page.json');
 
 const order = (): any => JSON.parse(CONTRACT_PAGE).orders[0];
 const convert = (payload: unknown) => wellnetToPortalOrder(payload, NOW);
