@@ -22,8 +22,8 @@ export class XmlSource implements TextSource {
   /** Parses the document and checks the root element; undefined (with an issue at `/`) if unusable. */
   static parse(payload: unknown, expect: { root: string; namespace: string }, issues: Issues = new Issues()): XmlSource | undefined {
     if (typeof payload !== 'string') return issues.add('/', 'must be an XML document');
-    // The parser silently drops characters XML 1.0 does not allow (raw or as &#…; references);
-    // such a document is not well-formed, and dropping them would alter names and notes unseen.
+    // The parser refuses characters XML 1.0 does not allow too ("disallowed character"), but
+    // only by line; checked here first so the portal is told which character it sent.
     const raw = findXmlIllegalChar(payload);
     if (raw) return issues.add('/', `contains ${formatCodePoint(raw.codePoint)}, a character XML 1.0 does not allow`);
     const reference = illegalCharReference(payload);
