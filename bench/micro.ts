@@ -35,7 +35,7 @@ const v = validateOrder(input, { personnummerForm: 'short' });
 if (!v.ok) throw new Error('sample order invalid');
 const order: CanonicalOrder = v.order;
 const sim = await startSimulator();
-const tenant = testConfig('redis://127.0.0.1:1', sim.baseUrl('t1')).tenants.t1!;
+const tenant = testConfig({ redis: 'redis://127.0.0.1:1' }, sim.baseUrl('t1')).tenants.t1!;
 const client = new BrpClient(tenant);
 const documents = new OrderDocumentFactory(XsdValidator.fromFile(XSD_PATH));
 const { xml, proof } = documents.renderWithProof(order);

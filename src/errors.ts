@@ -15,6 +15,9 @@ export const ERROR_CODES = {
   PD_UNKNOWN_TENANT: 'no tenant with that name is configured',
   PD_UNKNOWN_ORDER: 'no order with that key is known',
   PD_REDIS_UNAVAILABLE: 'Redis does not answer',
+  PD_DATABASE_UNAVAILABLE: 'the ledger database does not answer',
+  PD_DATABASE_UNRECORDED: 'BRP answered, but the outcome could not be recorded in the ledger',
+  PD_DATABASE_SCHEMA_OUTDATED: 'the ledger database schema is older than this build',
   PD_ILLEGAL_TRANSITION: 'order state does not allow that action',
 } as const;
 

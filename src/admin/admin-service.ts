@@ -49,19 +49,10 @@ export class AdminService {
   }
 
   async list(filter: { state?: OrderState; tenant?: string; limit?: number } = {}): Promise<OrderSummary[]> {
-    const limit = filter.limit ?? 50;
-    const { ledger } = this.services;
-    const keys = filter.state
-      ? await ledger.keysInState(filter.state, 10_000)
-      : await ledger.keysUpdatedBetween(new Date(0), new Date(Date.now() + 60_000), 10_000);
-    const out: OrderSummary[] = [];
-    for (const key of keys) {
-      const rec = await ledger.get(key);
-      if (!rec || (filter.tenant && rec.tenant !== filter.tenant)) continue;
-      out.push(summarise(rec));
-    }
-    out.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    return out.slice(0, limit);
+    const rows = await this.services.ledger.list({
+      ...(filter.state ? { states: [filter.state] } : {}), ...(filter.tenant ? { tenant: filter.tenant } : {}), limit: filter.limit ?? 50,
+    });
+    return rows.map(summarise);
   }
 
   async show(keyText: string) {
@@ -75,7 +66,7 @@ export class AdminService {
       person: p ? { personnummer: maskPersonnummer(p.personnummer), email: p.email ? maskEmail(p.email) : undefined } : undefined,
       items: rec.payload?.items.map((i) => ({ productNumber: i.productNumber, startDay: i.startDay, priceIncVatOre: i.priceIncVatOre })),
       vatSums: rec.vatSums,
-      attemptsLog: await this.services.ledger.attempts(key),
+      history: await this.services.ledger.history(key),
     };
   }
 
@@ -96,8 +87,8 @@ export class AdminService {
       throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${rec.state}, not ${REQUEUEABLE_STATES.join('/')}`);
     }
     if (!rec.payload) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored payload to send`);
-    const from = await ledger.transition(key, REQUEUEABLE_STATES, 'queued', { detail: `${note} (was ${rec.state})` });
-    await queues.reenqueue(key, rec.payload);
+    const from = await ledger.transition(key, REQUEUEABLE_STATES, 'queued', { action: 'requeue', actor: 'operator', detail: `${note} (was ${rec.state})` });
+    await queues.reenqueue(key, rec.tenant);
     logOrderEvent(logger, 'order.requeued', rec as OrderKey, { state: 'queued', reason: `was ${from}` });
     return from;
   }
@@ -108,7 +99,7 @@ export class AdminService {
     const { ledger, logger } = this.services;
     const rec = await ledger.get(key);
     if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
-    await ledger.transition(key, ['in_doubt'], 'confirmed', { detail: 'resolved by operator: found in BRP' },
+    await ledger.transition(key, ['in_doubt'], 'confirmed', { action: 'resolve', actor: 'operator', detail: 'resolved by operator: found in BRP' },
       { ...numbers, review: 'confirmed by operator from BRP' }, { dropPayload: true });
     logOrderEvent(logger, 'order.resolved', rec, { ...numbers, state: 'confirmed' });
   }

@@ -71,15 +71,17 @@ export class OrderDocumentFactory {
    * The document to send. With a matching proof the bytes are exactly those validated against this
    * same schema; without one (older record, changed builder or XSD) it is validated again here.
    */
-  renderForSending(order: CanonicalOrder, proof: string | undefined, stored?: string): string {
+  renderForSending(order: CanonicalOrder | (() => CanonicalOrder), proof: string | undefined, stored?: string): string {
     // The bytes validated at intake, kept in the ledger: sent as they are if the proof still
-    // holds for them under the current schema (a hash, not a rebuild).
+    // holds for them under the current schema (a hash, not a rebuild). The order itself is only
+    // needed (and, from the ledger, only parsed) when they are not.
     if (proof && stored && this.proofOf(stored) === proof) return stored;
+    const canonical = typeof order === 'function' ? order() : order;
     if (proof) {
-      const xml = buildOrderXml(order);
+      const xml = buildOrderXml(canonical);
       if (this.proofOf(xml) === proof) return xml;
     }
-    return this.render(order);
+    return this.render(canonical);
   }
 
   private proofOf(xml: string): string {

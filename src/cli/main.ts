@@ -16,6 +16,7 @@ import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
 import { isPartnerdError } from '../errors.js';
+import { migrate } from '../ledger/migrations.js';
 import { createLogger } from '../observability/logger.js';
 import { runSimulatorFromCli } from '../simulator/index.js';
 
@@ -57,7 +58,8 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger({ level: cfg.log.level });
-    const services = await createServices(cfg, logger);
+    // Migrations first, under PostgreSQL's advisory lock: replicas starting together wait for one another.
+    const services = await createServices(cfg, logger, { schema: 'run' });
     const daemon = createDaemon(services);
     const shutdown = (signal: string) => {
       void daemon.stop(signal).then(() => services.close()).then(() => process.exit(0), (err) => {
@@ -68,6 +70,15 @@ program
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     await daemon.start();
+  });
+
+program
+  .command('migrate')
+  .description('bring the ledger database\'s schema up to date (the daemon also does this at start, under a lock)')
+  .action(async () => {
+    const cfg = config();
+    const { applied } = await migrate(cfg.database, cliLogger(cfg));
+    console.log(applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'schema is up to date');
   });
 
 program

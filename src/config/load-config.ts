@@ -17,6 +17,7 @@ export function loadConfig(path = process.env.PARTNERD_CONFIG ?? DEFAULT_CONFIG_
 export function configFromObject(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): Config {
   const data = validateYamlDocument(raw, source, env, ConfigSchema, (doc) => {
     if (env.REDIS_URL) doc.redis = { ...((doc.redis as object | undefined) ?? {}), url: env.REDIS_URL };
+    if (env.DATABASE_URL) doc.database = { ...((doc.database as object | undefined) ?? {}), url: env.DATABASE_URL };
   });
   const baseDir = dirname(resolve(source));
   const tenants: Record<string, TenantConfig> = {};
@@ -25,7 +26,9 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
     tenants[name] = { ...rest, name, apiKey: apiKey ?? readSecretFile(apiKeyFile!, `tenants.${name}.apiKeyFile`, baseDir) };
   }
   const xsdPath = isAbsolute(data.xsdPath) ? data.xsdPath : resolve(process.cwd(), data.xsdPath);
-  return { ...data, xsdPath, tenants, source };
+  const { passwordFile, ...database } = data.database;
+  const password = passwordFile ? readSecretFile(passwordFile, 'database.passwordFile', baseDir) : undefined;
+  return { ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, xsdPath, tenants, source };
 }
 
 function readSecretFile(file: string, key: string, baseDir: string): string {

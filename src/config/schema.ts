@@ -8,9 +8,16 @@ export const TenantSchema = z
     apiKey: z.string().min(1).optional(),
     apiKeyFile: z.string().min(1).optional(),
     personnummerForm: z.enum(['short', 'long']).default('short'),
+    /** At most `max` calls in any window of `durationMs` (a sliding window, shared by replicas). */
     rateLimit: z
-      .object({ max: z.number().int().positive(), durationMs: z.number().int().positive() })
-      .default({ max: 10, durationMs: 1000 }),
+      .object({
+        max: z.number().int().positive().default(10),
+        durationMs: z.number().int().positive().default(1000),
+        /** Added to the window so that arrival jitter cannot make BRP see `max + 1` in one window. */
+        marginMs: z.number().int().min(0).default(20),
+      })
+      .strict()
+      .prefault({}),
     concurrency: z.number().int().min(1).max(256).default(4),
     connections: z.number().int().min(1).max(256).default(8),
     timeouts: z
@@ -125,8 +132,25 @@ export const IngestHttpSchema = z
   .strict()
   .default({ enabled: true, host: '0.0.0.0', port: 8080, bodyLimitBytes: 256 * 1024 });
 
+/** The ledger's PostgreSQL (the system of record). */
+export const DatabaseSchema = z
+  .object({
+    /** `postgres://user@host:port/db`; overridden by DATABASE_URL. Put the password in passwordFile, not here. */
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').default('postgres://postgres@127.0.0.1:5432/partnerd'),
+    /** A file holding only the password (e.g. a Docker secret); overrides a password in the URL. */
+    passwordFile: z.string().min(1).optional(),
+    /** Connections per process. Workers hold one only for a statement, never across a BRP call. */
+    poolSize: z.number().int().min(1).max(200).default(10),
+    connectTimeoutMs: z.number().int().positive().default(5_000),
+    /** No single ledger statement may run longer (a stuck lock must not hang intake). */
+    statementTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict()
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
+    database: DatabaseSchema,
     redis: z
       .object({
         url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
@@ -176,8 +200,12 @@ export type VenueRoute = z.output<typeof VenueRouteSchema>;
 /** A tenant with its secret resolved: what the rest of the code sees. */
 export type TenantConfig = Omit<ParsedTenant, 'apiKey' | 'apiKeyFile'> & { name: string; apiKey: string };
 
-export interface Config extends Omit<ParsedConfig, 'tenants'> {
+/** The database section with its password file read. */
+export type DatabaseConfig = Omit<z.output<typeof DatabaseSchema>, 'passwordFile'> & { password?: string };
+
+export interface Config extends Omit<ParsedConfig, 'tenants' | 'database'> {
   tenants: Record<string, TenantConfig>;
+  database: DatabaseConfig;
   /** Where the config was read from, for messages. */
   source: string;
 }

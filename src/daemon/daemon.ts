@@ -1,12 +1,15 @@
 import type { Worker } from 'bullmq';
 import { BrpClient } from '../brp/brp-client.js';
-import type { CanonicalOrder } from '../domain/canonical-order.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
+import type { OrderJob } from '../queue/tenant-queues.js';
 import { createRedis, type Services } from './services.js';
+
+/** How often the daemon checks that Redis still holds its data (a marker key it wrote). */
+const REDIS_DATA_CHECK_MS = 5_000;
 
 export interface Daemon {
   start(): Promise<void>;
@@ -29,13 +32,15 @@ export interface DaemonOptions {
  * (push server, Wellnet/Epassi polls and their outcome notifier, the S&P inbox and receipts).
  */
 export function createDaemon(services: Services, options: DaemonOptions = {}): Daemon {
-  const { config, logger, ledger, pause, queues, documents } = services;
+  const { config, logger, ledger, pause, queues, limiter, documents } = services;
   const workerRedis = createRedis(config.redis.url, 'worker');
   workerRedis.on('error', () => undefined); // reported by the commands connection; avoid duplicate noise
   const clients = new Map<string, BrpClient>();
-  const workers: Worker<CanonicalOrder>[] = [];
+  const workers: Worker<OrderJob>[] = [];
   const timers: NodeJS.Timeout[] = [];
-  const reconciler = new Reconciler(ledger, queues, Object.keys(config.tenants), logger, 2 * config.queue.lockDurationMs);
+  // Adding a job twice is harmless (its id is the key's); the short age only avoids racing intake.
+  const reconciler = new Reconciler(ledger, queues, logger, 2_000);
+  const dataMarker = `${config.redis.prefix}:epoch`;
   let stopping: Promise<void> | undefined;
   let ingestServer: IngestServer | undefined;
   let pull: PullIngest | undefined;
@@ -44,7 +49,24 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
     clients.set(tenant.name, client);
-    workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, client, documents, pause, logger }));
+    workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, queues, limiter, client, documents, pause, logger }));
+  }
+
+  function reconcile(why: string): void {
+    if (stopping) return;
+    reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', why, err }, 'reconcile.error'));
+  }
+
+  /**
+   * Redis only holds work, and can lose it (a restart without persistence, a failover that
+   * dropped writes, a FLUSHALL). A marker key written at start tells: when it is gone, every
+   * live order is queued again from the ledger at once, not at the next periodic pass.
+   */
+  async function checkRedisData(): Promise<void> {
+    if ((await services.redis.set(dataMarker, new Date().toISOString(), 'NX')) === 'OK') {
+      logger.warn({ event: 'redis.data_lost' }, 'redis.data_lost: Redis no longer holds partnerd\'s queues; re-queueing live orders from the ledger');
+      reconcile('redis data lost');
+    }
   }
 
   async function probePausedTenants(): Promise<void> {
@@ -73,8 +95,19 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       for (const name of Object.keys(config.tenants)) if (await pause.info(name)) await queues.get(name).pause();
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await services.redis.set(dataMarker, new Date().toISOString(), 'NX');
       await reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', err }, 'reconcile.error'));
       every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile');
+      every(Math.min(REDIS_DATA_CHECK_MS, config.queue.reconcileIntervalMs), checkRedisData, 'redis_check');
+      // A Redis that comes back may have come back empty: look at once.
+      let redisWasDown = false;
+      workerRedis.on('close', () => { redisWasDown = true; });
+      workerRedis.on('ready', () => {
+        if (!redisWasDown) return;
+        redisWasDown = false;
+        void checkRedisData().catch(() => undefined);
+        reconcile('redis reconnected');
+      });
       const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
       if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe');
       // Ingest last: orders are only taken in once the workers that send them are running.

@@ -9,10 +9,11 @@ import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
 import type { PortalOrder } from '../portals/portal-order.js';
 import type { OrderIntake } from '../queue/order-intake.js';
+import type { CommitEffects } from '../queue/commit-effects.js';
 import { routePortalOrder, type RouteResult } from './router.js';
 
 export type PortalIntakeResult =
-  /** Stored and queued (Redis acknowledged both). */
+  /** Stored: the ledger committed it (its job follows, or the reconciler adds it). */
   | { status: 'accepted'; key: string }
   /** This portal order is known already; nothing new was queued. */
   | { status: 'duplicate'; key: string; state: OrderState | 'missing' }
@@ -35,7 +36,7 @@ export interface IngestOptions {
 /**
  * Where every portal path (push, pull, file) hands its orders: duplicate check on the portal's
  * order id → routing → shared validation → XSD proof → ledger record → BullMQ job. It returns only
- * after Redis has acknowledged the record and the job.
+ * after the ledger has committed the record (see OrderIntake for what that promises).
  */
 export class PortalIntake {
   constructor(
@@ -47,6 +48,16 @@ export class PortalIntake {
     private readonly logger: Logger,
   ) {}
 
+  /** The same intake on another ledger (one transaction) whose effects wait for its commit. */
+  withLedger(ledger: Ledger, effects: CommitEffects): PortalIntake {
+    return new PortalIntake(this.config, ledger, this.documents, this.intake.withLedger(ledger, effects), this.logger);
+  }
+
+  /** Runs `fn` once what this intake recorded is committed (at once outside a transaction). */
+  afterCommit(fn: () => void): void {
+    this.intake.effects.afterCommit(fn);
+  }
+
   async ingest(order: PortalOrder, options: IngestOptions = {}): Promise<PortalIntakeResult> {
     const now = options.now ?? new Date();
     // Fast path for redeliveries (register checks again, atomically).
@@ -57,7 +68,7 @@ export class PortalIntake {
     if (!route.ok) {
       const reg = await this.ledger.registerUnroutable(order.portal, order.ordernr, order, route.reason, now);
       if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
-      this.logger.warn({ event: 'order.unroutable', portal: order.portal, ordernr: order.ordernr, reason: route.reason }, 'order.unroutable');
+      this.afterCommit(() => this.logger.warn({ event: 'order.unroutable', portal: order.portal, ordernr: order.ordernr, reason: route.reason }, 'order.unroutable'));
       return { status: 'unroutable', key: reg.key, reason: route.reason };
     }
 
@@ -67,7 +78,7 @@ export class PortalIntake {
       if (!options.recordInvalid) return { status: 'invalid', errors };
       const reg = await this.ledger.registerRejected(route.tenant, order, errors, now);
       if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
-      logOrderEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr }, { reason: 'invalid order' });
+      this.afterCommit(() => logOrderEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr }, { reason: 'invalid order' }));
       return { status: 'rejected', key: reg.key, errors };
     }
 
@@ -88,8 +99,7 @@ export class PortalIntake {
     const order = rec.portalOrder as PortalOrder;
     const route = routePortalOrder(order, this.config);
     if (!route.ok) {
-      await this.ledger.transition(unroutableKey, ['unroutable'], 'unroutable', { detail: `still unroutable: ${route.reason}` }, {}, { now });
-      await this.ledger.setFields(unroutableKey, { unroutableReason: route.reason });
+      await this.ledger.transition(unroutableKey, ['unroutable'], 'unroutable', { action: 'reroute', detail: `still unroutable: ${route.reason}` }, { unroutableReason: route.reason }, { now });
       return { status: 'unroutable', key: unroutableKey, reason: route.reason };
     }
     // A pull order the adapter could not read was kept as a stub with its adapter errors: those,
@@ -100,13 +110,13 @@ export class PortalIntake {
       : checkRoutedOrder(this.config, this.documents, order, route, now);
     if (!checked.ok) {
       const brpError = { errors: checked.errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
-      await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { detail: 'routed, but invalid' }, { brpError }, { now });
+      await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { action: 'reroute', detail: 'routed, but invalid' }, { brpError }, { now });
       return { status: 'rejected', key: unroutableKey, errors: checked.errors };
     }
     // Accepted now, or by an earlier reroute that died before this transition (a duplicate):
     // either way the order continues under that key.
     const submitted = await this.intake.submitProven(checked.order, checked, { replaceIndexFrom: unroutableKey, now });
-    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { detail: `routed to ${submitted.key}` }, { routedTo: submitted.key }, { now, dropPortalOrder: true });
+    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { action: 'reroute', detail: `routed to ${submitted.key}` }, { routedTo: submitted.key }, { now, dropPortalOrder: true });
     return submitted;
   }
 

@@ -1,21 +1,23 @@
-import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
-import { formatOrderKey, parseOrderKey } from '../domain/canonical-order.js';
+import { formatOrderKey } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
-import { BEGIN_ATTEMPT, CLAIM_NOTIFICATIONS, FINISH_ATTEMPT, REGISTER, TRANSITION } from './ledger-scripts.js';
-import { ORDER_STATES, type AttemptRecord, type OrderState } from './order-state.js';
+import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
+import { FINAL_STATES, LIVE_STATES, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
- * The durable record of every order key: the exactly-once guard, the attempt history and the
- * outcome BRP gave. It lives in Redis with no expiry, independent of BullMQ's job retention.
+ * The durable record of every order key, in PostgreSQL (migrations/): the exactly-once guard,
+ * the attempt history, the operator actions and the outcome BRP gave. BullMQ only carries the
+ * key of an order that is due; whether BRP may be called is decided here, by one guarded
+ * statement per state change, so two workers or processes can never both open an attempt or both
+ * record an outcome for the same key.
  *
- *   {prefix}:order:{key}            hash: state, ids, outcome fields, payload while still needed
- *   {prefix}:order:{key}:attempts   list of AttemptRecord JSON
- *   {prefix}:idx:updated            zset: key by last change (ms)
- *   {prefix}:idx:final              zset: key by the time it reached confirmed/rejected/unroutable
- *   {prefix}:state:{state}          set: keys currently in that state
- *   {prefix}:portal:{portal}        hash: the portal's order id → key (one record per portal order)
- *   {prefix}:notify:due             zset: keys whose outcome the portal must still be told, by due time
+ *   orders          one row per key: state, ids, BRP's numbers, money, the payload while needed
+ *   portal_orders   (portal, portal order id) → key: one record per portal order
+ *   attempts        every BRP call, opened (committed) before the request leaves
+ *   order_actions   operator and daemon actions (the audit trail)
+ *   notifications   the outbox of outcomes Wellnet and Epassi must be told
+ *   pull_cursors    where each pull portal's reading stands
  *
  * Unroutable orders (no tenant yet) live under the key `~:{portal}:{ordernr}`.
  */
@@ -26,7 +28,7 @@ export const UNROUTED_TENANT = '~';
 /** Portals that are told each final outcome by the daemon (the others ask, or read receipts). */
 export const DEFAULT_NOTIFY_PORTALS: readonly Portal[] = ['wellnet', 'epassi'];
 
-/** What BRP's answer left us with, flattened for the hash (all optional). */
+/** What BRP's answer left us with (all optional). */
 export interface OrderOutcome {
   brpOrderNumber?: string;
   invoiceNumber?: string;
@@ -46,13 +48,17 @@ export interface OrderOutcome {
   rawResponse?: string;
   /** A re-routed unroutable order: the key it continues under. */
   routedTo?: string;
+  unroutableReason?: string;
 }
 
-export interface LedgerRecord extends OrderOutcome, OrderKey {
+export interface LedgerRecord extends Omit<OrderOutcome, 'unroutableReason'>, OrderKey {
   key: string;
   state: OrderState;
   receivedAt: string;
   updatedAt: string;
+  /** When it reached the outcome it rests in (confirmed, rejected, unroutable). */
+  finalAt?: string;
+  confirmedAt?: string;
   attempts: number;
   openAttemptAt?: string;
   /** Digest of the schema and the exact document validated at intake (see OrderDocumentFactory). */
@@ -70,71 +76,173 @@ export interface LedgerRecord extends OrderOutcome, OrderKey {
   notifyLastError?: string;
 }
 
+/** An entry of an order's history: a BRP call, or an action on the order. */
+export type HistoryEntry =
+  | (Omit<AttemptRecord, 'class'> & { kind: 'attempt'; /** `open` while the call may still be in flight. */ class: AttemptClass | 'open' })
+  | { kind: 'action'; at: string; actor: string; action: string; fromState?: string; toState?: string; reason?: string; detail?: string };
+
+/** Who moved an order and why (the audit trail). */
+export interface ActionNote {
+  detail: string;
+  /** `partnerd` for the daemon's own moves; the operator otherwise. */
+  actor?: string;
+  /** A short verb (`requeue`, `resolve`, `reroute`, …); defaults to the target state. */
+  action?: string;
+  reason?: string;
+}
+
 export type RegisterResult = { created: true; state: OrderState } | { created: false; state: OrderState | 'missing'; existingKey: string };
 export type BeginResult =
-  | { kind: 'started'; attempt: number; xmlProof?: string; xml?: string }
+  | {
+      kind: 'started';
+      attempt: number;
+      startedAt: string;
+      xmlProof?: string;
+      xml?: string;
+      /** The stored canonical order (parsed on demand: the worker needs it only to rebuild the document). */
+      payload(): CanonicalOrder | undefined;
+    }
   | { kind: 'open'; openedAt: string; attempt: number }
   | { kind: 'done'; state: OrderState | 'missing' };
 
-type ScriptRedis = Redis & {
-  pdRegister(...args: (string | number)[]): Promise<[string, string, string]>;
-  pdClaimNotifications(...args: (string | number)[]): Promise<string[]>;
-  pdBegin(...args: (string | number)[]): Promise<string[]>;
-  pdFinish(...args: (string | number)[]): Promise<string[]>;
-  pdTransition(...args: (string | number)[]): Promise<string[]>;
+export interface ListFilter {
+  states?: readonly OrderState[];
+  tenant?: string;
+  portal?: Portal;
+  /** Last change in [since, until). */
+  since?: Date;
+  until?: Date;
+  limit?: number;
+  /** Keyset pagination: rows strictly after this one in the listing order (newest change first). */
+  after?: { updatedAt: string; key: string };
+}
+
+/** The columns that make up an order's record (the document `xml` is read only by the worker). */
+const RECORD_COLUMNS = `o.key, o.tenant, o.portal, o.ordernr, o.state, o.received_at, o.updated_at, o.final_at, o.confirmed_at,
+  o.attempts, o.open_attempt_at, o.xml_proof, o.payload, o.portal_order, o.unroutable_reason, o.routed_to, o.rejected_by,
+  o.brp_order_number, o.brp_created_at, o.invoice_number, o.ocr, o.invoice_date, o.due_date, o.sum_ore, o.sum_ex_vat_ore,
+  o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review, o.raw_response`;
+
+/** What a listing needs: no payload, no portal order, no raw response. */
+const SUMMARY_COLUMNS = `o.key, o.tenant, o.portal, o.ordernr, o.state, o.received_at, o.updated_at, o.final_at, o.confirmed_at,
+  o.attempts, o.unroutable_reason, o.routed_to, o.rejected_by, o.brp_order_number, o.invoice_number, o.ocr, o.invoice_date,
+  o.due_date, o.sum_ore, o.sum_ex_vat_ore, o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review`;
+
+/** Outcome field → column. Only these can be written through an outcome (no SQL from data). */
+const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true }> = {
+  brpOrderNumber: { column: 'brp_order_number' },
+  invoiceNumber: { column: 'invoice_number' },
+  ocr: { column: 'ocr' },
+  sumOre: { column: 'sum_ore' },
+  sumExVatOre: { column: 'sum_ex_vat_ore' },
+  vatSums: { column: 'vat_sums', json: true },
+  invoiceTotalOre: { column: 'invoice_total_ore' },
+  invoiceDate: { column: 'invoice_date' },
+  dueDate: { column: 'due_date' },
+  brpCreatedAt: { column: 'brp_created_at' },
+  brpError: { column: 'brp_error', json: true },
+  lastError: { column: 'last_error' },
+  review: { column: 'review' },
+  rawResponse: { column: 'raw_response' },
+  routedTo: { column: 'routed_to' },
+  unroutableReason: { column: 'unroutable_reason' },
 };
 
-const NUMBER_FIELDS = new Set(['attempts', 'sumOre', 'sumExVatOre', 'invoiceTotalOre', 'notifyAttempts']);
-const JSON_FIELDS = new Set(['vatSums', 'brpError', 'payload', 'portalOrder']);
+const FINAL_SQL = `(${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
+const LIVE_SQL = `(${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
+
+/**
+ * SET clauses shared by every state change: the state, the time of the change, when the outcome
+ * was reached (kept while it rests in it, cleared when it leaves), and the payload dropped once
+ * it can no longer be sent. `$n` placeholders are filled by `stateChange`.
+ */
+function stateChangeSet(to: string, now: string, drop: string, fromState: string): string {
+  return `state = ${to}, updated_at = ${now}, open_attempt_at = NULL,
+    final_at = CASE WHEN ${to} IN ${FINAL_SQL} AND ${fromState} IS DISTINCT FROM ${to} THEN ${now}
+                    WHEN ${to} IN ${FINAL_SQL} THEN o.final_at ELSE NULL END,
+    confirmed_at = CASE WHEN ${to} = 'confirmed' AND ${fromState} IS DISTINCT FROM 'confirmed' THEN ${now} ELSE o.confirmed_at END,
+    payload = CASE WHEN ${drop} THEN NULL ELSE o.payload END,
+    xml = CASE WHEN ${drop} THEN NULL ELSE o.xml END,
+    xml_proof = CASE WHEN ${drop} THEN NULL ELSE o.xml_proof END`;
+}
+
+/**
+ * The outbox entry written with an outcome the portal must be told (confirmed, rejected): due at
+ * once, and due again if the order reaches an outcome again after an operator re-queued it.
+ */
+function notifyCte(source: string, to: string, now: string, portals: string): string {
+  return `INSERT INTO notifications (order_key, portal, due_at)
+    SELECT key, portal, ${now} FROM ${source} WHERE ${to} IN ('confirmed', 'rejected') AND portal = ANY(${portals})
+    ON CONFLICT (order_key) DO UPDATE SET due_at = EXCLUDED.due_at, notified_at = NULL, attempts = 0, last_error = NULL`;
+}
 
 export class Ledger {
-  private readonly redis: ScriptRedis;
-  private readonly notifyPortals: string;
+  private readonly address: string;
 
-  constructor(redis: Redis, readonly prefix: string, notifyPortals: readonly Portal[] = DEFAULT_NOTIFY_PORTALS) {
-    this.redis = redis as ScriptRedis;
-    this.notifyPortals = `,${notifyPortals.join(',')},`;
-    if (!('pdRegister' in redis)) {
-      redis.defineCommand('pdRegister', { numberOfKeys: 6, lua: REGISTER });
-      redis.defineCommand('pdBegin', { numberOfKeys: 6, lua: BEGIN_ATTEMPT });
-      redis.defineCommand('pdFinish', { numberOfKeys: 6, lua: FINISH_ATTEMPT });
-      redis.defineCommand('pdTransition', { numberOfKeys: 6, lua: TRANSITION });
-      redis.defineCommand('pdClaimNotifications', { numberOfKeys: 1, lua: CLAIM_NOTIFICATIONS });
+  private readonly notifyPortals: string[];
+  /** The pool transactions take a connection from; absent on a ledger that is one transaction. */
+  private readonly pool: Pick<Database, 'connect'> | undefined;
+
+  /** `db`: the pool (or, inside `transaction`, the one client that holds the transaction). */
+  constructor(private readonly db: Queryable, options: { notifyPortals?: readonly Portal[]; address?: string; pool?: Pick<Database, 'connect'> } = {}) {
+    this.notifyPortals = [...(options.notifyPortals ?? DEFAULT_NOTIFY_PORTALS)];
+    this.address = options.address ?? 'the ledger database';
+    this.pool = options.pool;
+  }
+
+  static fromDatabase(db: Database, url: string, notifyPortals?: readonly Portal[]): Ledger {
+    return new Ledger(db, { address: databaseAddress(url), pool: db, ...(notifyPortals ? { notifyPortals } : {}) });
+  }
+
+  private async q<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.db.query<R>(sql, params);
+    } catch (err) {
+      throw asLedgerError(err, this.address);
     }
   }
 
-  /** KEYS and the ARGV header every state script takes (see ledger-scripts.ts). */
-  private head(member: string, now: Date): (string | number)[] {
-    const portal = parseOrderKey(member)?.portal ?? '';
-    return [
-      `${this.prefix}:order:${member}`, `${this.prefix}:order:${member}:attempts`, `${this.prefix}:idx:updated`,
-      `${this.prefix}:portal:${portal}`, `${this.prefix}:idx:final`, `${this.prefix}:notify:due`,
-      this.prefix, member, now.getTime(), now.toISOString(), this.notifyPortals,
-    ];
-  }
-
-  private recordKey(member: string): string {
-    return `${this.prefix}:order:${member}`;
+  /**
+   * Runs `fn` in one transaction on one connection: everything it records commits together or
+   * not at all (a Wellnet page's orders and its new cursor). Nested calls join the outer one.
+   */
+  async transaction<T>(fn: (tx: Ledger) => Promise<T>): Promise<T> {
+    if (!this.pool) return fn(this);
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw asLedgerError(err, this.address);
+    }
+    const tx = new Ledger(client, { notifyPortals: this.notifyPortals as Portal[], address: this.address });
+    let broken: unknown;
+    try {
+      await tx.q('BEGIN');
+      const result = await fn(tx);
+      await tx.q('COMMIT');
+      return result;
+    } catch (err) {
+      broken = err;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is not handed out again.
+      client.release(broken !== undefined && isDatabaseUnavailable(broken));
+    }
   }
 
   /**
    * Creates the record if neither the key nor the portal's order id is known yet; the order's
-   * payload and the XSD proof are stored with it, atomically.
+   * payload, its validated document and the XSD proof are stored with it, in one statement.
    */
   async register(
     order: CanonicalOrder,
     xmlProof = '',
     options: { replaceIndexFrom?: string; now?: Date; /** The validated document, kept until confirmed. */ xml?: string } = {},
   ): Promise<RegisterResult & { key: string }> {
-    const key = formatOrderKey(order);
-    const [status, state, existingKey] = await this.redis.pdRegister(
-      ...this.head(key, options.now ?? new Date()),
-      order.tenant, order.portal, order.ordernr, JSON.stringify(order), xmlProof, 'queued', options.replaceIndexFrom ?? '',
-      ...(options.xml ? ['xml', options.xml] : []),
-    );
-    return status === 'created'
-      ? { key, created: true, state: state as OrderState }
-      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+    return this.insert(formatOrderKey(order), order, 'queued', options.now ?? new Date(), {
+      payload: order, xml: options.xml, xmlProof: xmlProof || undefined, replaceIndexFrom: options.replaceIndexFrom,
+    });
   }
 
   /**
@@ -143,14 +251,7 @@ export class Ledger {
    */
   async registerUnroutable(portal: Portal, ordernr: string, portalOrder: unknown, reason: string, now = new Date()): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey({ tenant: UNROUTED_TENANT, portal, ordernr });
-    const [status, state, existingKey] = await this.redis.pdRegister(
-      ...this.head(key, now),
-      UNROUTED_TENANT, portal, ordernr, '', '', 'unroutable', '',
-      'portalOrder', JSON.stringify(portalOrder), 'unroutableReason', reason,
-    );
-    return status === 'created'
-      ? { key, created: true, state: 'unroutable' }
-      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+    return this.insert(key, { tenant: UNROUTED_TENANT, portal, ordernr }, 'unroutable', now, { portalOrder, unroutableReason: reason });
   }
 
   /**
@@ -165,32 +266,120 @@ export class Ledger {
   ): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey({ tenant, portal: order.portal, ordernr: order.ordernr });
     const brpError = { errors: errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
-    const [status, state, existingKey] = await this.redis.pdRegister(
-      ...this.head(key, now),
-      tenant, order.portal, order.ordernr, '', '', 'rejected', '',
-      'portalOrder', JSON.stringify(order), 'brpError', JSON.stringify(brpError), 'rejectedBy', 'partnerd',
+    return this.insert(key, { tenant, portal: order.portal, ordernr: order.ordernr }, 'rejected', now, {
+      portalOrder: { portal: order.portal, ordernr: order.ordernr }, brpError, rejectedBy: 'partnerd',
+    });
+  }
+
+  /**
+   * The exactly-once guard. The portal's order id is claimed in the same statement that creates
+   * the record, so the same portal order can never become two records, whatever tenant routing
+   * says; the unique key (tenant, portal, ordernr) refuses a second record for the same key.
+   * `replaceIndexFrom` lets a re-routed unroutable order hand its portal order id on.
+   */
+  private async insert(
+    key: string,
+    id: OrderKey,
+    state: OrderState,
+    now: Date,
+    fields: {
+      payload?: unknown; xml?: string; xmlProof?: string; portalOrder?: unknown; unroutableReason?: string;
+      brpError?: OrderOutcome['brpError']; rejectedBy?: string; replaceIndexFrom?: string;
+    },
+  ): Promise<RegisterResult & { key: string }> {
+    const params = [
+      key, id.tenant, id.portal, id.ordernr, state, now,
+      fields.payload === undefined ? null : JSON.stringify(fields.payload),
+      fields.xml ?? null, fields.xmlProof ?? null,
+      fields.portalOrder === undefined ? null : JSON.stringify(fields.portalOrder),
+      fields.unroutableReason ?? null,
+      fields.brpError === undefined ? null : JSON.stringify(fields.brpError),
+      fields.rejectedBy ?? null, fields.replaceIndexFrom ?? null, this.notifyPortals,
+    ];
+    const r = await this.q<{ status: 'created' | 'duplicate'; key: string; state: OrderState | null }>(
+      `WITH claim AS (
+         INSERT INTO portal_orders AS po (portal, portal_order_id, order_key) VALUES ($3, $4, $1)
+         ON CONFLICT (portal, portal_order_id) DO UPDATE SET order_key = EXCLUDED.order_key WHERE po.order_key = $14
+         RETURNING order_key
+       ), created AS (
+         INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, payload, xml, xml_proof,
+                             portal_order, unroutable_reason, brp_error, rejected_by)
+         SELECT $1, $2, $3, $4, $5, $6, $6, CASE WHEN $5 IN ${FINAL_SQL} THEN $6::timestamptz END,
+                $7::jsonb, $8, $9, $10::jsonb, $11, $12::jsonb, $13
+         WHERE EXISTS (SELECT 1 FROM claim)
+         ON CONFLICT DO NOTHING
+         RETURNING key, portal, state
+       ), notify AS (${notifyCte('created', '$5', '$6::timestamptz', '$15')})
+       SELECT 'created' AS status, key, state FROM created
+       UNION ALL
+       SELECT 'duplicate', po.order_key, o.state FROM portal_orders po LEFT JOIN orders o ON o.key = po.order_key
+        WHERE po.portal = $3 AND po.portal_order_id = $4 AND NOT EXISTS (SELECT 1 FROM created)`,
+      params,
     );
-    return status === 'created'
-      ? { key, created: true, state: 'rejected' }
-      : { key, created: false, state: state as OrderState | 'missing', existingKey };
+    const row = r.rows[0];
+    if (row?.status === 'created') return { key, created: true, state: row.state as OrderState };
+    if (row) return { key, created: false, state: row.state ?? 'missing', existingKey: row.key };
+    // The record that made this a duplicate committed while the statement ran (its snapshot
+    // predates it): look again, now that it is visible.
+    const again = await this.q<{ key: string; state: OrderState | null }>(
+      `SELECT COALESCE(po.order_key, o.key) AS key, COALESCE(o2.state, o.state) AS state
+         FROM (SELECT 1) one
+         LEFT JOIN portal_orders po ON po.portal = $2 AND po.portal_order_id = $3
+         LEFT JOIN orders o2 ON o2.key = po.order_key
+         LEFT JOIN orders o ON o.key = $1`,
+      [key, id.portal, id.ordernr],
+    );
+    const seen = again.rows[0];
+    return { key, created: false, state: seen?.state ?? 'missing', existingKey: seen?.key ?? key };
   }
 
   /** The key the portal's order id was recorded under, if any. */
   async keyForPortalOrder(portal: Portal, ordernr: string): Promise<string | undefined> {
-    return (await this.redis.hget(`${this.prefix}:portal:${portal}`, ordernr)) ?? undefined;
-  }
-
-  /** Opens an attempt before the HTTP call, so a crash mid-call is visible to whoever runs the job next. */
-  async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
-    const r = await this.redis.pdBegin(...this.head(key, now));
-    if (r[0] === 'started') return { kind: 'started', attempt: Number(r[1]), xmlProof: r[2] || undefined, xml: r[3] || undefined };
-    if (r[0] === 'open') return { kind: 'open', openedAt: r[1] ?? '', attempt: Number(r[2]) };
-    return { kind: 'done', state: r[1] as OrderState | 'missing' };
+    const r = await this.q<{ order_key: string }>('SELECT order_key FROM portal_orders WHERE portal = $1 AND portal_order_id = $2', [portal, ordernr]);
+    return r.rows[0]?.order_key;
   }
 
   /**
-   * Closes the open attempt with its outcome and moves the order to `next`. Returns false when no
-   * attempt was open (another process finished it first), in which case nothing was written.
+   * Opens an attempt before the HTTP call, committed before the request leaves, so a crash
+   * mid-call is visible to whoever runs the job next. One statement: it opens the attempt only
+   * from a state that may be sent (queued, retrying), and otherwise says what the order is.
+   */
+  async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
+    for (let tries = 0; ; tries++) {
+      const r = await this.q<{ kind: string; attempts: number; xml_proof: string | null; xml: string | null; payload: string | null; state: OrderState | null; opened_at: Date | null }>(
+        `WITH s AS (
+           UPDATE orders SET state = 'submitting', attempts = attempts + 1, open_attempt_at = $2, updated_at = $2
+            WHERE key = $1 AND state IN ('queued', 'retrying')
+           RETURNING key, attempts, xml_proof, xml, payload::text AS payload
+         ), a AS (
+           INSERT INTO attempts (order_key, n, started_at) SELECT key, attempts, $2 FROM s
+         )
+         SELECT 'started' AS kind, attempts, xml_proof, xml, payload, NULL::text AS state, NULL::timestamptz AS opened_at FROM s
+         UNION ALL
+         SELECT 'other', attempts, NULL, NULL, NULL, state, open_attempt_at FROM orders WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM s)`,
+        [key, now],
+      );
+      const row = r.rows[0];
+      if (!row) return { kind: 'done', state: 'missing' };
+      if (row.kind === 'started') {
+        const text = row.payload;
+        let parsed: CanonicalOrder | undefined;
+        return {
+          kind: 'started', attempt: row.attempts, startedAt: now.toISOString(), xmlProof: row.xml_proof ?? undefined, xml: row.xml ?? undefined,
+          payload: () => (parsed ??= text ? (JSON.parse(text) as CanonicalOrder) : undefined),
+        };
+      }
+      if (row.state === 'submitting') return { kind: 'open', openedAt: row.opened_at?.toISOString() ?? '', attempt: row.attempts };
+      // Seen as sendable but not opened: another statement changed it while this one ran. Look again.
+      if ((row.state === 'queued' || row.state === 'retrying') && tries < 3) continue;
+      return { kind: 'done', state: row.state ?? 'missing' };
+    }
+  }
+
+  /**
+   * Closes the open attempt with its outcome and moves the order to `next`, in one statement
+   * (with the portal's outbox entry when the portal must be told). Returns false when no attempt
+   * was open (another process finished it first), in which case nothing was written.
    */
   async finishAttempt(
     key: string,
@@ -200,128 +389,295 @@ export class Ledger {
     options: { dropPayload?: boolean; now?: Date } = {},
   ): Promise<boolean> {
     const now = options.now ?? new Date();
-    const del = options.dropPayload ? ['payload', 'xml'] : [];
-    const r = await this.redis.pdFinish(
-      ...this.head(key, now), next,
-      JSON.stringify({ ...attempt, endedAt: attempt.endedAt ?? now.toISOString() }),
-      del.length, ...del, ...flatten(outcome),
+    const params: unknown[] = [
+      key, next, now, options.dropPayload ?? false, this.notifyPortals,
+      attempt.endedAt ?? now.toISOString(), attempt.class, attempt.httpStatus ?? null, attempt.durationMs ?? null, attempt.detail ?? null,
+    ];
+    const sets = outcomeSets(outcome, params);
+    const r = await this.q<{ n: number }>(
+      `WITH o AS (
+         UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', "'submitting'")}${sets}
+          WHERE o.key = $1 AND o.state = 'submitting'
+         RETURNING o.key, o.portal, o.attempts
+       ), a AS (
+         UPDATE attempts SET ended_at = $6, class = $7, http_status = $8, duration_ms = $9, detail = $10
+           FROM o WHERE attempts.order_key = o.key AND attempts.n = o.attempts
+       ), notify AS (${notifyCte('o', '$2', '$3::timestamptz', '$5')})
+       SELECT count(*)::int AS n FROM o`,
+      params,
     );
-    return r[0] === 'ok';
+    return (r.rows[0]?.n ?? 0) > 0;
   }
 
-  /** Moves a resting order (operator action, reconciler). Throws PD_ILLEGAL_TRANSITION naming the current state. */
+  /**
+   * Moves a resting order (operator action, re-routing), guarded by its current state, and
+   * records the action in the audit trail in the same statement. Throws PD_ILLEGAL_TRANSITION
+   * naming the current state. Returns the state it left.
+   */
   async transition(
     key: string,
     from: readonly OrderState[],
     to: OrderState,
-    note?: { detail: string },
+    note?: ActionNote,
     fields: OrderOutcome = {},
     options: { dropPayload?: boolean; dropPortalOrder?: boolean; now?: Date } = {},
   ): Promise<OrderState> {
     const now = options.now ?? new Date();
-    const del = [...(options.dropPayload ? ['payload', 'xml'] : []), ...(options.dropPortalOrder ? ['portalOrder'] : [])];
-    const noteJson = note ? JSON.stringify({ n: 0, startedAt: now.toISOString(), class: 'operator', detail: note.detail }) : '';
-    const r = await this.redis.pdTransition(
-      ...this.head(key, now), to, noteJson,
-      from.length, ...from, del.length, ...del, ...flatten(fields),
+    const params: unknown[] = [
+      key, to, now, options.dropPayload ?? false, this.notifyPortals, [...from], options.dropPortalOrder ?? false,
+      note ? 1 : 0, note?.actor ?? 'partnerd', note?.action ?? to, note?.reason ?? null, note?.detail ?? null,
+    ];
+    const sets = outcomeSets(fields, params);
+    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null }>(
+      `WITH cur AS (
+         SELECT key, state FROM orders WHERE key = $1 FOR UPDATE
+       ), o AS (
+         UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', 'cur.state')},
+                portal_order = CASE WHEN $7 THEN NULL ELSE o.portal_order END${sets}
+           FROM cur WHERE o.key = cur.key AND cur.state = ANY($6::text[])
+         RETURNING o.key, o.portal, cur.state AS from_state
+       ), act AS (
+         INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
+         SELECT key, $3, $9, $10, from_state, $2, $11, $12 FROM o WHERE $8 = 1
+       ), notify AS (${notifyCte('o', '$2', '$3::timestamptz', '$5')})
+       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current`,
+      params,
     );
-    if (r[0] !== 'ok') {
-      if (r[1] === 'missing') throw new PartnerdError('PD_UNKNOWN_ORDER', key);
-      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${r[1]}, not ${from.join('/')}`);
-    }
-    return r[1] as OrderState;
+    const row = r.rows[0];
+    if (row?.from_state) return row.from_state;
+    if (!row?.current) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
+    throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${row.current}, not ${from.join('/')}`, { state: row.current });
   }
 
-  /** Bookkeeping fields that are not a state change (e.g. an updated unroutable reason). */
-  async setFields(key: string, fields: OrderOutcome & { unroutableReason?: string }): Promise<void> {
-    const pairs = flatten(fields);
-    if (pairs.length > 0) await this.redis.hset(this.recordKey(key), ...pairs);
+  /** Records an action that does not change the state (e.g. an order the reconciler re-queued). */
+  async recordAction(key: string, note: ActionNote & { state?: OrderState }, now = new Date()): Promise<void> {
+    await this.q(
+      `INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail) VALUES ($1, $2, $3, $4, $5, $5, $6, $7)`,
+      [key, now, note.actor ?? 'partnerd', note.action ?? 'note', note.state ?? null, note.reason ?? null, note.detail],
+    );
   }
 
   async get(key: string): Promise<LedgerRecord | undefined> {
-    const h = await this.redis.hgetall(this.recordKey(key));
-    if (!h.state) return undefined;
-    return toRecord(key, h);
+    const r = await this.q(
+      `SELECT ${RECORD_COLUMNS}, n.notified_at, n.attempts AS notify_attempts, n.last_error AS notify_last_error
+         FROM orders o LEFT JOIN notifications n ON n.order_key = o.key WHERE o.key = $1`,
+      [key],
+    );
+    return r.rows[0] ? toRecord(r.rows[0]) : undefined;
   }
 
-  async attempts(key: string): Promise<Array<AttemptRecord | { class: 'operator'; detail: string; startedAt: string }>> {
-    const list = await this.redis.lrange(`${this.recordKey(key)}:attempts`, 0, -1);
-    return list.map((s) => JSON.parse(s));
+  /** The order's BRP calls, oldest first; one still open has class `open`. */
+  async attempts(key: string): Promise<Array<Extract<HistoryEntry, { kind: 'attempt' }>>> {
+    return (await this.history(key)).filter((e): e is Extract<HistoryEntry, { kind: 'attempt' }> => e.kind === 'attempt');
   }
 
-  async keysInState(state: OrderState, count = 1000): Promise<string[]> {
-    const out: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.sscan(`${this.prefix}:state:${state}`, cursor, 'COUNT', 500);
-      out.push(...batch);
-      cursor = next;
-    } while (cursor !== '0' && out.length < count);
-    return out.slice(0, count);
+  /** The order's history, oldest first: BRP calls and actions on it. */
+  async history(key: string): Promise<HistoryEntry[]> {
+    const [attempts, actions] = await Promise.all([
+      this.q('SELECT n, started_at, ended_at, class, http_status, duration_ms, detail FROM attempts WHERE order_key = $1 ORDER BY n', [key]),
+      this.q('SELECT at, actor, action, from_state, to_state, reason, detail FROM order_actions WHERE order_key = $1 ORDER BY at, id', [key]),
+    ]);
+    const entries: Array<HistoryEntry & { sortAt: string }> = [
+      ...attempts.rows.map((a) => ({
+        kind: 'attempt' as const, sortAt: iso(a.started_at)!, n: a.n, startedAt: iso(a.started_at)!,
+        ...opt('endedAt', iso(a.ended_at)), class: (a.class ?? 'open') as AttemptClass | 'open',
+        ...opt('httpStatus', a.http_status ?? undefined), ...opt('durationMs', a.duration_ms ?? undefined), ...opt('detail', a.detail ?? undefined),
+      })),
+      ...actions.rows.map((a) => ({
+        kind: 'action' as const, sortAt: iso(a.at)!, at: iso(a.at)!, actor: a.actor, action: a.action,
+        ...opt('fromState', a.from_state ?? undefined), ...opt('toState', a.to_state ?? undefined),
+        ...opt('reason', a.reason ?? undefined), ...opt('detail', a.detail ?? undefined),
+      })),
+    ];
+    entries.sort((a, b) => a.sortAt.localeCompare(b.sortAt));
+    return entries.map(({ sortAt: _sortAt, ...e }) => e as HistoryEntry);
   }
 
-  async countByState(): Promise<Record<string, number>> {
-    const pipe = this.redis.pipeline();
-    for (const s of ORDER_STATES) pipe.scard(`${this.prefix}:state:${s}`);
-    const res = (await pipe.exec()) ?? [];
-    return Object.fromEntries(ORDER_STATES.map((s, i) => [s, Number(res[i]?.[1] ?? 0)]));
+  /** Orders newest change first (ties by key), filtered; keyset-paginated with `after`. */
+  async list(filter: ListFilter = {}): Promise<LedgerRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    if (filter.states?.length) where.push(`o.state = ANY(${p([...filter.states])}::text[])`);
+    if (filter.tenant) where.push(`o.tenant = ${p(filter.tenant)}`);
+    if (filter.portal) where.push(`o.portal = ${p(filter.portal)}`);
+    if (filter.since) where.push(`o.updated_at >= ${p(filter.since)}`);
+    if (filter.until) where.push(`o.updated_at < ${p(filter.until)}`);
+    if (filter.after) where.push(`(o.updated_at, o.key) < (${p(filter.after.updatedAt)}::timestamptz, ${p(filter.after.key)})`);
+    const limit = p(Math.max(1, Math.min(filter.limit ?? 50, 10_000)));
+    const r = await this.q(
+      `SELECT ${SUMMARY_COLUMNS} FROM orders o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY o.updated_at DESC, o.key DESC LIMIT ${limit}`,
+      params,
+    );
+    return r.rows.map(toRecord);
   }
 
-  /** Keys that reached a final outcome (confirmed, rejected, unroutable) in [from, to), oldest first. */
-  async keysFinalBetween(from: Date, to: Date): Promise<string[]> {
-    return this.redis.zrangebyscore(`${this.prefix}:idx:final`, from.getTime(), `(${to.getTime()}`);
+  /** Orders whose order number, BRP order number, invoice number, OCR or key is exactly `text`. */
+  async find(text: string, limit = 50): Promise<LedgerRecord[]> {
+    const r = await this.q(
+      `SELECT ${SUMMARY_COLUMNS} FROM orders o
+        WHERE o.key = $1 OR o.ordernr = $1 OR o.brp_order_number = $1 OR o.invoice_number = $1 OR o.ocr = $1
+        ORDER BY o.updated_at DESC, o.key DESC LIMIT $2`,
+      [text, limit],
+    );
+    return r.rows.map(toRecord);
   }
 
-  /** Portal notifications due now, each leased for `leaseMs` to the caller. */
+  async countByState(): Promise<Record<OrderState, number>> {
+    const r = await this.q<{ state: OrderState; n: number }>('SELECT state, count(*)::int AS n FROM orders GROUP BY state');
+    const out = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
+    for (const row of r.rows) out[row.state] = row.n;
+    return out;
+  }
+
+  async countByTenantAndState(): Promise<Array<{ tenant: string; state: OrderState; count: number }>> {
+    const r = await this.q<{ tenant: string; state: OrderState; n: number }>('SELECT tenant, state, count(*)::int AS n FROM orders GROUP BY tenant, state');
+    return r.rows.map((row) => ({ tenant: row.tenant, state: row.state, count: row.n }));
+  }
+
+  /** Per tenant, when the oldest order still waiting to reach BRP (queued, retrying, submitting) arrived. */
+  async oldestWaitingByTenant(): Promise<Array<{ tenant: string; receivedAt: Date }>> {
+    const r = await this.q<{ tenant: string; received_at: Date }>(
+      `SELECT tenant, min(received_at) AS received_at FROM orders WHERE state IN ${LIVE_SQL} GROUP BY tenant`,
+    );
+    return r.rows.map((row) => ({ tenant: row.tenant, receivedAt: row.received_at }));
+  }
+
+  /**
+   * Live orders (queued, retrying, submitting) unchanged since `olderThan`, by key after `afterKey`:
+   * the reconciler's batches. Only keys and tenants: the job carries nothing else.
+   */
+  async liveOrders(options: { afterKey?: string; olderThan: Date; limit: number }): Promise<Array<{ key: string; tenant: string; state: OrderState }>> {
+    const r = await this.q<{ key: string; tenant: string; state: OrderState }>(
+      `SELECT key, tenant, state FROM orders WHERE state IN ${LIVE_SQL} AND key > $1 AND updated_at < $2 ORDER BY key LIMIT $3`,
+      [options.afterKey ?? '', options.olderThan, options.limit],
+    );
+    return r.rows;
+  }
+
+  /** Records of `portal` that reached their outcome in [from, to), in the order they reached it. */
+  async finalBetween(portal: Portal, from: Date, to: Date): Promise<LedgerRecord[]> {
+    const r = await this.q(
+      `SELECT ${RECORD_COLUMNS} FROM orders o WHERE o.portal = $1 AND o.final_at >= $2 AND o.final_at < $3 ORDER BY o.final_at, o.key`,
+      [portal, from, to],
+    );
+    return r.rows.map(toRecord);
+  }
+
+  // ---- the notification outbox -------------------------------------------------------------
+
+  /**
+   * Portal notifications due now, each leased for `leaseMs` to the caller (its due time moves to
+   * now + lease), so replicas do not send the same one at once; one that is not settled within
+   * the lease is due again. Rows another replica is claiming are skipped, not waited for.
+   */
   async claimDueNotifications(limit: number, leaseMs: number, now = new Date()): Promise<string[]> {
-    return this.redis.pdClaimNotifications(`${this.prefix}:notify:due`, limit, now.getTime(), leaseMs);
+    const r = await this.q<{ order_key: string }>(
+      `UPDATE notifications SET due_at = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+        WHERE order_key IN (SELECT order_key FROM notifications WHERE notified_at IS NULL AND due_at <= $2
+                             ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING order_key, due_at`,
+      [limit, now, leaseMs],
+    );
+    return r.rows.map((row) => row.order_key);
   }
 
   /** The portal has the outcome (2xx, or 409 "already"). */
   async notificationDone(key: string, now = new Date()): Promise<void> {
-    await this.redis.multi()
-      .zrem(`${this.prefix}:notify:due`, key)
-      .hset(this.recordKey(key), 'notifiedAt', now.toISOString())
-      .hdel(this.recordKey(key), 'notifyLastError')
-      .exec();
+    await this.q('UPDATE notifications SET notified_at = $2, last_error = NULL WHERE order_key = $1', [key, now]);
   }
 
   /** Not delivered: due again at `retryAt`. Never dropped. Returns the number of failures so far. */
   async notificationFailed(key: string, retryAt: Date, detail: string): Promise<number> {
-    const res = await this.redis.multi()
-      .zadd(`${this.prefix}:notify:due`, retryAt.getTime(), key)
-      .hincrby(this.recordKey(key), 'notifyAttempts', 1)
-      .hset(this.recordKey(key), 'notifyLastError', detail.slice(0, 300))
-      .exec();
-    return Number(res?.[1]?.[1] ?? 0);
+    const r = await this.q<{ attempts: number }>(
+      'UPDATE notifications SET due_at = $2, attempts = attempts + 1, last_error = $3 WHERE order_key = $1 RETURNING attempts',
+      [key, retryAt, detail.slice(0, 300)],
+    );
+    return r.rows[0]?.attempts ?? 0;
   }
 
   async pendingNotifications(): Promise<number> {
-    return this.redis.zcard(`${this.prefix}:notify:due`);
+    const r = await this.q<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE notified_at IS NULL');
+    return r.rows[0]?.n ?? 0;
   }
 
-  /** Keys changed in [from, to], newest first: the time index for admin listings and reports. */
-  async keysUpdatedBetween(from: Date, to: Date, limit = 100): Promise<string[]> {
-    return this.redis.zrevrangebyscore(`${this.prefix}:idx:updated`, to.getTime(), from.getTime(), 'LIMIT', 0, limit);
+  async notifyBacklogByPortal(): Promise<Array<{ portal: string; count: number }>> {
+    const r = await this.q<{ portal: string; n: number }>('SELECT portal, count(*)::int AS n FROM notifications WHERE notified_at IS NULL GROUP BY portal');
+    return r.rows.map((row) => ({ portal: row.portal, count: row.n }));
+  }
+
+  // ---- pull cursors ------------------------------------------------------------------------
+
+  async cursor(portal: Portal): Promise<string | undefined> {
+    const r = await this.q<{ cursor: string }>('SELECT cursor FROM pull_cursors WHERE portal = $1', [portal]);
+    return r.rows[0]?.cursor;
+  }
+
+  /** Saves where the portal's reading stands; inside a transaction, only with the page's orders. */
+  async saveCursor(portal: Portal, cursor: string, now = new Date()): Promise<void> {
+    await this.q(
+      `INSERT INTO pull_cursors (portal, cursor, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (portal) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = EXCLUDED.updated_at`,
+      [portal, cursor, now],
+    );
+  }
+
+  async clearCursor(portal: Portal): Promise<void> {
+    await this.q('DELETE FROM pull_cursors WHERE portal = $1', [portal]);
+  }
+
+  /** A trivial round trip, bounded by the pool's connect timeout: is the ledger reachable? */
+  async ping(): Promise<void> {
+    await this.q('SELECT 1');
   }
 }
 
-function flatten(outcome: OrderOutcome): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(outcome)) {
-    if (v === undefined) continue;
-    out.push(k, typeof v === 'string' ? v : JSON.stringify(v));
+/** `, column = $n` for every outcome field that is set (values appended to `params`). */
+function outcomeSets(outcome: OrderOutcome, params: unknown[]): string {
+  let sets = '';
+  for (const [field, value] of Object.entries(outcome) as Array<[keyof OrderOutcome, unknown]>) {
+    if (value === undefined) continue;
+    const col = OUTCOME_COLUMNS[field];
+    if (!col) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `not an outcome field: ${String(field)}`);
+    params.push(col.json ? JSON.stringify(value) : value);
+    sets += `, ${col.column} = $${params.length}${col.json ? '::jsonb' : ''}`;
   }
-  return out;
+  return sets;
 }
 
-function toRecord(key: string, h: Record<string, string>): LedgerRecord {
-  const rec: Record<string, unknown> = { key };
-  for (const [k, v] of Object.entries(h)) {
-    if (NUMBER_FIELDS.has(k)) rec[k] = Number(v);
-    else if (JSON_FIELDS.has(k)) rec[k] = JSON.parse(v);
-    else rec[k] = v;
-  }
-  rec.portal = h.portal as Portal;
-  return rec as unknown as LedgerRecord;
+function iso(v: unknown): string | undefined {
+  return v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : undefined;
+}
+
+function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
+}
+
+function toRecord(row: Record<string, unknown>): LedgerRecord {
+  const s = (v: unknown) => (v === null || v === undefined ? undefined : (v as string));
+  const rec: LedgerRecord = {
+    key: row.key as string,
+    tenant: row.tenant as string,
+    portal: row.portal as Portal,
+    ordernr: row.ordernr as string,
+    state: row.state as OrderState,
+    receivedAt: iso(row.received_at)!,
+    updatedAt: iso(row.updated_at)!,
+    attempts: (row.attempts as number | undefined) ?? 0,
+  };
+  const optional: Partial<LedgerRecord> = {
+    finalAt: iso(row.final_at), confirmedAt: iso(row.confirmed_at), openAttemptAt: iso(row.open_attempt_at),
+    xmlProof: s(row.xml_proof), payload: (row.payload ?? undefined) as CanonicalOrder | undefined, portalOrder: row.portal_order ?? undefined,
+    unroutableReason: s(row.unroutable_reason), routedTo: s(row.routed_to), rejectedBy: s(row.rejected_by),
+    brpOrderNumber: s(row.brp_order_number), brpCreatedAt: s(row.brp_created_at), invoiceNumber: s(row.invoice_number), ocr: s(row.ocr),
+    invoiceDate: s(row.invoice_date), dueDate: s(row.due_date),
+    sumOre: (row.sum_ore ?? undefined) as number | undefined, sumExVatOre: (row.sum_ex_vat_ore ?? undefined) as number | undefined,
+    invoiceTotalOre: (row.invoice_total_ore ?? undefined) as number | undefined,
+    vatSums: (row.vat_sums ?? undefined) as LedgerRecord['vatSums'], brpError: (row.brp_error ?? undefined) as LedgerRecord['brpError'],
+    lastError: s(row.last_error), review: s(row.review), rawResponse: s(row.raw_response),
+    notifiedAt: iso(row.notified_at), notifyAttempts: (row.notify_attempts ?? undefined) as number | undefined, notifyLastError: s(row.notify_last_error),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
+  return rec;
 }

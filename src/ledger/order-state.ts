@@ -18,6 +18,12 @@ export type OrderState = (typeof ORDER_STATES)[number];
 /** States in which the order still has (or should have) a BullMQ job. */
 export const LIVE_STATES: readonly OrderState[] = ['queued', 'submitting', 'retrying'];
 
+/**
+ * Outcomes an order rests in that its portal is told or that S&P's receipts list; the time it
+ * first reached one is kept (`final_at`) until it leaves it.
+ */
+export const FINAL_STATES: readonly OrderState[] = ['confirmed', 'rejected', 'unroutable'];
+
 /** States an operator may re-queue from. `confirmed` never: that would be a second BRP order. */
 export const REQUEUEABLE_STATES: readonly OrderState[] = ['dead', 'rejected', 'in_doubt'];
 
@@ -37,6 +43,8 @@ export interface AttemptRecord {
   endedAt?: string;
   class: AttemptClass;
   httpStatus?: number;
+  /** How long the BRP call took (request sent to answer or failure). */
+  durationMs?: number;
   /** Short, personal-data-free description (error code, BRP error code/message). */
   detail?: string;
 }

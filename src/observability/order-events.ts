@@ -38,7 +38,7 @@ export function logOrderEvent(
   logger: Logger,
   event: OrderEvent,
   key: OrderKey & { key?: string },
-  outcome: OrderOutcome & { attempt?: number; state?: string; reason?: string; httpStatus?: number } = {},
+  outcome: OrderOutcome & { attempt?: number; state?: string; reason?: string; httpStatus?: number; durationMs?: number } = {},
 ): void {
   const level = event === 'order.dead' || event === 'order.in_doubt' || event === 'order.confirmed_unparsed' ? 'warn' : 'info';
   eventLogger(logger)[level](
@@ -55,6 +55,7 @@ export function logOrderEvent(
       amountOre: outcome.sumOre,
       dueDate: outcome.dueDate,
       httpStatus: outcome.httpStatus,
+      durationMs: outcome.durationMs,
       brpErrorCode: outcome.brpError?.errors[0]?.code,
       reason: outcome.reason,
     },

@@ -1,17 +1,20 @@
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BrpClient } from '../brp/brp-client.js';
 import { classifyOutcome, type Outcome } from '../brp/classify-outcome.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Config, TenantConfig } from '../config/schema.js';
-import { formatOrderKey, type CanonicalOrder } from '../domain/canonical-order.js';
-import { isPartnerdError } from '../errors.js';
+import { parseOrderKey, type OrderKey } from '../domain/canonical-order.js';
+import { isPartnerdError, PartnerdError } from '../errors.js';
+import { isDatabaseUnavailable } from '../ledger/database.js';
 import type { Ledger, OrderOutcome } from '../ledger/ledger.js';
-import type { AttemptRecord } from '../ledger/order-state.js';
+import type { AttemptRecord, OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
 import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix } from './queue-names.js';
+import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
+import type { OrderJob, TenantQueues } from './tenant-queues.js';
 import type { TenantPause } from './tenant-pause.js';
 
 /** Thrown to make BullMQ retry the job with back-off; carries no personal data. */
@@ -22,11 +25,16 @@ export class TransientBrpError extends Error {
 /** The raw body of an unreadable 2xx is kept for review, but not without bound. */
 const MAX_RAW_RESPONSE = 64 * 1024;
 
+/** While the ledger cannot be reached, the tenant's queue waits this long before trying again. */
+const LEDGER_UNAVAILABLE_WAIT_MS = 1_000;
+
 export interface BrpWorkerDeps {
   config: Config;
   tenant: TenantConfig;
   connection: Redis;
   ledger: Ledger;
+  queues: TenantQueues;
+  limiter: SlidingWindowLimiter;
   client: BrpClient;
   documents: OrderDocumentFactory;
   pause: TenantPause;
@@ -34,23 +42,37 @@ export interface BrpWorkerDeps {
 }
 
 /**
- * Carries out one tenant's submissions: open an attempt in the ledger, POST to BRP, classify the
- * answer, record it, and tell BullMQ whether to retry. The ledger, not BullMQ, is the truth about
- * an order: a job that finds its order finished does nothing, and a job that finds an attempt
- * left open by a dead worker never resends blindly.
+ * The longest an attempt can legitimately stay open: connecting, waiting for BRP's answer, and
+ * retrying to record it while the ledger is unreachable. An attempt open for longer belongs to a
+ * worker that died mid-call. One open for less may still be in flight in another process (a
+ * Redis blip made BullMQ hand the job out again): it is waited for, never declared in-doubt.
  */
-export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
-  const { config, tenant, ledger, client, documents, pause, logger } = deps;
-  const log = logger.child({ tenant: tenant.name });
+export function maxAttemptMs(config: Config, tenant: TenantConfig): number {
+  return tenant.timeouts.connectMs + tenant.timeouts.responseMs + config.queue.lockDurationMs + 1_000;
+}
 
-  const worker: Worker<CanonicalOrder> = new Worker<CanonicalOrder>(
+/**
+ * Carries out one tenant's submissions: take a slot of the tenant's rate budget, open an attempt
+ * in the ledger, POST to BRP, classify the answer, record it, and tell BullMQ whether to retry.
+ * The ledger, not BullMQ, is the truth about an order: a job that finds its order finished does
+ * nothing, and a job that finds an attempt left open by a dead worker never resends blindly.
+ */
+export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
+  const { config, tenant, ledger, queues, limiter, client, documents, pause, logger } = deps;
+  const log = logger.child({ tenant: tenant.name });
+  const queue = queues.get(tenant.name);
+  const budget = tenant.rateLimit;
+
+  const worker: Worker<OrderJob> = new Worker<OrderJob>(
     brpQueueName(tenant.name),
-    async (job) => processJob(job),
+    async (job, token) => processJob(job, token),
     {
       connection: deps.connection,
       prefix: bullPrefix(config.redis.prefix),
       concurrency: tenant.concurrency,
-      limiter: { max: tenant.rateLimit.max, duration: tenant.rateLimit.durationMs },
+      // The budget is the sliding window below. BullMQ's limiter is only what makes a queue wait
+      // (queue.rateLimit); its own fixed-window count must never bind, hence the unreachable max.
+      limiter: { max: Number.MAX_SAFE_INTEGER, duration: budget.durationMs },
       lockDuration: config.queue.lockDurationMs,
       stalledInterval: Math.max(1_000, Math.floor(config.queue.lockDurationMs / 2)),
       maxStalledCount: config.queue.maxStalledCount,
@@ -59,16 +81,48 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
     },
   );
 
-  async function processJob(job: Job<CanonicalOrder>): Promise<string> {
-    const order = job.data;
-    const key = formatOrderKey(order);
+  /** Holds the whole tenant queue for `ms` and puts this job back without using an attempt. */
+  async function holdQueue(ms: number): Promise<never> {
+    await queue.rateLimit(ms);
+    throw Worker.RateLimitError();
+  }
 
+  async function processJob(job: Job<OrderJob>, token: string | undefined): Promise<string> {
+    const key = job.data.key;
+    const order = parseOrderKey(key);
+    if (!order) throw new PartnerdError('PD_UNKNOWN_ORDER', `job ${job.id} carries no order key`);
+
+    // The tenant's rate budget first: a job that must wait holds nothing in the ledger.
+    const wait = await limiter.acquire(tenant.name, budget);
+    if (wait > 0) return holdQueue(wait);
+
+    try {
+      return await submit(job, token, key, order);
+    } catch (err) {
+      // Without the ledger nothing may be sent or recorded: the queue waits, no attempt is used.
+      if (isDatabaseUnavailable(err)) {
+        log.warn({ event: 'order.ledger_unavailable', portal: order.portal, ordernr: order.ordernr }, 'order.ledger_unavailable');
+        return holdQueue(LEDGER_UNAVAILABLE_WAIT_MS);
+      }
+      throw err;
+    }
+  }
+
+  async function submit(job: Job<OrderJob>, token: string | undefined, key: string, order: OrderKey): Promise<string> {
     let begun = await ledger.beginAttempt(key);
     if (begun.kind === 'done') return `skipped: ${begun.state}`;
 
     if (begun.kind === 'open') {
-      // The previous run of this job died between recording its attempt and recording the
-      // answer: BRP may have created the order. Resending could invoice the employer twice.
+      const openedAt = Date.parse(begun.openedAt);
+      const deadline = openedAt + maxAttemptMs(config, tenant);
+      if (Number.isFinite(openedAt) && Date.now() < deadline) {
+        // Maybe still in flight elsewhere (BullMQ handed the job out again after a Redis blip):
+        // come back once no call could still be running. Its own worker will record it first.
+        await job.moveToDelayed(deadline, token);
+        throw new DelayedError();
+      }
+      // The attempt outlived any call: its worker died between recording the attempt and
+      // recording the answer. BRP may have created the order; resending could invoice twice.
       const interrupted: AttemptRecord = {
         n: begun.attempt, startedAt: begun.openedAt, class: 'interrupted', detail: 'worker stopped during the call',
       };
@@ -84,11 +138,12 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
     }
 
     const attempt = begun.attempt;
-    const startedAt = new Date().toISOString();
+    const startedAt = begun.startedAt;
 
     let xml: string;
     try {
-      xml = documents.renderForSending(order, begun.xmlProof, begun.xml);
+      const stored = begun;
+      xml = documents.renderForSending(() => requirePayload(stored.payload(), key), stored.xmlProof, stored.xml);
     } catch (err) {
       // Checked at intake already; only a replaced XSD can make this happen. Never send it.
       if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
@@ -98,14 +153,45 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
       return 'rejected';
     }
 
+    const sentAt = performance.now();
     const exchange = await client.createPartnerOrder(order.portal, xml);
+    const durationMs = Math.round(performance.now() - sentAt);
     const outcome = classifyOutcome(exchange);
-    return record(job, order, key, attempt, startedAt, outcome);
+    return record(job, order, key, attempt, startedAt, durationMs, outcome);
   }
 
-  async function record(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, n: number, startedAt: string, outcome: Outcome): Promise<string> {
+  /**
+   * BRP has answered: the answer is recorded even if the ledger is briefly unreachable (retried
+   * for up to the job's lock duration). If it still cannot be recorded, the outcome is logged
+   * with BRP's numbers before giving up, so an operator can resolve the order (its attempt stays
+   * open and becomes in-doubt) without asking BRP.
+   */
+  async function finish(order: OrderKey, key: string, next: OrderState, attempt: AttemptRecord, outcome: OrderOutcome = {}, options: { dropPayload?: boolean } = {}): Promise<boolean> {
+    const deadline = Date.now() + config.queue.lockDurationMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await ledger.finishAttempt(key, next, attempt, outcome, options);
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        if (Date.now() + delay > deadline) {
+          log.error(
+            {
+              event: 'order.unrecorded', alert: true, portal: order.portal, ordernr: order.ordernr, state: next, attempt: attempt.n,
+              attemptClass: attempt.class, httpStatus: attempt.httpStatus, durationMs: attempt.durationMs,
+              brpOrderNumber: outcome.brpOrderNumber, invoiceNumber: outcome.invoiceNumber, ocr: outcome.ocr, amountOre: outcome.sumOre,
+            },
+            'order.unrecorded: BRP answered but the ledger could not be reached; the order becomes in_doubt: resolve it with these numbers',
+          );
+          throw new PartnerdError('PD_DATABASE_UNRECORDED', `${key}: outcome ${next} not recorded`);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async function record(job: Job<OrderJob>, order: OrderKey, key: string, n: number, startedAt: string, durationMs: number, outcome: Outcome): Promise<string> {
     const httpStatus = 'status' in outcome ? outcome.status : undefined;
-    const attempt = (detail?: string): AttemptRecord => ({ n, startedAt, class: outcome.class, httpStatus, detail });
+    const attempt = (detail?: string): AttemptRecord => ({ n, startedAt, class: outcome.class, httpStatus, durationMs, detail });
 
     switch (outcome.class) {
       case 'confirmed': {
@@ -115,46 +201,44 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
           invoiceNumber: invoice.number, ocr: invoice.ocrNumber, invoiceTotalOre: invoice.totalAmountOre,
           invoiceDate: invoice.invoiceDate, dueDate: invoice.dueDate,
         };
-        if (await ledger.finishAttempt(key, 'confirmed', attempt(), fields, { dropPayload: true })) {
-          logOrderEvent(log, 'order.confirmed', order, { ...fields, attempt: n });
+        if (await finish(order, key, 'confirmed', attempt(), fields, { dropPayload: true })) {
+          logOrderEvent(log, 'order.confirmed', order, { ...fields, attempt: n, durationMs });
         }
         return 'confirmed';
       }
       case 'confirmed_unparsed': {
         const fields: OrderOutcome = { review: outcome.reason, rawResponse: outcome.rawBody.slice(0, MAX_RAW_RESPONSE) };
-        if (await ledger.finishAttempt(key, 'confirmed', attempt(outcome.reason), fields)) {
-          logOrderEvent(log, 'order.confirmed_unparsed', order, { attempt: n, httpStatus, reason: outcome.reason });
+        if (await finish(order, key, 'confirmed', attempt(outcome.reason), fields)) {
+          logOrderEvent(log, 'order.confirmed_unparsed', order, { attempt: n, httpStatus, reason: outcome.reason, durationMs });
         }
         return 'confirmed';
       }
       case 'rejected': {
         const brpError = { status: outcome.status, errors: outcome.errors };
         const first = outcome.errors[0];
-        if (await ledger.finishAttempt(key, 'rejected', attempt(first ? `${first.code ?? ''} ${first.message}`.trim() : undefined), { brpError })) {
-          logOrderEvent(log, 'order.rejected', order, { attempt: n, httpStatus, brpError });
+        if (await finish(order, key, 'rejected', attempt(first ? `${first.code ?? ''} ${first.message}`.trim() : undefined), { brpError })) {
+          logOrderEvent(log, 'order.rejected', order, { attempt: n, httpStatus, brpError, durationMs });
         }
         return 'rejected';
       }
       case 'auth_failed': {
         // Not the order's fault: put it back without using an attempt and stop the tenant.
-        await ledger.finishAttempt(key, 'queued', attempt(`HTTP ${outcome.status}`));
+        await finish(order, key, 'queued', attempt(`HTTP ${outcome.status}`));
         await pause.pause(tenant.name, { httpStatus: outcome.status, reason: outcome.errors[0]?.message ?? `HTTP ${outcome.status}` });
-        // The paused queue keeps the other jobs; this one goes back to wait. The short limit only
+        // The paused queue keeps the other jobs; this one goes back to wait. The short hold only
         // stops this worker from grabbing more before the pause has reached it.
-        await worker.rateLimit(1_000);
-        throw Worker.RateLimitError();
+        return holdQueue(1_000);
       }
       case 'throttled': {
         const wait = outcome.retryAfterMs ?? backoffDelay(1, tenant.retry);
-        await ledger.finishAttempt(key, 'queued', attempt(`retry after ${wait} ms`));
-        logOrderEvent(log, 'order.throttled', order, { attempt: n, httpStatus, reason: `retry after ${wait} ms` });
-        await worker.rateLimit(wait);
-        throw Worker.RateLimitError();
+        await finish(order, key, 'queued', attempt(`retry after ${wait} ms`));
+        logOrderEvent(log, 'order.throttled', order, { attempt: n, httpStatus, reason: `retry after ${wait} ms`, durationMs });
+        return holdQueue(wait);
       }
       case 'in_doubt':
         if (tenant.inDoubtPolicy === 'hold') {
-          if (await ledger.finishAttempt(key, 'in_doubt', attempt(outcome.reason), { lastError: outcome.reason })) {
-            logOrderEvent(log, 'order.in_doubt', order, { attempt: n, reason: outcome.reason });
+          if (await finish(order, key, 'in_doubt', attempt(outcome.reason), { lastError: outcome.reason })) {
+            logOrderEvent(log, 'order.in_doubt', order, { attempt: n, reason: outcome.reason, durationMs });
           }
           return 'in_doubt';
         }
@@ -164,19 +248,24 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
     }
   }
 
-  async function retryOrDie(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, attempt: AttemptRecord, reason: string): Promise<string> {
+  async function retryOrDie(job: Job<OrderJob>, order: OrderKey, key: string, attempt: AttemptRecord, reason: string): Promise<string> {
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
-      if (await ledger.finishAttempt(key, 'dead', attempt, { lastError: reason })) {
-        logOrderEvent(log, 'order.dead', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason });
+      if (await finish(order, key, 'dead', attempt, { lastError: reason })) {
+        logOrderEvent(log, 'order.dead', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason, durationMs: attempt.durationMs });
       }
       return 'dead';
     }
-    await ledger.finishAttempt(key, 'retrying', attempt, { lastError: reason });
-    logOrderEvent(log, 'order.retrying', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason });
+    await finish(order, key, 'retrying', attempt, { lastError: reason });
+    logOrderEvent(log, 'order.retrying', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason, durationMs: attempt.durationMs });
     throw new TransientBrpError(reason);
   }
 
   worker.on('error', (err) => log.error({ event: 'worker.error', err }, 'worker.error'));
   return worker;
+}
+
+function requirePayload<T>(payload: T | undefined, key: string): T {
+  if (payload === undefined) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored order to send`);
+  return payload;
 }

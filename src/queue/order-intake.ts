@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { CanonicalOrder, FieldError } from '../domain/canonical-order.js';
+import { parseOrderKey } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
 import { logOrderEvent } from '../observability/order-events.js';
-import type { TenantQueues } from './tenant-queues.js';
+import type { CommitEffects } from './commit-effects.js';
 
 export type IntakeResult =
   | { status: 'accepted'; key: string }
@@ -15,17 +16,27 @@ export type IntakeResult =
 
 /**
  * The single door into the pipeline, shared by the CLI and every ingest path:
- * validate → prove the XML passes the XSD → record the key (exactly-once) → enqueue.
- * When it returns `accepted`, the order is durably in Redis and its job is queued.
+ * validate → prove the XML passes the XSD → record the key in the ledger (exactly-once) → job.
+ *
+ * `accepted` means the ledger (PostgreSQL) has committed the order: it will be sent. Adding its
+ * BullMQ job is the next step, but not part of the promise: if Redis is unavailable the order is
+ * still accepted and the reconciler adds the job once Redis is back. If the ledger is unavailable
+ * the call throws (PD_DATABASE_UNAVAILABLE) and nothing was promised.
  */
 export class OrderIntake {
   constructor(
     private readonly config: Config,
     private readonly ledger: Ledger,
-    private readonly queues: TenantQueues,
+    /** Jobs and accepted-lines: at once, or after the commit of the transaction `ledger` is in. */
+    readonly effects: CommitEffects,
     private readonly documents: OrderDocumentFactory,
     private readonly logger: Logger,
   ) {}
+
+  /** The same door on another ledger (one transaction) whose effects wait for its commit. */
+  withLedger(ledger: Ledger, effects: CommitEffects): OrderIntake {
+    return new OrderIntake(this.config, ledger, effects, this.documents, this.logger);
+  }
 
   /** Validates raw (un-normalised) canonical input, then submits it. */
   async accept(input: unknown, now = new Date()): Promise<IntakeResult> {
@@ -53,7 +64,7 @@ export class OrderIntake {
 
   /**
    * Records a validated order whose document passed the XSD (`proof`, `xml` from
-   * OrderDocumentFactory.prove) and queues its job; every intake path ends here.
+   * OrderDocumentFactory.prove) and hands its job on; every intake path ends here.
    * `replaceIndexFrom`: a re-routed unroutable order takes over its portal order id.
    */
   async submitProven(
@@ -63,26 +74,36 @@ export class OrderIntake {
   ): Promise<Extract<IntakeResult, { status: 'accepted' | 'duplicate' }>> {
     const reg = await this.ledger.register(order, proven.proof, { ...options, xml: proven.xml });
     if (reg.created) {
-      await this.queues.enqueue(reg.key, order);
-      logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });
+      this.effects.afterCommit(() => logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' }));
+      await this.dispatch(reg.key, order.tenant);
       return { status: 'accepted', key: reg.key };
     }
     return this.duplicate(reg.existingKey, order, reg.state);
   }
 
   /**
-   * Answers a redelivery. A crash between recording an order and adding its job leaves a queued
-   * record without a job: the redelivery repairs it from the stored payload (the job id is the
+   * Answers a redelivery. An order recorded while Redis was down (or by a process that died
+   * before adding its job) is queued without a job: the redelivery adds it (the job id is the
    * key's, so this adds nothing when the job exists).
    */
   async duplicate(key: string, order: Pick<CanonicalOrder, 'portal' | 'ordernr'>, state?: OrderState | 'missing'): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
-    let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
-    if (s === 'queued') {
-      const rec = await this.ledger.get(key);
-      if (rec?.state === 'queued' && rec.payload) await this.queues.enqueue(key, rec.payload);
-      s = rec?.state ?? s;
-    }
-    logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
+    const s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
+    const tenant = parseOrderKey(key)?.tenant ?? '';
+    if (s === 'queued' && this.config.tenants[tenant]) await this.dispatch(key, tenant);
+    logOrderEvent(this.logger, 'order.duplicate', { tenant, portal: order.portal, ordernr: order.ordernr }, { state: s });
     return { status: 'duplicate', key, state: s };
+  }
+
+  /** The job, best effort: the order is committed already, and the reconciler repairs a miss. */
+  private async dispatch(key: string, tenant: string): Promise<void> {
+    try {
+      await this.effects.enqueue(key, tenant);
+    } catch (err) {
+      const p = parseOrderKey(key);
+      this.logger.warn(
+        { event: 'order.enqueue_deferred', tenant, portal: p?.portal, ordernr: p?.ordernr, reason: (err as { code?: string }).code ?? (err as Error).name },
+        'order.enqueue_deferred: the order is stored; its job is added once Redis is reachable',
+      );
+    }
   }
 }

@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { startStores, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 import { TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 
 /** The operator's CLI, run as a real process: exit codes, stdout, stderr. */
 const ROOT = resolve(import.meta.dirname, '../..');
-let redis: PrivateRedis;
+let stores: Stores;
 let dir: string;
 let configPath: string;
 
@@ -31,11 +31,12 @@ function file(name: string, content: unknown): string {
 }
 
 before(async () => {
-  redis = await startRedis();
+  stores = await startStores();
   dir = mkdtempSync(join(tmpdir(), 'partnerd-cli-'));
   configPath = join(dir, 'partnerd.yaml');
   writeFileSync(configPath, stringify({
-    redis: { url: redis.url, prefix: 'cli' },
+    database: { url: stores.urls.database },
+    redis: { url: stores.urls.redis, prefix: 'cli' },
     xsdPath: XSD_PATH,
     tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}', articles: { 'GYM-12M': '1001', TOWEL: '2001', 'CLIP-10': '1002' } } },
     portals: {
@@ -44,7 +45,7 @@ before(async () => {
     },
   }));
 });
-after(async () => { await redis.stop(); });
+after(async () => { await stores.stop(); });
 
 describe('partnerd CLI', { concurrency: false }, () => {
   test('render: prints the XML that would be sent', () => {
@@ -99,6 +100,17 @@ describe('partnerd CLI', { concurrency: false }, () => {
     const unroutable = cli(['render', 'benify', file('benify-unroutable.json', order)]);
     assert.equal(unroutable.status, 2);
     assert.match(unroutable.stderr, /unroutable: unknown venue "nowhere"/);
+  });
+
+  test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {
+    const before = cli(['status']);
+    assert.equal(before.status, 1);
+    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 1 migration\(s\); run: partnerd migrate\n$/);
+    const first = cli(['migrate']);
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /^applied 1 migration\(s\): \d+_ledger\n$/);
+    const second = cli(['migrate']);
+    assert.equal(second.stdout, 'schema is up to date\n');
   });
 
   test('submit: accepted, then duplicate; invalid entries give exit 2', () => {

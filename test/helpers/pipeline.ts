@@ -7,6 +7,8 @@ import { createServices, type Services } from '../../src/daemon/services.js';
 import type { LedgerRecord } from '../../src/ledger/ledger.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
 import { startBrpSimulator, type BrpSimulator, type FaultConfig } from '../../src/simulator/index.js';
+import { Redis } from 'ioredis';
+import { startPostgres, truncateLedger, type PrivatePostgres } from './postgres-server.js';
 import { startRedis, type PrivateRedis } from './redis-server.js';
 import { testLogger } from './test-logs.js';
 
@@ -32,11 +34,21 @@ export async function startSimulator(faults: FaultConfig = {}, logger?: Logger):
   });
 }
 
+/** Where a test's stores are. A test that never connects may leave `database` out. */
+export interface StoreUrls {
+  redis: string;
+  database?: string;
+}
+
+/** A URL nothing listens on: for tests that build a config but never reach the ledger. */
+export const UNUSED_DATABASE_URL = 'postgres://postgres@127.0.0.1:9/unused';
+
 /** A config for tests: fast back-off, short timeouts, one tenant `t1` on the simulator. */
-export function testConfig(redisUrl: string, baseUrl: string, tenant: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Config {
+export function testConfig(stores: StoreUrls, baseUrl: string, tenant: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Config {
   return configFromObject(
     {
-      redis: { url: redisUrl, prefix: 'pdtest' },
+      database: { url: stores.database ?? UNUSED_DATABASE_URL, poolSize: 20, connectTimeoutMs: 2_000 },
+      redis: { url: stores.redis, prefix: 'pdtest' },
       xsdPath: XSD_PATH,
       queue: { lockDurationMs: 2_000, maxStalledCount: 10, keepCompletedSeconds: 60, reconcileIntervalMs: 1_000 },
       shutdownGraceMs: 5_000,
@@ -59,8 +71,38 @@ export function testConfig(redisUrl: string, baseUrl: string, tenant: Record<str
   );
 }
 
+/** A private redis-server and PostgreSQL cluster, the ledger's schema migrated. */
+export interface Stores {
+  redis: PrivateRedis;
+  postgres: PrivatePostgres;
+  urls: { redis: string; database: string };
+  stop(): Promise<void>;
+}
+
+/** Empties both stores between the tests of a file that shares them. */
+export async function resetStores(stores: Stores): Promise<void> {
+  const r = new Redis(stores.redis.url);
+  try {
+    await r.flushall();
+  } finally {
+    r.disconnect();
+  }
+  await truncateLedger(stores.postgres.url);
+}
+
+export async function startStores(): Promise<Stores> {
+  const [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  return {
+    redis, postgres, urls: { redis: redis.url, database: postgres.url },
+    async stop() {
+      await Promise.all([redis.stop(), postgres.destroy()]);
+    },
+  };
+}
+
 export interface Pipeline {
   redis: PrivateRedis;
+  postgres: PrivatePostgres;
   sim: BrpSimulator;
   services: Services;
   daemon: Daemon;
@@ -75,21 +117,29 @@ export async function startPipeline(
     tenant?: Record<string, unknown>;
     baseUrl?: string;
     redis?: PrivateRedis;
+    postgres?: PrivatePostgres;
+    /** Both of the above (a file's shared stores); the pipeline does not stop them. */
+    stores?: Stores;
     /** Merged into the config at the top level (e.g. `portals`, `ingest`). */
     extra?: Record<string, unknown>;
     /** Let the daemon start the configured ingest paths itself (push server on a free port). */
     ingest?: boolean;
   } = {},
 ): Promise<Pipeline> {
-  const redis = options.redis ?? (await startRedis());
+  const ownRedis = !options.redis && !options.stores;
+  const ownPostgres = !options.postgres && !options.stores;
+  const [redis, postgres] = await Promise.all([
+    options.stores?.redis ?? options.redis ?? startRedis(),
+    options.stores?.postgres ?? options.postgres ?? startPostgres(),
+  ]);
   const { logger, lines } = testLogger();
   const sim = await startSimulator(options.faults ?? {});
-  const config = testConfig(redis.url, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
-  const services = await createServices(config, logger);
+  const config = testConfig({ redis: redis.url, database: postgres.url }, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
+  const services = await createServices(config, logger, { schema: 'run' });
   const daemon = createDaemon(services, { ingest: options.ingest ?? false, http: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
   return {
-    redis, sim, services, daemon, lines,
+    redis, postgres, sim, services, daemon, lines,
     async waitForState(key, states, timeoutMs = 10_000) {
       const want = Array.isArray(states) ? states : [states];
       const deadline = Date.now() + timeoutMs;
@@ -104,7 +154,8 @@ export async function startPipeline(
       await daemon.stop('test');
       await services.close();
       await sim.close();
-      if (!options.redis) await redis.stop();
+      if (ownRedis) await redis.stop();
+      if (ownPostgres) await postgres.destroy();
     },
   };
 }

@@ -1,11 +1,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
 import { routePortalOrder } from '../../src/ingest/router.js';
 import { portalErrors, PortalIntake } from '../../src/ingest/portal-intake.js';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
-import { startPipeline, testConfig, type Pipeline } from '../helpers/pipeline.js';
+import { resetStores, startPipeline, startStores, testConfig, type Pipeline, type Stores } from '../helpers/pipeline.js';
 
 const PORTALS = {
   wellnet: {
@@ -41,7 +39,7 @@ function portalOrder(ordernr: string, over: Partial<PortalOrder> = {}): PortalOr
 }
 
 describe('routing', () => {
-  const config = testConfig('redis://127.0.0.1:1', 'http://127.0.0.1:9/t1/', TENANT, { portals: PORTALS });
+  const config = testConfig({ redis: 'redis://127.0.0.1:1' }, 'http://127.0.0.1:9/t1/', TENANT, { portals: PORTALS });
 
   test('venue → tenant and business unit; articles via the portal override, then the tenant map; quantity expands', () => {
     const r = routePortalOrder(portalOrder('W-1'), config);
@@ -81,25 +79,21 @@ describe('routing', () => {
   });
 
   test('a venue leading to an unknown tenant is a config error naming the key', () => {
-    assert.throws(() => testConfig('redis://127.0.0.1:1', 'http://x/', {}, { portals: { wellnet: { ...PORTALS.wellnet, venues: { v: { tenant: 'nope', businessUnit: 1 } } } } }),
+    assert.throws(() => testConfig({ redis: 'redis://127.0.0.1:1' }, 'http://x/', {}, { portals: { wellnet: { ...PORTALS.wellnet, venues: { v: { tenant: 'nope', businessUnit: 1 } } } } }),
       /portals\.wellnet\.venues\.v\.tenant: no tenant named nope/);
   });
 });
 
 describe('portal intake against the daemon', { concurrency: false }, () => {
-  let redis: PrivateRedis;
+  let stores: Stores;
   let p: Pipeline;
   let intake: PortalIntake;
-  before(async () => { redis = await startRedis(); });
-  after(async () => { await redis.stop(); });
-  beforeEach(async () => {
-    const r = new Redis(redis.url);
-    await r.flushall();
-    r.disconnect();
-  });
+  before(async () => { stores = await startStores(); });
+  after(async () => { await stores.stop(); });
+  beforeEach(async () => { await resetStores(stores); });
 
   async function start(portals: Record<string, unknown> = PORTALS) {
-    p = await startPipeline({ redis, tenant: TENANT, extra: { portals } });
+    p = await startPipeline({ stores, tenant: TENANT, extra: { portals } });
     intake = p.services.portalIntake;
     return p;
   }

@@ -4,7 +4,7 @@ import { EpassiClient } from '../../src/ingest/pull/epassi-client.js';
 import { EpassiPoller } from '../../src/ingest/pull/epassi-poller.js';
 import { resumePortal } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator } from '../../src/simulator/portals/index.js';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { startStores, type Stores } from '../helpers/pipeline.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, assertNoSecrets, drainNotifications, epassiPurchase, flush, logEvents, startHarness, waitAll, type Harness } from './fixtures.js';
 
 /**
@@ -12,13 +12,13 @@ import { EPASSI_CLIENT_ID, EPASSI_SECRET, assertNoSecrets, drainNotifications, e
  * purchases listed in every poll, marking DELIVERED / REJECTED, token expiry, 401, back-off.
  */
 
-let redis: PrivateRedis;
+let stores: Stores;
 
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
-beforeEach(async () => { await flush(redis); });
+before(async () => { stores = await startStores(); });
+after(async () => { await stores.stop(); });
+beforeEach(async () => { await flush(stores); });
 
-const harness = (options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> => startHarness(redis, options);
+const harness = (options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> => startHarness(stores, options);
 
 describe('epassi', { concurrency: false }, () => {
   test('contract example: null startDate → start day is the Stockholm date of paidAt; DELIVERED with the BRP numbers', async (t) => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import type { Services } from '../../src/daemon/services.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
 import type { FaultConfig } from '../../src/simulator/index.js';
@@ -13,8 +12,7 @@ import {
   type WellnetSimOrder,
   type WellnetSimulator,
 } from '../../src/simulator/portals/index.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import type { PrivateRedis } from '../helpers/redis-server.js';
+import { resetStores, startPipeline, type Pipeline, type Stores } from '../helpers/pipeline.js';
 import { TEST_LOG_FILE } from '../helpers/test-logs.js';
 
 export const WELLNET_TOKEN = 'wn-token-5d1e0c7b9a';
@@ -93,7 +91,7 @@ export const FAST_NOTIFY = { batchSize: 20, leaseMs: 5_000, retry: { baseDelayMs
 
 /** Portal simulators + the real daemon on the BRP simulator + PullIngest (not started: tests drive it). */
 export async function startHarness(
-  redis: PrivateRedis,
+  stores: Stores,
   options: {
     wellnet?: { orders?: WellnetSimOrder[]; pageSizeMax?: number };
     epassi?: { purchases?: EpassiSimPurchase[]; tokenTtlSeconds?: number; pageSizeMax?: number };
@@ -105,7 +103,7 @@ export async function startHarness(
   const wellnet = await startWellnetSimulator({ token: WELLNET_TOKEN, ...options.wellnet });
   const epassi = await startEpassiSimulator({ clientId: EPASSI_CLIENT_ID, clientSecret: EPASSI_SECRET, tokenTtlSeconds: 3600, ...options.epassi });
   const p = await startPipeline({
-    redis,
+    stores,
     ...(options.brpFaults ? { faults: options.brpFaults } : {}),
     extra: { portals: portalsConfig(wellnet.baseUrl, epassi.baseUrl, options.portals) },
   });
@@ -121,10 +119,9 @@ export async function startHarness(
   };
 }
 
-export async function flush(redis: PrivateRedis): Promise<void> {
-  const r = new Redis(redis.url);
-  await r.flushall();
-  r.disconnect();
+/** Empties Redis and the ledger between tests. */
+export async function flush(stores: Stores): Promise<void> {
+  await resetStores(stores);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rejectionReason } from '../../src/ingest/notify/portal-notifier.js';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { startStores, type Stores } from '../helpers/pipeline.js';
 import { assertNoSecrets, drainNotifications, epassiPurchase, eventually, flush, logEvents, sleep, startHarness, waitAll, wellnetOrder } from './fixtures.js';
 
 /**
@@ -10,16 +10,16 @@ import { assertNoSecrets, drainNotifications, epassiPurchase, eventually, flush,
  * once the portal is back each arrives exactly once; 409 ("already") counts as done.
  */
 
-let redis: PrivateRedis;
+let stores: Stores;
 
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
-beforeEach(async () => { await flush(redis); });
+before(async () => { stores = await startStores(); });
+after(async () => { await stores.stop(); });
+beforeEach(async () => { await flush(stores); });
 
 describe('portal notifier', { concurrency: false }, () => {
   test('Wellnet down, then 503, then a lost answer (409 on retry): every delivery arrives exactly as expected', async (t) => {
     const ids = ['WD-1', 'WD-2', 'WD-3'];
-    const { p, wellnet, pull, close } = await startHarness(redis, {
+    const { p, wellnet, pull, close } = await startHarness(stores, {
       wellnet: { orders: ids.map((id, i) => wellnetOrder(id, i + 1)) },
       pull: { notifier: { leaseMs: 5_000, retry: { baseDelayMs: 300, maxDelayMs: 600, jitter: 0 } } },
     });
@@ -73,7 +73,7 @@ describe('portal notifier', { concurrency: false }, () => {
   });
 
   test('Epassi unreachable while outcomes arrive (confirmed and rejected); the running notifier delivers both once it is back', async (t) => {
-    const { p, epassi, pull, close } = await startHarness(redis, {
+    const { p, epassi, pull, close } = await startHarness(stores, {
       epassi: {
         purchases: [
           epassiPurchase('ED-1'),

@@ -4,7 +4,7 @@ import { createServices } from '../../src/daemon/services.js';
 import { createPullIngest } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator, startWellnetSimulator } from '../../src/simulator/portals/index.js';
 import { startPipeline } from '../helpers/pipeline.js';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { startStores, type Stores } from '../helpers/pipeline.js';
 import { testLogger } from '../helpers/test-logs.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, FAST_NOTIFY, WELLNET_TOKEN, assertNoSecrets, epassiPurchase, eventually, logEvents, portalsConfig, sleep, wellnetOrder } from './fixtures.js';
 
@@ -16,9 +16,9 @@ import { EPASSI_CLIENT_ID, EPASSI_SECRET, FAST_NOTIFY, WELLNET_TOKEN, assertNoSe
  * processes would not poll.)
  */
 
-let redis: PrivateRedis;
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
+let stores: Stores;
+before(async () => { stores = await startStores(); });
+after(async () => { await stores.stop(); });
 
 function buckets(times: number[], widthMs: number): Map<number, number> {
   const m = new Map<number, number>();
@@ -31,7 +31,7 @@ describe('schedule across replicas', () => {
     const wellnet = await startWellnetSimulator({ token: WELLNET_TOKEN });
     const epassi = await startEpassiSimulator({ clientId: EPASSI_CLIENT_ID, clientSecret: EPASSI_SECRET });
     const p = await startPipeline({
-      redis,
+      stores,
       extra: { portals: portalsConfig(wellnet.baseUrl, epassi.baseUrl, { wellnet: { schedule: '* * * * * *' }, epassi: { schedule: '*/2 * * * * *' } }) },
     });
     const b = testLogger();

@@ -1,12 +1,12 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
 import type { Services } from '../../src/daemon/services.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
 import { createPullIngest, portalStatus, resumePortal } from '../../src/ingest/pull/pull-ingest.js';
 import { WellnetClient } from '../../src/ingest/pull/wellnet-client.js';
 import { WellnetPoller } from '../../src/ingest/pull/wellnet-poller.js';
 import { encodeWellnetCursor } from '../../src/simulator/portals/index.js';
-import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
+import { startStores, type Stores } from '../helpers/pipeline.js';
 import { assertNoSecrets, drainNotifications, flush, logEvents, startHarness, waitAll, wellnetOrder, FAST_NOTIFY, type Harness } from './fixtures.js';
 
 /**
@@ -14,15 +14,15 @@ import { assertNoSecrets, drainNotifications, flush, logEvents, startHarness, wa
  * simulator → confirmed/rejected → notifier → delivery acknowledged. Real HTTP, real Redis.
  */
 
-let redis: PrivateRedis;
+let stores: Stores;
 let h: Harness | undefined;
 
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
-beforeEach(async () => { await flush(redis); });
+before(async () => { stores = await startStores(); });
+after(async () => { await stores.stop(); });
+beforeEach(async () => { await flush(stores); });
 
 async function harness(options: Parameters<typeof startHarness>[1] = {}): Promise<Harness> {
-  h = await startHarness(redis, options);
+  h = await startHarness(stores, options);
   return h;
 }
 
@@ -35,7 +35,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.deepEqual(summary, {
       portal: 'wellnet', outcome: 'ok', pages: 1, orders: 1, accepted: 1, duplicate: 0, unroutable: 0, rejected: 0, skipped: 0, cursorAdvanced: true,
     });
-    assert.equal(await p.services.redis.get('pdtest:cursor:wellnet'), encodeWellnetCursor(10231));
+    assert.equal(await p.services.ledger.cursor('wellnet'), encodeWellnetCursor(10231));
     assert.equal(wellnet.pollLog()[0]?.after, undefined, 'the first poll has no after');
     assert.equal(wellnet.pollLog()[0]?.limit, 100);
 
@@ -76,7 +76,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.deepEqual(wellnet.pollLog().map((l) => [l.after, l.limit]), [
       [undefined, 2], [encodeWellnetCursor(102), 2], [encodeWellnetCursor(104), 2],
     ]);
-    assert.equal(await p.services.redis.get('pdtest:cursor:wellnet'), encodeWellnetCursor(105));
+    assert.equal(await p.services.ledger.cursor('wellnet'), encodeWellnetCursor(105));
     await waitAll(p, orders.map((o) => `t1:wellnet:${String(o.id)}`), 'confirmed');
     // The portal's own page cap (pageSizeMax) also splits pages: more orders arrive.
     wellnet.addOrders(wellnetOrder('WP-6', 106), wellnetOrder('WP-7', 107));
@@ -87,47 +87,48 @@ describe('wellnet', { concurrency: false }, () => {
     for (const n of [1, 2, 3, 4, 5, 6, 7]) assert.equal(p.sim.orders({ ordernr: `WP-${n}` }).length, 1);
   });
 
-  test('a crash between storing a page and saving the cursor re-reads the page; duplicates are ignored', async (t) => {
+  test('a failure before a page commits stores none of it: the cursor stays, the page is read again, each order reaches BRP once', async (t) => {
     const orders = [1, 2, 3].map((n) => wellnetOrder(`WC-${n}`, n));
     const { p, wellnet, pull, close } = await harness({ wellnet: { orders }, portals: { wellnet: { pageSize: 2 } } });
     t.after(close);
 
-    // The first cursor save fails (as if the process died right there): the page is stored and queued, the cursor is not.
+    // The first cursor save fails inside the page's transaction (as if the process died right
+    // there, after its orders were written): the orders and the cursor are rolled back together.
     let armed = true;
-    const real = p.services.redis;
-    const crashing = new Proxy(real, {
-      get(target, prop) {
-        if (prop === 'set') {
-          return async (...args: unknown[]) => {
-            if (armed && args[0] === 'pdtest:cursor:wellnet') {
-              armed = false;
-              throw new Error('injected crash before the cursor save');
-            }
-            return (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
+    const real = p.services.ledger;
+    const crashing = Object.create(real) as Ledger;
+    crashing.transaction = (fn) => real.transaction((tx) => {
+      const inner = Object.create(tx) as Ledger;
+      inner.saveCursor = async (...args) => {
+        if (armed) {
+          armed = false;
+          throw new Error('injected crash before the cursor save');
         }
-        const v = Reflect.get(target, prop, target) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    }) as Redis;
-    const crashy = createPullIngest({ ...p.services, redis: crashing } as Services, { notifier: FAST_NOTIFY });
+        return tx.saveCursor(...args);
+      };
+      return fn(inner);
+    });
+    const crashy = createPullIngest({ ...p.services, ledger: crashing } as Services, { notifier: FAST_NOTIFY });
     t.after(() => crashy.stop());
 
     const first = await crashy.pollOnce('wellnet');
     assert.equal(first.outcome, 'failed');
     assert.equal(first.error, 'injected crash before the cursor save');
-    assert.deepEqual([first.pages, first.accepted], [1, 2]);
-    assert.equal(await real.get('pdtest:cursor:wellnet'), null, 'the cursor did not move');
+    assert.deepEqual([first.pages, first.accepted], [1, 0], 'nothing of the page counts: nothing of it was stored');
+    assert.equal(await real.cursor('wellnet'), undefined, 'the cursor did not move');
+    assert.equal(await real.get('t1:wellnet:WC-1'), undefined, 'the page\'s orders were rolled back with it');
+    assert.equal(await real.keyForPortalOrder('wellnet', 'WC-2'), undefined);
+    assert.equal(logEvents(p.lines, 'order.accepted').length, 0, 'no order is logged as accepted that was not stored');
     assert.equal(logEvents(p.lines, 'portal.poll_failed').length, 1);
 
     const second = await pull.pollOnce('wellnet');
     assert.deepEqual(
       [second.outcome, second.pages, second.orders, second.accepted, second.duplicate],
-      ['ok', 2, 3, 1, 2],
-      'page 1 is read again: its two orders are duplicates',
+      ['ok', 2, 3, 3, 0],
+      'page 1 is read again and stored this time',
     );
     assert.deepEqual(wellnet.pollLog().map((l) => l.after), [undefined, undefined, encodeWellnetCursor(2)]);
-    assert.equal(await real.get('pdtest:cursor:wellnet'), encodeWellnetCursor(3));
+    assert.equal(await real.cursor('wellnet'), encodeWellnetCursor(3));
 
     const keys = orders.map((o) => `t1:wellnet:${String(o.id)}`);
     await waitAll(p, keys, 'confirmed');
@@ -160,7 +161,7 @@ describe('wellnet', { concurrency: false }, () => {
     t.after(close);
     const s = await pull.pollOnce('wellnet');
     assert.deepEqual([s.outcome, s.orders, s.accepted, s.rejected, s.unroutable, s.skipped], ['ok', 5, 1, 2, 1, 1]);
-    assert.equal(await p.services.redis.get('pdtest:cursor:wellnet'), encodeWellnetCursor(5), 'the unidentifiable order does not block the cursor');
+    assert.equal(await p.services.ledger.cursor('wellnet'), encodeWellnetCursor(5), 'the unidentifiable order does not block the cursor');
 
     const r1 = await p.services.ledger.get('t1:wellnet:WI-1');
     assert.equal(r1?.state, 'rejected');
@@ -183,7 +184,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.equal(p.sim.stats().ordersCreated, 1);
 
     // Polling again from the start (cursor lost) finds every one of them known.
-    await p.services.redis.del('pdtest:cursor:wellnet');
+    await p.services.ledger.clearCursor('wellnet');
     const again = await pull.pollOnce('wellnet');
     assert.deepEqual([again.duplicate, again.skipped, again.accepted], [4, 1, 0]);
     assertNoSecrets(p.lines);

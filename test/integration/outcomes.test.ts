@@ -1,31 +1,25 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 import { AdminService } from '../../src/admin/admin-service.js';
-import { freePort, startRedis, type PrivateRedis } from '../helpers/redis-server.js';
-import { events, startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { isPartnerdError } from '../../src/errors.js';
+import { freePort } from '../helpers/redis-server.js';
+import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 
 /**
  * Every outcome class of the spine against the BRP simulator, through the real daemon:
- * real Redis, real HTTP, real BullMQ.
+ * real PostgreSQL, real Redis, real HTTP, real BullMQ.
  */
 
-let redis: PrivateRedis;
-let pipeline: Pipeline | undefined;
+let stores: Stores;
 
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
-beforeEach(async () => {
-  const r = new Redis(redis.url);
-  await r.flushall();
-  r.disconnect();
-});
+before(async () => { stores = await startStores(); });
+after(async () => { await stores.stop(); });
+beforeEach(async () => { await resetStores(stores); });
 
 async function start(options: Parameters<typeof startPipeline>[0] = {}): Promise<Pipeline> {
-  pipeline = await startPipeline({ ...options, redis });
-  return pipeline;
+  return startPipeline({ ...options, stores });
 }
 
 async function accept(p: Pipeline, ordernr: string, overrides: Record<string, unknown> = {}): Promise<string> {
@@ -338,17 +332,30 @@ describe('outcomes', { concurrency: false }, () => {
   });
 });
 
-describe('redis outage', () => {
-  test('intake reports failure (not "accepted") while Redis is down, and works again after restart', async (t) => {
+describe('store outages', () => {
+  test('Redis down at intake: the order is still accepted (the ledger has it) and is sent once Redis is back', async (t) => {
     const p = await start();
     t.after(() => p.close());
-    await redis.kill();
-    await assert.rejects(p.services.intake.accept(sampleOrderInput('O-1')));
-    await redis.restart();
-    for (let i = 0; i < 100; i++) {
-      try { await p.services.redis.ping(); break; } catch { await sleep(50); }
-    }
-    const key = await accept(p, 'O-2');
+    await stores.redis.kill();
+    const r = await p.services.intake.accept(sampleOrderInput('O-1'));
+    assert.equal(r.status, 'accepted', 'accepted means: committed to PostgreSQL');
+    const key = (r as { key: string }).key;
+    assert.equal((await p.services.ledger.get(key))?.state, 'queued');
+    assert.ok(p.lines.some((l) => l.event === 'order.enqueue_deferred' && l.ordernr === 'O-1'), 'the missing job is logged');
+    await stores.redis.restart(); // empty: it keeps nothing on disk
+    const rec = await p.waitForState(key, 'confirmed', 15_000);
+    assert.equal(rec.attempts, 1);
+    assert.equal(p.sim.orders({ ordernr: 'O-1' }).length, 1);
+  });
+
+  test('PostgreSQL down at intake: refused (nothing promised), and accepted again once it is back', async (t) => {
+    const p = await start();
+    t.after(() => p.close());
+    await stores.postgres.stop();
+    await assert.rejects(p.services.intake.accept(sampleOrderInput('O-2')), (err) => isPartnerdError(err, 'PD_DATABASE_UNAVAILABLE'));
+    await stores.postgres.restart();
+    const key = await accept(p, 'O-3');
     await p.waitForState(key, 'confirmed', 15_000);
+    assert.equal(p.sim.orders({ ordernr: 'O-2' }).length, 0);
   });
 });

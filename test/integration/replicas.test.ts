@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
-import { startRedis } from '../helpers/redis-server.js';
+import pg from 'pg';
+import { startStores } from '../helpers/pipeline.js';
 import { startSimulator, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 
@@ -23,16 +24,17 @@ function startDaemon(configPath: string): ChildProcess {
   return child;
 }
 
-test('two daemon processes on one Redis poll Wellnet once per tick in total, and both shut down cleanly', { timeout: 120_000 }, async (t) => {
-  const redis = await startRedis();
+test('two daemon processes started at once on an empty database: migrations run once; Wellnet is polled once per tick in total; both shut down cleanly', { timeout: 120_000 }, async (t) => {
+  const stores = await startStores();
   const brp = await startSimulator();
   const wellnet = await startWellnetSimulator({ token: 'replica-wellnet-token' });
-  t.after(async () => { await wellnet.close(); await brp.close(); await redis.stop(); });
+  t.after(async () => { await wellnet.close(); await brp.close(); await stores.stop(); });
 
   const dir = mkdtempSync(join(tmpdir(), 'partnerd-replicas-'));
   const configPath = join(dir, 'partnerd.yaml');
   writeFileSync(configPath, stringify({
-    redis: { url: redis.url, prefix: 'replicas' },
+    database: { url: stores.urls.database },
+    redis: { url: stores.urls.redis, prefix: 'replicas' },
     xsdPath: XSD_PATH,
     tenants: { t1: { baseUrl: brp.baseUrl('t1'), apiKey: '${REPLICA_TEST_KEY}', articles: { 'GYM-12M': '1001' } } },
     portals: { wellnet: { baseUrl: wellnet.baseUrl, token: '${REPLICA_WELLNET_TOKEN}', schedule: '* * * * * *', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } } },
@@ -48,6 +50,16 @@ test('two daemon processes on one Redis poll Wellnet once per tick in total, and
     if (Date.now() > deadline) assert.fail('no polls');
     await sleep(100);
   }
+  // Both migrated at start, racing on the empty database: the advisory lock let one apply the
+  // schema while the other waited, and each migration is recorded once.
+  const db = new pg.Client({ connectionString: stores.urls.database });
+  await db.connect();
+  const applied = (await db.query<{ name: string }>('SELECT name FROM pgmigrations')).rows.map((r) => r.name);
+  await db.end();
+  assert.equal(applied.length, new Set(applied).size, 'no migration recorded twice');
+  assert.ok(applied.length >= 1);
+  assert.ok(daemons.every((d) => d.exitCode === null), 'both daemons started');
+
   const from = Math.ceil(Date.now() / 1000) * 1000;
   await sleep(8_000);
   const to = Math.floor(Date.now() / 1000) * 1000;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import { parseOrderKey, type CanonicalOrder } from '../../domain/canonical-order.js';
+import type { CanonicalOrder } from '../../domain/canonical-order.js';
 import { formatOreSwedish, isValidOre } from '../../domain/money.js';
 import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
@@ -18,9 +18,9 @@ import { stockholmDayBounds } from '../../domain/stockholm-date.js';
  *   avvisad    it could not be routed (venue or article not configured): the reason
  *
  * The amount of a rejected or unroutable order is the sum of its lines as S&P sent them.
- * "That day" is the ledger's index of final outcomes: an order that left its outcome since (a
- * rejected order re-queued, an unroutable one re-routed) is not listed for that day; it is listed
- * on the day of its next outcome. The file is written to a temporary name and renamed, so S&P
+ * "That day" is when the order reached the outcome it rests in (the ledger's `final_at`): an order
+ * that left its outcome since (a rejected order re-queued, an unroutable one re-routed) is not
+ * listed for that day; it is listed on the day of its next outcome. The file is written to a temporary name and renamed, so S&P
  * never reads half of it; running again for the same day gives the same file, replaced.
  */
 
@@ -38,10 +38,8 @@ export async function writeSopReceipts(services: SopReceiptServices, day: string
   await ensureSopFolders(root);
 
   const rows: string[][] = [];
-  for (const key of await services.ledger.keysFinalBetween(start, end)) {
-    if (parseOrderKey(key)?.portal !== 'sop') continue;
-    const rec = await services.ledger.get(key);
-    const row = rec && receiptRow(rec);
+  for (const rec of await services.ledger.finalBetween('sop', start, end)) {
+    const row = receiptRow(rec);
     if (row) rows.push(row);
   }
 

@@ -1,5 +1,5 @@
 import type { EpassiClient } from './epassi-client.js';
-import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
+import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
 
 /** A run stops after this many pages (purchases stay listed until marked: the next run sees the rest). */
 export const MAX_PAGES_PER_RUN = 1000;
@@ -16,13 +16,13 @@ export class EpassiPoller extends PortalPoller {
     super('epassi', services, options);
   }
 
-  protected async fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void> {
+  protected async fetchAll(summary: PollSummary, storePage: StorePage): Promise<void> {
     let totalPages = 1;
     for (let page = 1; page <= totalPages && page <= MAX_PAGES_PER_RUN; page++) {
       const res = await this.client.listPurchases(page, this.pageSize);
       summary.pages++;
       totalPages = res.totalPages;
-      for (const item of res.items) await ingest(item);
+      await storePage(res.items);
     }
   }
 }

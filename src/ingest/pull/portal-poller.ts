@@ -1,4 +1,6 @@
 import type { Services } from '../../daemon/services.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { DeferredEffects } from '../../queue/commit-effects.js';
 import { isPortalHttpError, type PullPortal } from './portal-http.js';
 import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
@@ -39,7 +41,14 @@ export function emptySummary(portal: PullPortal, outcome: PollOutcome = 'ok'): P
   return { portal, outcome, pages: 0, orders: 0, accepted: 0, duplicate: 0, unroutable: 0, rejected: 0, skipped: 0 };
 }
 
-export type PollerServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake' | 'redis'>;
+export type PollerServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake' | 'redis' | 'queues'>;
+
+/**
+ * Stores one page's payloads in one ledger transaction, together with `alsoInTransaction` (a
+ * Wellnet cursor): all of it commits, or none of it and the page is read again. Returns once it
+ * has committed; the jobs and log lines of its orders follow the commit.
+ */
+export type StorePage = (payloads: readonly unknown[], alsoInTransaction?: (tx: Ledger) => Promise<void>) => Promise<void>;
 
 export interface PollerOptions {
   backoff?: BackoffPolicy;
@@ -67,8 +76,8 @@ export abstract class PortalPoller {
     this.clock = options.now ?? Date.now;
   }
 
-  /** Reads every page; calls `ingest` for each payload, and returns once all are stored. Throws on failures. */
-  protected abstract fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void>;
+  /** Reads every page and stores each with `storePage`, in order; returns once all are stored. Throws on failures. */
+  protected abstract fetchAll(summary: PollSummary, storePage: StorePage): Promise<void>;
 
   async run(options: RunOptions = {}): Promise<PollSummary> {
     const { redis, logger } = this.services;
@@ -90,14 +99,26 @@ export abstract class PortalPoller {
       }
     }
 
-    const ingest = async (payload: unknown) => {
-      const r = await ingestPullOrder(this.services, portal, payload, new Date());
-      summary.orders++;
-      summary[r.outcome satisfies PullOrderOutcome]++;
+    const storePage: StorePage = async (payloads, alsoInTransaction) => {
+      const effects = new DeferredEffects();
+      const results = await this.services.ledger.transaction(async (tx) => {
+        const scoped = { ...this.services, ledger: tx, portalIntake: this.services.portalIntake.withLedger(tx, effects) };
+        const out: PullOrderOutcome[] = [];
+        for (const payload of payloads) out.push((await ingestPullOrder(scoped, portal, payload, new Date())).outcome);
+        await alsoInTransaction?.(tx);
+        return out;
+      });
+      for (const outcome of results) {
+        summary.orders++;
+        summary[outcome]++;
+      }
+      await effects.flush(this.services.queues, (_key, err) => {
+        logger.warn({ event: 'order.enqueue_deferred', portal, reason: (err as { code?: string }).code ?? (err as Error).name }, 'order.enqueue_deferred');
+      });
     };
 
     try {
-      await this.fetchAll(summary, ingest);
+      await this.fetchAll(summary, storePage);
       await clearBackoff(redis, this.prefix, portal);
       summary.outcome = 'ok';
       logger.info({ event: 'portal.poll', ...counts(summary) }, 'portal.poll');

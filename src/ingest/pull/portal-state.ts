@@ -1,20 +1,21 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Ledger } from '../../ledger/ledger.js';
 import type { PullPortal } from './portal-http.js';
 
 /**
- * The durable state of each pull portal, in Redis, shared by every replica:
+ * The operational state of each pull portal, in Redis, shared by every replica (the cursor is
+ * the ledger's: it moves with the orders of its page, see wellnet-poller.ts):
  *
- *   {prefix}:cursor:{portal}            Wellnet's opaque cursor, saved only after a whole page is stored and queued
  *   {prefix}:portal:{portal}:stopped    JSON {at, reason, status}: polling stopped after a 401 (until resumePortal)
  *   {prefix}:portal:{portal}:backoff    hash {failures, until}: consecutive 429/5xx/network failures
  *
- * (`{prefix}:portal:{portal}` itself is the ledger's order-id index; these keys sit beside it.)
+ * Losing these (Redis without persistence) costs nothing durable: a stopped portal is polled,
+ * answers 401 again and stops again; a back-off starts over.
  */
 
 export function portalKeys(prefix: string, portal: PullPortal) {
   return {
-    cursor: `${prefix}:cursor:${portal}`,
     stopped: `${prefix}:portal:${portal}:stopped`,
     backoff: `${prefix}:portal:${portal}:backoff`,
   };
@@ -92,14 +93,14 @@ export interface PortalStatus {
   cursor?: string;
 }
 
-export async function portalStatus(services: { redis: Redis; config: { redis: { prefix: string } } }, portal: PullPortal): Promise<PortalStatus> {
+export async function portalStatus(services: { redis: Redis; ledger: Ledger; config: { redis: { prefix: string } } }, portal: PullPortal): Promise<PortalStatus> {
   const prefix = services.config.redis.prefix;
   const [stopped, backoff, cursor] = await Promise.all([
     stoppedInfo(services.redis, prefix, portal),
     readBackoff(services.redis, prefix, portal),
-    services.redis.get(portalKeys(prefix, portal).cursor),
+    services.ledger.cursor(portal),
   ]);
-  return { portal, ...(stopped ? { stopped } : {}), ...(backoff ? { backoff } : {}), ...(cursor !== null ? { cursor } : {}) };
+  return { portal, ...(stopped ? { stopped } : {}), ...(backoff ? { backoff } : {}), ...(cursor !== undefined ? { cursor } : {}) };
 }
 
 /**

@@ -71,7 +71,7 @@ export async function ingestPullOrder(
 }
 
 async function recordUnreadable(
-  services: Pick<Services, 'config' | 'ledger' | 'logger'>,
+  services: Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake'>,
   portal: PullPortal,
   payload: unknown,
   errors: FieldError[],
@@ -104,13 +104,13 @@ async function recordUnreadable(
   if (route.ok) {
     const reg = await ledger.registerRejected(route.tenant, { portal, ordernr }, errors, now);
     if (!reg.created) return duplicate(services, portal, ordernr, reg.existingKey);
-    logOrderEvent(logger, 'order.rejected', { tenant: route.tenant, portal, ordernr }, { reason: 'invalid order' });
+    services.portalIntake.afterCommit(() => logOrderEvent(logger, 'order.rejected', { tenant: route.tenant, portal, ordernr }, { reason: 'invalid order' }));
     return { outcome: 'rejected', key: reg.key, ordernr };
   }
   const reason = `${route.reason}; the order is also invalid: ${describe(errors)}`.slice(0, MAX_REASON);
   const reg = await ledger.registerUnroutable(portal, ordernr, stub, reason, now);
   if (!reg.created) return duplicate(services, portal, ordernr, reg.existingKey);
-  logger.warn({ event: 'order.unroutable', portal, ordernr, reason }, 'order.unroutable');
+  services.portalIntake.afterCommit(() => logger.warn({ event: 'order.unroutable', portal, ordernr, reason }, 'order.unroutable'));
   return { outcome: 'unroutable', key: reg.key, ordernr };
 }
 
