@@ -46,7 +46,7 @@ import { createLogger } from '../src/observability/logger.js';
 import type { BrpSimulator } from '../src/simulator/index.js';
 import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
-import { startRedis, type PrivateRedis } from '../test/helpers/redis-server.js';
+import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

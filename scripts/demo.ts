@@ -1,16 +1,17 @@
 /**
- * `npm run demo`: the BRP simulator and the daemon on the local Redis, a handful of sample
- * orders flowing to confirmed, rejected and in-doubt, each printed as one readable line.
- * If no Redis answers and `redis-server` is on PATH, a private one is started for the demo.
+ * `npm run demo`: the BRP simulator and the daemon, a handful of sample orders flowing to
+ * confirmed, rejected and in-doubt, each printed as one readable line.
+ * Stores: the local Redis if it answers (keys under a per-run prefix), else a private
+ * redis-server; a private PostgreSQL cluster for the ledger unless DATABASE_URL is given, in
+ * which case a per-run database is created on that server and dropped at the end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load-config.js';
 import { createDaemon } from '../src/daemon/daemon.js';
@@ -23,6 +24,8 @@ import { benifySignature } from '../src/ingest/http/benify-signature.js';
 import { createSopIngest } from '../src/ingest/file-drop/sop-ingest.js';
 import { loadSimulatorConfig, startBrpSimulator } from '../src/simulator/index.js';
 import { startEpassiSimulator, startWellnetSimulator, type EpassiSimPurchase, type WellnetSimOrder } from '../src/simulator/portals/index.js';
+import { startPostgres } from '../support/private-postgres.js';
+import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 
 const DEMO_PREFIX = 'partnerd-demo';
 /** The contract examples of the five portals, as the portals send or serve them. */
@@ -42,22 +45,30 @@ async function redisAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function privateRedis(): Promise<{ url: string; proc: ChildProcess } | undefined> {
-  if (spawnSync('redis-server', ['--version']).status !== 0) return undefined;
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await redisAnswers(url)); i++) await new Promise((r) => setTimeout(r, 50));
-  return { url, proc };
+/** A ledger database of its own for this run: a private cluster, or a fresh database on DATABASE_URL's server. */
+async function demoDatabase(): Promise<{ url: string; drop(): Promise<void>; where: string }> {
+  const given = process.env.DATABASE_URL;
+  if (!given) {
+    const cluster = await startPostgres();
+    return { url: cluster.url, drop: () => cluster.destroy(), where: `a private PostgreSQL at 127.0.0.1:${cluster.port}` };
+  }
+  const name = `partnerd_demo_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: given });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(given);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    where: `database ${name} on ${url.host}`,
+    async drop() {
+      const c = new pg.Client({ connectionString: given });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }
 
 const SAMPLES: Array<{ ordernr: string; portal: string; what: string; items: unknown[]; fault?: string[] }> = [
@@ -106,17 +117,18 @@ const DEMO_ENV = {
 async function main(): Promise<void> {
   const base = loadConfig(process.env.PARTNERD_CONFIG ?? 'config/partnerd.yaml', { ...DEMO_ENV, ...process.env });
   let redisUrl = base.redis.url;
-  let owned: ChildProcess | undefined;
+  let ownedRedis: PrivateRedis | undefined;
   if (!(await redisAnswers(redisUrl))) {
-    const mine = await privateRedis();
-    if (!mine) {
-      console.error(`No Redis answers at ${redisUrl} and redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL.`);
+    try {
+      ownedRedis = await startRedis();
+    } catch {
+      console.error(`No Redis answers at ${redisUrl} and redis-server cannot be started: install it (apt-get install redis-server) or set REDIS_URL.`);
       process.exit(1);
     }
-    redisUrl = mine.url;
-    owned = mine.proc;
+    redisUrl = ownedRedis.url;
     console.log(`(no Redis at ${base.redis.url}: started a private redis-server at ${redisUrl})`);
   }
+  const database = await demoDatabase();
 
   const logger = createLogger({ level: 'error' }, pino.destination(2));
   const simOptions = loadSimulatorConfig('config/simulator.yaml');
@@ -135,6 +147,7 @@ async function main(): Promise<void> {
   const every2s = '*/2 * * * * *';
   const config = {
     ...base,
+    database: { ...base.database, url: database.url },
     redis: { url: redisUrl, prefix: `${DEMO_PREFIX}-${Date.now()}` },
     tenants: {
       sandbox: {
@@ -150,11 +163,11 @@ async function main(): Promise<void> {
       sop: { ...base.portals.sop!, root: sopRoot, schedule: every2s },
     },
   };
-  const services = await createServices(config, logger);
+  const services = await createServices(config, logger, { schema: 'run' });
   const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
 
-  console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);
+  console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, ledger in ${database.where}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);
   const keys: Array<[string, string]> = [];
 
   // Operators' manual entry (partnerd submit): confirmed, retried, rejected and in-doubt orders.
@@ -224,7 +237,8 @@ async function main(): Promise<void> {
   await services.redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1`, 0, `${config.redis.prefix}:*`);
   await services.close();
   await Promise.all([sim.close(), wellnet.close(), epassi.close()]);
-  owned?.kill('SIGTERM');
+  await database.drop();
+  await ownedRedis?.stop();
 }
 
 main().catch((err) => {

@@ -8,8 +8,8 @@ import type { LedgerRecord } from '../../src/ledger/ledger.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
 import { startBrpSimulator, type BrpSimulator, type FaultConfig } from '../../src/simulator/index.js';
 import { Redis } from 'ioredis';
-import { startPostgres, truncateLedger, type PrivatePostgres } from './postgres-server.js';
-import { startRedis, type PrivateRedis } from './redis-server.js';
+import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
+import { startRedis, type PrivateRedis } from '../../support/private-redis.js';
 import { testLogger } from './test-logs.js';
 
 export const XSD_PATH = resolve(import.meta.dirname, '../../xsd/createpartnerorder.xsd');

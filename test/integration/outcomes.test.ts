@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { AdminService } from '../../src/admin/admin-service.js';
 import { isPartnerdError } from '../../src/errors.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort } from '../../support/private-redis.js';
 import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 

@@ -6,7 +6,7 @@ import { createDatabase, type Database } from '../../src/ledger/database.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate } from '../../src/ledger/migrations.js';
 import { sampleOrder } from '../helpers/orders.js';
-import { startPostgres, truncateLedger, type PrivatePostgres } from '../helpers/postgres-server.js';
+import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
 import { testLogger } from '../helpers/test-logs.js';
 
 /**

@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './redis-server.js';
+import { freePort } from './private-redis.js';
 
 /**
  * A private PostgreSQL cluster for one test file (initdb + postgres in a temp dir, on a free
