@@ -167,13 +167,13 @@ export const ConfigSchema = z
         lockDurationMs: z.number().int().min(1_000).default(30_000),
         /** Stalled jobs are re-run (and then found in-doubt) this many times before BullMQ gives up; the reconciler covers the rest. */
         maxStalledCount: z.number().int().min(1).default(10),
-        /** Completed jobs are dropped from BullMQ after this long; the ledger keeps the record. */
-        keepCompletedSeconds: z.number().int().min(0).default(3_600),
+        /** Completed jobs are dropped from BullMQ after this long (0: at once); the ledger keeps the record. */
+        keepCompletedSeconds: z.number().int().min(0).default(0),
         /** How often queued records without a BullMQ job are looked for (crash between record and enqueue). */
         reconcileIntervalMs: z.number().int().min(1_000).default(60_000),
       })
       .strict()
-      .default({ lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 3_600, reconcileIntervalMs: 60_000 }),
+      .default({ lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 60_000 }),
     shutdownGraceMs: z.number().int().min(0).default(30_000),
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
     portals: PortalsSchema,

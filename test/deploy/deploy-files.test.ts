@@ -53,18 +53,24 @@ test('the image entry command works from the build output with the config the im
   assert.match(render.stdout, /<ordernr>IMG-1<\/ordernr>/);
 });
 
-test('compose: Redis keeps every acknowledged write and never evicts; partnerd gets every variable its config needs', () => {
+test('compose: the ledger on PostgreSQL with a volume and a healthcheck that partnerd waits for; Redis never evicts; partnerd gets every variable its config needs', () => {
+  const postgres = compose.services.postgres! as (typeof compose.services)[string] & { healthcheck?: { test: string[] } };
+  assert.match(postgres.image ?? '', /^postgres:1[5-9]/, 'PostgreSQL 15 or later');
+  assert.ok(postgres.volumes?.some((v) => v.endsWith(':/var/lib/postgresql/data')), 'the ledger lives on a volume');
+  assert.ok(postgres.healthcheck?.test.includes('pg_isready'));
+  const dependsOn = (compose.services.partnerd as unknown as { depends_on: Record<string, { condition: string }> }).depends_on;
+  assert.equal(dependsOn.postgres?.condition, 'service_healthy', 'the daemon waits for the ledger');
+
   const redis = compose.services.redis!;
   const cmd = redis.command!.join(' ');
-  assert.match(cmd, /--appendonly yes/);
-  assert.match(cmd, /--appendfsync always/);
   assert.match(cmd, /--maxmemory-policy noeviction/);
-  assert.ok(redis.volumes?.some((v) => v.endsWith(':/data')), 'the AOF lives on a volume');
+  assert.match(cmd, /--appendonly yes/, 'restarts keep the queues (a loss is rebuilt from the ledger, but need not be)');
 
   const partnerd = compose.services.partnerd!;
   const env = partnerd.environment!;
   assert.equal(env.PARTNERD_CONFIG, '/app/config/partnerd.yaml');
   assert.equal(env.REDIS_URL, 'redis://redis:6379');
+  assert.match(env.DATABASE_URL ?? '', /^postgres:\/\/partnerd:.*@postgres:5432\/partnerd$/);
   // Every ${VAR} in the shipped config is provided by compose (or has a default there).
   const text = readFileSync(join(ROOT, 'config/partnerd.yaml'), 'utf8').split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
   for (const m of text.matchAll(/\$\{([A-Z0-9_]+)(:-[^}]*)?\}/g)) {
@@ -76,6 +82,7 @@ test('compose: Redis keeps every acknowledged write and never evicts; partnerd g
     .replace(/\$\{([A-Z0-9_]+):\?[^}]*\}/, (_m, name: string) => (name.endsWith('_URL') ? `http://${name.toLowerCase()}.example/` : `operator-set-${name.toLowerCase()}-value`))]));
   const cfg = loadConfig(join(ROOT, 'config/partnerd.yaml'), composeEnv);
   assert.equal(cfg.redis.url, 'redis://redis:6379');
+  assert.match(cfg.database.url, /@postgres:5432\/partnerd$/);
   assert.equal(cfg.tenants.sandbox?.baseUrl, 'http://brp-simulator:8089/sandbox/');
   assert.equal(cfg.portals.benify?.secret, 'operator-set-benify_secret-value');
   assert.equal(cfg.portals.benify?.previousSecret, undefined, 'an empty previous secret is no secret');
