@@ -2,7 +2,8 @@
  * partnerd throughput and CPU benchmark (`npm run bench`). Prints ONE JSON line on stdout;
  * progress and diagnostics go to stderr. See docs/performance.md for the methodology.
  *
- * All on one private redis-server and one in-process BRP simulator:
+ * All on one private redis-server, one private PostgreSQL (fsync on, as in production; with
+ * pg_stat_statements, to count the ledger's statements per order) and one in-process BRP simulator:
  *   intake only    N × services.intake.accept() with no consumer: intake CPU µs/order, clean.
  *   partnerd       the daemon (`node --import tsx src/cli/main.ts run`) in a child process; the
  *                  bench submits N orders through intake.accept() and waits until the ledger says
@@ -41,12 +42,14 @@ import { XsdValidator } from '../src/brp/xsd-validator.js';
 import { configFromObject } from '../src/config/load-config.js';
 import { createServices, type Services } from '../src/daemon/services.js';
 import { validateOrder } from '../src/domain/validate-order.js';
-import { ORDER_STATES } from '../src/ledger/order-state.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { BrpSimulator } from '../src/simulator/index.js';
 import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
 import { startRedis, type PrivateRedis } from '../support/private-redis.js';
+import { startPostgres, truncateLedger } from '../support/private-postgres.js';
+import { migrate } from '../src/ledger/migrations.js';
+import pg from 'pg';
 import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -264,19 +267,48 @@ const redisVersion = /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown';
 if (!redisPid) await abort('cannot read the private redis-server pid');
 
 const sim: BrpSimulator = await startSimulator();
+const postgres = await startPostgres({ durable: true, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } });
+cleanups.push(() => postgres.destroy());
+const databaseConfig = { url: postgres.url, poolSize: 20, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 };
+await migrate(databaseConfig, pino({ level: 'warn' }, pino.destination(2)));
+const pgAdmin = new pg.Client({ connectionString: postgres.url });
+await pgAdmin.connect();
+cleanups.push(() => pgAdmin.end());
+await pgAdmin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+const postgresVersion = String((await pgAdmin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version);
+
+/** The bench's own queries (polling the confirmed count, reading these statistics): not per-order work. */
+const BENCH_QUERY = /pg_stat_statements|GROUP BY state|^(BEGIN|COMMIT|SELECT \$1)$/i;
+
+/** SQL statements per order since the last reset, from pg_stat_statements (the bench's own left out). */
+async function sqlStatements(n: number): Promise<{ total: number; byStatement: Record<string, number> }> {
+  const rows = (await pgAdmin.query<{ query: string; calls: string }>('SELECT query, calls FROM pg_stat_statements')).rows;
+  const byStatement: Record<string, number> = {};
+  let total = 0;
+  for (const r of rows) {
+    const text = r.query.replace(/\s+/g, ' ').trim();
+    if (BENCH_QUERY.test(text)) continue;
+    const calls = Number(r.calls);
+    total += calls;
+    const name = /^WITH (\w+) AS \(\s*(\w+ \w+)/i.exec(text)?.slice(1).join(':') ?? text.slice(0, 48);
+    byStatement[name] = round((byStatement[name] ?? 0) + calls / n, 2);
+  }
+  return { total: round(total / n, 2), byStatement };
+}
 cleanups.push(() => sim.close());
 const baseUrl = sim.baseUrl('t1');
 
 /** The config both the daemon child (as YAML) and the bench's own services use. */
 function rawConfig(prefix: string): Record<string, unknown> {
   return {
+    database: databaseConfig,
     redis: { url: redis.url, prefix },
     xsdPath: XSD_PATH,
     log: { level: 'info' },
     // Production defaults for locks and retention. The reconciler's periodic pass (default every 60 s)
     // is moved out of the run: it is a background sweep, not per-order work, and would land in a
     // random window (it runs once at daemon start, before the warm-up).
-    queue: { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 3_600, reconcileIntervalMs: 600_000 },
+    queue: { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 600_000 },
     shutdownGraceMs: 10_000,
     tenants: {
       t1: {
@@ -350,7 +382,9 @@ async function intakePhase(): Promise<IntakeResult> {
     return r;
   } finally {
     await services.close();
+    // Neither the jobs nor the orders (the daemon's reconciler would queue them) are for the next phase.
     await admin.flushall();
+    await truncateLedger(postgres.url);
   }
 }
 
@@ -403,7 +437,7 @@ async function startPartnerd(): Promise<Side> {
     name: 'partnerd', child, expected: 0, logFile,
     submit: (tag, n) => acceptAll(services, inputs(tag, n)),
     finished: async () => (await services.ledger.countByState()).confirmed ?? 0,
-    uncount: (calls, polls) => { calls.scard = (calls.scard ?? 0) - polls * ORDER_STATES.length; },
+    uncount: () => undefined, // it polls PostgreSQL, not Redis
     async check() {
       const c = await services.ledger.countByState();
       const bad = (c.rejected ?? 0) + (c.dead ?? 0) + (c.in_doubt ?? 0) + (c.retrying ?? 0);
@@ -483,6 +517,7 @@ interface WindowResult {
   benchProcCpuUsPerOrder: number;
   redisCpuUsPerOrder: number;
   redisCalls: { total: number; byCommand: Record<string, number> };
+  sql?: { total: number; byStatement: Record<string, number> };
   otherLoadCores: number;
   drainOrdersPerSec: number;
   drainCpuUsPerOrder: number;
@@ -508,6 +543,7 @@ async function measure(side: Side, r: number): Promise<WindowResult> {
   const pid = side.child.pid!;
   // End to end: submit N and wait for the last one to finish.
   await admin.config('RESETSTAT');
+  await pgAdmin.query('SELECT pg_stat_statements_reset()');
   const s0 = snapshot(pid, redisPid);
   await side.submit(`M${r}`, N);
   side.expected += N;
@@ -517,6 +553,7 @@ async function measure(side: Side, r: number): Promise<WindowResult> {
   const s1 = snapshot(pid, redisPid);
   const calls = await redisCalls();
   side.uncount(calls, polls);
+  const sql = side.name === 'partnerd' ? await sqlStatements(N) : undefined;
   await side.check();
   if (CPU_PROF_DIR) log(`${side.name} round ${r}: profile window (CLOCK_MONOTONIC µs): --from ${s0.t} --to ${s1.t}`);
 
@@ -538,6 +575,7 @@ async function measure(side: Side, r: number): Promise<WindowResult> {
     benchProcCpuUsPerOrder: round((s1.benchCpuUs - s0.benchCpuUs) / N),
     redisCpuUsPerOrder: round((s1.redisCpuUs - s0.redisCpuUs) / N),
     redisCalls: perOrder(calls, N),
+    ...(sql ? { sql } : {}),
     otherLoadCores: otherLoadCores(s0, s1),
     drainOrdersPerSec: round(N / ((d1.t - d0.t) / 1e6)),
     drainCpuUsPerOrder: round((d1.childCpuUs - d0.childCpuUs) / N),
@@ -558,6 +596,7 @@ function summarise(ws: WindowResult[]): WindowResult {
     benchProcCpuUsPerOrder: m((w) => w.benchProcCpuUsPerOrder),
     redisCpuUsPerOrder: m((w) => w.redisCpuUsPerOrder),
     redisCalls: ws[ws.length - 1]!.redisCalls,
+    ...(ws[ws.length - 1]!.sql ? { sql: ws[ws.length - 1]!.sql } : {}),
     otherLoadCores: m((w) => w.otherLoadCores),
     drainOrdersPerSec: m((w) => w.drainOrdersPerSec),
     drainCpuUsPerOrder: m((w) => w.drainCpuUsPerOrder),
@@ -596,7 +635,7 @@ const pairs = windows.partnerd.map((w, i) => [w, windows.bare[i]] as const).filt
 const ratios = pairs.map(([pw, bw]) => round(pw.ordersPerSec / bw.ordersPerSec, 3));
 const drainRatios = pairs.map(([pw, bw]) => round(pw.drainOrdersPerSec / bw.drainOrdersPerSec, 3));
 const ratio = ratios.length > 0 ? round(median(ratios), 3) : null;
-const targets = { ratioMin: 0.5, cpuUsMax: 200 };
+const targets = { ratioMin: 0.5, cpuUsMax: 200, sqlPerOrderMax: 6, redisCallsPerOrderMax: 40 };
 const result = {
   date: startedAt.toISOString(),
   orders: N,
@@ -616,6 +655,8 @@ const result = {
     benchProcCpuUsPerOrder: p.benchProcCpuUsPerOrder,
     redisCpuUsPerOrder: p.redisCpuUsPerOrder,
     redisCallsPerOrder: p.redisCalls.total,
+    sqlStatementsPerOrder: p.sql?.total ?? null,
+    sqlByStatement: p.sql?.byStatement ?? null,
     drainOrdersPerSec: p.drainOrdersPerSec,
     drainDaemonCpuUsPerOrder: p.drainCpuUsPerOrder,
     otherLoadCores: p.otherLoadCores,
@@ -639,8 +680,11 @@ const result = {
   drainRatio: drainRatios.length > 0 ? round(median(drainRatios), 3) : null,
   targets: {
     ...targets,
-    met: ratio !== null && p !== undefined ? ratio >= targets.ratioMin && p.childCpuUsPerOrder <= targets.cpuUsMax : null,
+    ratioMet: ratio !== null ? ratio >= targets.ratioMin : null,
+    cpuMet: p ? p.childCpuUsPerOrder <= targets.cpuUsMax : null,
+    sqlMet: p?.sql ? p.sql.total <= targets.sqlPerOrderMax : null,
+    redisMet: p ? p.redisCalls.total <= targets.redisCallsPerOrderMax : null,
   },
-  env: { node: process.version, redis: redisVersion, cpus: availableParallelism() },
+  env: { node: process.version, redis: redisVersion, postgres: postgresVersion, cpus: availableParallelism() },
 };
 process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -10,8 +10,9 @@ import { freePort } from './private-redis.js';
  * port), so a test can stop, crash or restart it without touching anyone else's database. The
  * shared server on 5432 is never used.
  *
- * Test-only settings: `fsync=off` and `full_page_writes=off` (nothing here must survive a power
- * loss); `synchronous_commit` stays on, as partnerd requires.
+ * Test settings by default: `fsync=off` and `full_page_writes=off` (nothing here must survive a
+ * power loss); `synchronous_commit` stays on, as partnerd requires. `durable: true` keeps the
+ * server's defaults, for benchmarks that must pay what production pays for a commit.
  *
  * initdb and postgres refuse to run as root: when the tests run as root (CI, containers), the
  * cluster belongs to the `postgres` system user that Debian's package creates.
@@ -53,7 +54,14 @@ process.once('exit', () => {
   for (const p of running) p.kill('SIGQUIT');
 });
 
-export async function startPostgres(): Promise<PrivatePostgres> {
+export interface PostgresOptions {
+  /** fsync and full-page writes on, as in production (default off: tests). */
+  durable?: boolean;
+  /** Further `-c name=value` settings (e.g. shared_preload_libraries). */
+  settings?: Record<string, string>;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   const owner = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'partnerd-pg-'));
@@ -67,9 +75,13 @@ export async function startPostgres(): Promise<PrivatePostgres> {
   let proc: ChildProcess | undefined;
 
   async function launch(): Promise<void> {
+    const settings: Record<string, string> = {
+      listen_addresses: '127.0.0.1', synchronous_commit: 'on', max_connections: '200',
+      ...(options.durable ? {} : { fsync: 'off', full_page_writes: 'off' }),
+      ...options.settings,
+    };
     const p = spawn(join(bin, 'postgres'), [
-      '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=on', '-c', 'max_connections=200',
+      '-D', data, '-p', String(port), '-k', dir, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     ], { ...owner, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     p.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });

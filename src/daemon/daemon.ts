@@ -49,7 +49,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
     clients.set(tenant.name, client);
-    workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, queues, limiter, client, documents, pause, logger }));
+    workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, limiter, client, documents, pause, logger }));
   }
 
   function reconcile(why: string): void {

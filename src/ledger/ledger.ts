@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
 import { formatOrderKey } from '../domain/canonical-order.js';
@@ -196,7 +197,8 @@ export class Ledger {
 
   private async q<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
-      return await this.db.query<R>(sql, params);
+      // Named: each connection parses and plans a statement once, not once per order.
+      return await this.db.query<R>({ name: statementName(sql), text: sql, values: params });
     } catch (err) {
       throw asLedgerError(err, this.address);
     }
@@ -631,6 +633,21 @@ export class Ledger {
   async ping(): Promise<void> {
     await this.q('SELECT 1');
   }
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A prepared statement's name, from its text (statements whose SET list depends on the outcome
+ * get one name per shape). A connection refuses one name for two texts, so the text decides.
+ */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `pd_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 /** `, column = $n` for every outcome field that is set (values appended to `params`). */

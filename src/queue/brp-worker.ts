@@ -14,7 +14,7 @@ import { logOrderEvent } from '../observability/order-events.js';
 import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix } from './queue-names.js';
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
-import type { OrderJob, TenantQueues } from './tenant-queues.js';
+import type { OrderJob } from './tenant-queues.js';
 import type { TenantPause } from './tenant-pause.js';
 
 /** Thrown to make BullMQ retry the job with back-off; carries no personal data. */
@@ -25,15 +25,20 @@ export class TransientBrpError extends Error {
 /** The raw body of an unreadable 2xx is kept for review, but not without bound. */
 const MAX_RAW_RESPONSE = 64 * 1024;
 
-/** While the ledger cannot be reached, the tenant's queue waits this long before trying again. */
+/** While the ledger cannot be reached, this worker waits this long before trying again. */
 const LEDGER_UNAVAILABLE_WAIT_MS = 1_000;
+
+/**
+ * The longest a job waits in the worker for its slot of the rate budget. A slot further away is
+ * not taken: the worker stops fetching until then (a long Retry-After, a low budget).
+ */
+const MAX_SLOT_WAIT_MS = 5_000;
 
 export interface BrpWorkerDeps {
   config: Config;
   tenant: TenantConfig;
   connection: Redis;
   ledger: Ledger;
-  queues: TenantQueues;
   limiter: SlidingWindowLimiter;
   client: BrpClient;
   documents: OrderDocumentFactory;
@@ -58,10 +63,13 @@ export function maxAttemptMs(config: Config, tenant: TenantConfig): number {
  * nothing, and a job that finds an attempt left open by a dead worker never resends blindly.
  */
 export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
-  const { config, tenant, ledger, queues, limiter, client, documents, pause, logger } = deps;
+  const { config, tenant, ledger, limiter, client, documents, pause, logger } = deps;
   const log = logger.child({ tenant: tenant.name });
-  const queue = queues.get(tenant.name);
   const budget = tenant.rateLimit;
+  const maxSlotWaitMs = Math.min(MAX_SLOT_WAIT_MS, Math.floor(config.queue.lockDurationMs / 4));
+  let holdUntil = 0;
+  let holdTimer: NodeJS.Timeout | undefined;
+  let closing = false;
 
   const worker: Worker<OrderJob> = new Worker<OrderJob>(
     brpQueueName(tenant.name),
@@ -70,9 +78,8 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       connection: deps.connection,
       prefix: bullPrefix(config.redis.prefix),
       concurrency: tenant.concurrency,
-      // The budget is the sliding window below. BullMQ's limiter is only what makes a queue wait
-      // (queue.rateLimit); its own fixed-window count must never bind, hence the unreachable max.
-      limiter: { max: Number.MAX_SAFE_INTEGER, duration: budget.durationMs },
+      // No BullMQ limiter: its fixed windows let twice the budget through at a boundary. The
+      // budget is the sliding window (SlidingWindowLimiter), and waits are holds of this worker.
       lockDuration: config.queue.lockDurationMs,
       stalledInterval: Math.max(1_000, Math.floor(config.queue.lockDurationMs / 2)),
       maxStalledCount: config.queue.maxStalledCount,
@@ -81,9 +88,20 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     },
   );
 
-  /** Holds the whole tenant queue for `ms` and puts this job back without using an attempt. */
-  async function holdQueue(ms: number): Promise<never> {
-    await queue.rateLimit(ms);
+  /**
+   * This worker stops fetching jobs until `until` (other replicas find the same budget, or the same
+   * unreachable ledger, on their own), and this job goes back to wait without using an attempt.
+   */
+  function holdWorker(until: number): never {
+    if (until > holdUntil && !closing) {
+      holdUntil = until;
+      clearTimeout(holdTimer);
+      void worker.pause(true);
+      holdTimer = setTimeout(() => {
+        holdUntil = 0;
+        if (!closing) void worker.resume();
+      }, Math.max(0, until - Date.now()));
+    }
     throw Worker.RateLimitError();
   }
 
@@ -92,9 +110,11 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     const order = parseOrderKey(key);
     if (!order) throw new PartnerdError('PD_UNKNOWN_ORDER', `job ${job.id} carries no order key`);
 
-    // The tenant's rate budget first: a job that must wait holds nothing in the ledger.
-    const wait = await limiter.acquire(tenant.name, budget);
-    if (wait > 0) return holdQueue(wait);
+    // The tenant's rate budget first, while the job holds nothing in the ledger: wait for the slot,
+    // or, if none is free soon, stop fetching until one is.
+    const slot = await limiter.reserve(tenant.name, budget, maxSlotWaitMs);
+    if (!slot.reserved) return holdWorker(Date.now() + slot.waitMs);
+    if (slot.waitMs > 0) await new Promise((r) => setTimeout(r, slot.waitMs));
 
     try {
       return await submit(job, token, key, order);
@@ -102,7 +122,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       // Without the ledger nothing may be sent or recorded: the queue waits, no attempt is used.
       if (isDatabaseUnavailable(err)) {
         log.warn({ event: 'order.ledger_unavailable', portal: order.portal, ordernr: order.ordernr }, 'order.ledger_unavailable');
-        return holdQueue(LEDGER_UNAVAILABLE_WAIT_MS);
+        return holdWorker(Date.now() + LEDGER_UNAVAILABLE_WAIT_MS);
       }
       throw err;
     }
@@ -225,15 +245,16 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
         // Not the order's fault: put it back without using an attempt and stop the tenant.
         await finish(order, key, 'queued', attempt(`HTTP ${outcome.status}`));
         await pause.pause(tenant.name, { httpStatus: outcome.status, reason: outcome.errors[0]?.message ?? `HTTP ${outcome.status}` });
-        // The paused queue keeps the other jobs; this one goes back to wait. The short hold only
-        // stops this worker from grabbing more before the pause has reached it.
-        return holdQueue(1_000);
+        // The paused queue keeps the other jobs; this one goes back to wait with them.
+        throw Worker.RateLimitError();
       }
       case 'throttled': {
         const wait = outcome.retryAfterMs ?? backoffDelay(1, tenant.retry);
         await finish(order, key, 'queued', attempt(`retry after ${wait} ms`));
         logOrderEvent(log, 'order.throttled', order, { attempt: n, httpStatus, reason: `retry after ${wait} ms`, durationMs });
-        return holdQueue(wait);
+        // BRP's Retry-After is for the tenant: no replica is granted a call before it has passed.
+        await limiter.blockFor(tenant.name, budget, wait);
+        return holdWorker(Date.now() + wait);
       }
       case 'in_doubt':
         if (tenant.inDoubtPolicy === 'hold') {
@@ -262,6 +283,10 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   }
 
   worker.on('error', (err) => log.error({ event: 'worker.error', err }, 'worker.error'));
+  worker.on('closing', () => {
+    closing = true;
+    clearTimeout(holdTimer);
+  });
   return worker;
 }
 
