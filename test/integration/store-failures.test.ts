@@ -120,4 +120,39 @@ describe('store failures', { concurrency: false }, () => {
     // an order the portal resends and is told "duplicate": every BRP order is a ledger order.
     for (const ordernr of perKey.keys()) assert.ok(await p.services.ledger.keyForPortalOrder('benify', ordernr), `${ordernr} is in the ledger`);
   });
+
+  test('PostgreSQL down when BRP answers: recorded once it is back within the lock time; otherwise logged with BRP\'s numbers and held in doubt', { timeout: 120_000 }, async (t) => {
+    // lockDurationMs 2 s in the test config: recording is retried that long.
+    const p = await startPipeline({ faults: { latencyMs: 700 }, tenant: { concurrency: 4, timeouts: { connectMs: 1_000, responseMs: 5_000 } } });
+    t.after(() => p.close());
+
+    // A short outage: BRP answers while the ledger is down, the answer is recorded when it is back.
+    const { accepted: shortKeys } = await burst(p, 'PS', 4, 4);
+    while (p.sim.stats().requests < 4) await sleep(5);
+    await p.postgres.stop();
+    await sleep(1_000); // BRP answers at ~700 ms, into the outage
+    await p.postgres.restart();
+    assert.deepEqual(await settle(p, shortKeys, 30_000), { confirmed: 4 }, 'nothing lost, nothing in doubt');
+    for (const key of shortKeys) {
+      const rec = (await p.services.ledger.get(key))!;
+      assert.equal(rec.brpOrderNumber, String(p.sim.orders({ ordernr: rec.ordernr })[0]!.brpOrderNumber));
+    }
+
+    // A long outage: past the lock time the answer cannot wait; it is logged with BRP's numbers
+    // (an alert) and the order, its attempt still open, ends in doubt for an operator to resolve.
+    const { accepted: longKeys } = await burst(p, 'PL', 2, 2);
+    while (p.sim.stats().requests < 6) await sleep(5);
+    await p.postgres.stop();
+    await sleep(4_000);
+    await p.postgres.restart();
+    assert.deepEqual(await settle(p, longKeys, 60_000), { in_doubt: 2 });
+    const unrecorded = p.lines.filter((l) => l.event === 'order.unrecorded');
+    assert.deepEqual(unrecorded.map((l) => l.ordernr).sort(), ['PL-0000', 'PL-0001']);
+    for (const l of unrecorded) {
+      assert.equal(l.alert, true);
+      assert.equal(l.brpOrderNumber, String(p.sim.orders({ ordernr: l.ordernr as string })[0]!.brpOrderNumber), 'BRP\'s numbers are in the log');
+      assert.ok(l.invoiceNumber && l.ocr);
+    }
+    assert.deepEqual([...brpOrdersPerKey(p).values()].filter((n) => n > 1), [], 'never sent twice');
+  });
 });

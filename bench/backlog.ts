@@ -1,0 +1,215 @@
+/**
+ * The backlog benchmark (`npm run bench:backlog`): a long BRP outage leaves a large backlog, then
+ * BRP comes back and the backlog drains. Prints ONE JSON line on stdout; progress on stderr.
+ *
+ *   1. The daemon runs (a child process, production defaults: reconciler every minute) with the
+ *      tenant's queue held: BRP is unavailable. BACKLOG_ORDERS orders are accepted through the
+ *      intake meanwhile. Measured: Redis memory per queued order, the daemon's RSS while it holds
+ *      the backlog (the reconciler walks every live order), PostgreSQL size.
+ *   2. BRP is back: the queue is released and the backlog drains at the tenant's rate limit.
+ *      Measured from the simulator's own timestamps (BRP's clock): the drain rate against the
+ *      limit, and the most calls that arrived in any window of the configured length.
+ *   3. PostgreSQL bytes per final (confirmed) order; the daemon's peak RSS.
+ *
+ * Targets (issue: the ledger moves to PostgreSQL): daemon RSS <= 250 MiB; Redis <= 2 KB per queued
+ * order; drain >= 95 % of the limit and never above it in any sliding window.
+ *
+ * Environment: BACKLOG_ORDERS (100000), BACKLOG_RATE (400: calls per BACKLOG_WINDOW_MS),
+ * BACKLOG_WINDOW_MS (1000), BACKLOG_MARGIN_MS (20), BACKLOG_CONCURRENCY (16),
+ * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { configFromObject } from '../src/config/load-config.js';
+import { createServices } from '../src/daemon/services.js';
+import { migrate } from '../src/ledger/migrations.js';
+import { createLogger } from '../src/observability/logger.js';
+import { startPostgres } from '../support/private-postgres.js';
+import { startRedis } from '../support/private-redis.js';
+import { sampleOrderInput } from '../test/helpers/orders.js';
+import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { procPeakRssMiB } from './proc-stats.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const int = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
+  return v;
+};
+const N = int('BACKLOG_ORDERS', 100_000);
+const RATE = int('BACKLOG_RATE', 400);
+const WINDOW_MS = int('BACKLOG_WINDOW_MS', 1_000);
+const MARGIN_MS = int('BACKLOG_MARGIN_MS', 20);
+const CONCURRENCY = int('BACKLOG_CONCURRENCY', 16);
+const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
+/** How long the backlog is held before BRP comes back: longer than one reconciler pass (60 s). */
+const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
+const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+async function teardown(): Promise<void> {
+  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch((e) => log(`cleanup: ${(e as Error).message}`));
+}
+setTimeout(() => { log('BACKLOG_TIMEOUT_MS expired'); void teardown().then(() => process.exit(1)); }, TIMEOUT_MS).unref();
+
+/** Linux RSS of a process right now (MiB). */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? round(Number(m[1]) / 1024) : NaN;
+}
+
+/** The most timestamps (ms) in any window [t, t + width). */
+function maxInWindow(sorted: number[], width: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - width) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+async function main() {
+  const tmp = mkdtempSync(join(tmpdir(), 'partnerd-backlog-'));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  const redis = await startRedis();
+  cleanups.push(() => redis.stop());
+  const postgres = await startPostgres({ durable: true });
+  cleanups.push(() => postgres.destroy());
+  const sim = await startSimulator();
+  cleanups.push(() => sim.close());
+  const database = { url: postgres.url, poolSize: 20, connectTimeoutMs: 5_000, statementTimeoutMs: 60_000 };
+  await migrate(database, pino({ level: 'warn' }, pino.destination(2)));
+
+  const raw = {
+    database,
+    redis: { url: redis.url, prefix: 'backlog' },
+    xsdPath: XSD_PATH,
+    log: { level: 'warn' },
+    shutdownGraceMs: 10_000,
+    tenants: {
+      t1: {
+        baseUrl: sim.baseUrl('t1'), apiKey: '${BACKLOG_API_KEY}', concurrency: CONCURRENCY, connections: CONCURRENCY,
+        rateLimit: { max: RATE, durationMs: WINDOW_MS, marginMs: MARGIN_MS },
+      },
+    },
+  };
+  const configPath = join(tmp, 'partnerd.yaml');
+  writeFileSync(configPath, stringify(raw));
+  const config = configFromObject(raw, 'backlog', { BACKLOG_API_KEY: TEST_API_KEY });
+  const services = await createServices(config, createLogger({ level: 'warn' }, pino.destination(2)));
+  cleanups.push(() => services.close());
+  const queue = services.queues.get('t1');
+  await queue.pause(); // BRP is unavailable: the tenant's orders wait
+
+  const logFile = join(tmp, 'daemon.log');
+  const fd = openSync(logFile, 'a');
+  const daemon: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run'], {
+    cwd: ROOT, stdio: ['ignore', fd, fd],
+    env: { ...process.env, PARTNERD_CONFIG: configPath, BACKLOG_API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' },
+  });
+  cleanups.push(async () => {
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon.once('exit', r));
+    }
+  });
+  const admin = new Redis(redis.url);
+  cleanups.push(() => admin.disconnect());
+  await sleep(2_000);
+  const memBase = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+
+  // ---- 1. the backlog builds up
+  log(`accepting ${N} orders while BRP is unavailable`);
+  const t0 = Date.now();
+  let next = 0;
+  let maxRssQueued = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < N) {
+      const i = next++;
+      const r = await services.intake.accept(sampleOrderInput(`BL-${String(i).padStart(6, '0')}`));
+      if (r.status !== 'accepted') throw new Error(`order ${i}: ${r.status}`);
+      if (i % 5_000 === 0) {
+        maxRssQueued = Math.max(maxRssQueued, rssMiB(daemon.pid!));
+        log(`${i} accepted (${round((Date.now() - t0) / 1000)} s); daemon RSS ${rssMiB(daemon.pid!)} MiB`);
+      }
+    }
+  }));
+  const acceptSeconds = (Date.now() - t0) / 1000;
+  const waiting = await queue.getJobCountByTypes('wait');
+  const memQueued = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
+  const redisBytesPerQueued = round((memQueued - memBase) / N, 0);
+  log(`queued: ${waiting} jobs, Redis +${round((memQueued - memBase) / 1048576)} MiB (${redisBytesPerQueued} B per order)`);
+  // Hold the backlog through one reconciler pass (every 60 s): it walks every live order.
+  const holdUntil = Date.now() + HOLD_MS;
+  while (Date.now() < holdUntil) {
+    maxRssQueued = Math.max(maxRssQueued, rssMiB(daemon.pid!));
+    await sleep(1_000);
+  }
+
+  // ---- 2. BRP is back: drain
+  log(`BRP back: draining at ${RATE} per ${WINDOW_MS} ms`);
+  const d0 = Date.now();
+  await queue.resume();
+  const db = new pg.Client({ connectionString: postgres.url });
+  await db.connect();
+  cleanups.push(() => db.end());
+  for (;;) {
+    const confirmed = Number((await db.query("SELECT count(*) AS n FROM orders WHERE state = 'confirmed'")).rows[0].n);
+    if (confirmed >= N) break;
+    if (Math.floor((Date.now() - d0) / 10_000) !== Math.floor((Date.now() - d0 - 1_000) / 10_000)) log(`${confirmed} confirmed; daemon RSS ${rssMiB(daemon.pid!)} MiB`);
+    await sleep(1_000);
+  }
+  const times = sim.orders().map((o) => Date.parse(o.createdAt)).sort((a, b) => a - b);
+  const span = (times[times.length - 1]! - times[0]!) / 1000;
+  const drainRate = (times.length - 1) / span;
+  const maxWindow = maxInWindow(times, WINDOW_MS);
+  const states = (await db.query('SELECT state, count(*)::int AS n FROM orders GROUP BY state')).rows;
+  const duplicates = sim.orders().length - new Set(sim.orders().map((o) => o.ordernr)).size;
+
+  // ---- 3. what the ledger costs per final order
+  await db.query('VACUUM ANALYZE');
+  const size = (await db.query(`SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
+    WHERE c.relname IN ('orders', 'portal_orders', 'attempts', 'order_actions', 'notifications', 'pull_cursors')`)).rows[0].bytes;
+  const peakRss = procPeakRssMiB(daemon.pid!);
+
+  const result = {
+    date: new Date().toISOString(),
+    orders: N,
+    rateLimit: { max: RATE, durationMs: WINDOW_MS, marginMs: MARGIN_MS },
+    concurrency: CONCURRENCY,
+    acceptOrdersPerSec: round(N / acceptSeconds),
+    redisBytesPerQueuedOrder: redisBytesPerQueued,
+    daemonRssWhileQueuedMiB: maxRssQueued,
+    daemonPeakRssMiB: peakRss,
+    drain: {
+      seconds: round(span),
+      ordersPerSec: round(drainRate, 2),
+      shareOfLimit: round(drainRate / (RATE * 1000 / WINDOW_MS), 3),
+      maxCallsInAnyWindow: maxWindow,
+    },
+    postgresBytesPerFinalOrder: round(Number(size) / N, 0),
+    states: Object.fromEntries(states.map((r) => [r.state, r.n])),
+    duplicateBrpOrders: duplicates,
+    targets: {
+      daemonRssMiBMax: 250, redisBytesPerQueuedOrderMax: 2048, drainShareMin: 0.95,
+      met: peakRss <= 250 && redisBytesPerQueued <= 2048 && drainRate / (RATE * 1000 / WINDOW_MS) >= 0.95 && maxWindow <= RATE && duplicates === 0,
+    },
+    env: { node: process.version },
+  };
+  await teardown();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch(async (err) => {
+  log((err as Error).stack ?? String(err));
+  await teardown();
+  process.exit(1);
+});
