@@ -59,3 +59,20 @@ test('apiKeyFile reads the secret from a file; exactly one of apiKey/apiKeyFile'
 test('an unreadable file is a clear error', () => {
   assert.throws(() => loadConfig('/nonexistent/partnerd.yaml', {}), (err: unknown) => isPartnerdError(err, 'PD_CONFIG_UNREADABLE'));
 });
+
+test('the ledger database: defaults, DATABASE_URL overrides the URL, the password comes from a file', () => {
+  const defaults = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(defaults.database, { url: 'postgres://postgres@127.0.0.1:5432/partnerd', poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 });
+  const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
+  writeFileSync(join(dir, 'pgpass'), 's3cret-db-pass\n');
+  const cfg = configFromObject(
+    { database: { url: 'postgres://partnerd@db:5432/partnerd', passwordFile: 'pgpass', poolSize: 4 }, tenants: { a: tenant } },
+    join(dir, 'c.yaml'), { BRP_KEY: 'k', DATABASE_URL: 'postgresql://partnerd@primary.internal:6432/ledger' },
+  );
+  assert.equal(cfg.database.url, 'postgresql://partnerd@primary.internal:6432/ledger');
+  assert.equal(cfg.database.password, 's3cret-db-pass', 'relative to the config file, trimmed');
+  assert.equal(cfg.database.poolSize, 4);
+  assert.throws(() => configFromObject({ database: { url: 'mysql://x' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }), /database\.url: must be a postgres/);
+  assert.throws(() => configFromObject({ database: { passwordFile: '/nonexistent/pw' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /database\.passwordFile: cannot read secret file \(ENOENT\)/);
+});
