@@ -188,12 +188,14 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
    */
   async function finish(order: OrderKey, key: string, next: OrderState, attempt: AttemptRecord, outcome: OrderOutcome = {}, options: { dropPayload?: boolean } = {}): Promise<boolean> {
     const deadline = Date.now() + config.queue.lockDurationMs;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
       try {
         return await ledger.finishAttempt(key, next, attempt, outcome, options);
       } catch (err) {
         if (!isDatabaseUnavailable(err)) throw err;
-        if (Date.now() + delay > deadline) {
+        // Up to the deadline, and once more at it: an outage as long as the lock time is absorbed.
+        delay = Math.min(delay, deadline - Date.now());
+        if (delay <= 0) {
           log.error(
             {
               event: 'order.unrecorded', alert: true, portal: order.portal, ordernr: order.ordernr, state: next, attempt: attempt.n,

@@ -42,6 +42,11 @@ export interface BrpSimulatorOptions {
   now?: () => Date;
   /** Largest accepted request body in bytes; default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Called with every order as it is committed, before any response: BRP's own record, for a
+   * harness that must keep it across the simulator's restarts (the chaos suite).
+   */
+  onOrder?: (record: SimOrderRecord) => void;
 }
 
 export type SimOutcome = 'ok' | Exclude<FaultAction, 'ok'> | `error-${number}`;
@@ -255,6 +260,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
           action === 'timeout-after-commit' || action === 'reset-after-commit' || action === 'malformed-2xx' ? action : 'ok';
         const { record, confirmation } = inst.commit(checked.order, now(), delivery);
         ledger.add(record);
+        options.onOrder?.(record);
         stats.ordersCreated++;
         count(delivery);
         done(delivery, delivery === 'ok' || delivery === 'malformed-2xx' ? 200 : 'none', req.ordernr);

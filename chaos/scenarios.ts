@@ -1,0 +1,117 @@
+import { ChaosRig, sleep, type Tally } from './harness.js';
+
+/**
+ * The chaos scenarios (`npm run chaos`). Each builds a burst of orders, hits the system with one
+ * kind of failure while the burst is in flight, lets it drain, and counts what a customer and an
+ * employer would notice: lost orders, duplicate BRP orders, stuck orders, orders in doubt (split
+ * by whether BRP really created them). `scale` shrinks the burst and the outage for CI.
+ */
+
+export interface Scenario {
+  name: string;
+  run(rig: ChaosRig, scale: number): Promise<Tally>;
+}
+
+const ordersAt = (scale: number) => Math.max(100, Math.round(3_000 * scale));
+const DRAIN_MS = 180_000;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'daemon-sigkill-x5',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      await rig.reset();
+      const t0 = Date.now();
+      let daemon = await rig.startDaemon('d0');
+      const submitting = rig.submit('DK', n);
+      for (let k = 1; k <= 5; k++) {
+        await rig.untilBrpOrders(Math.floor((k * n) / 6));
+        await daemon.kill('SIGKILL');
+        daemon = await rig.startDaemon(`d${k}`);
+      }
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, 'the daemon SIGKILLed 5 times and restarted each time');
+    },
+  },
+  {
+    name: 'redis-sigkill',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      await rig.reset();
+      const t0 = Date.now();
+      await rig.startDaemon();
+      const submitting = rig.submit('RK', n);
+      await rig.untilBrpOrders(Math.floor(n / 3));
+      await rig.redis.kill();
+      await sleep(2_000);
+      await rig.redis.restart(); // empty: it keeps nothing on disk
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, 'Redis SIGKILLed mid-burst, back empty after 2 s');
+    },
+  },
+  {
+    name: 'postgres-restart',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      await rig.reset();
+      const t0 = Date.now();
+      await rig.startDaemon();
+      const submitting = rig.submit('PR', n);
+      await rig.untilBrpOrders(Math.floor(n / 3));
+      await rig.postgres.stop();
+      await sleep(2_000);
+      await rig.postgres.restart();
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, 'PostgreSQL stopped mid-burst (fast shutdown), back after 2 s; refused = intake answered 503');
+    },
+  },
+  {
+    name: 'brp-fault-mix',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      await rig.reset({}, {
+        rate5xx: 0.10, rate429: 0.05, rateTimeoutAfterCommit: 0.02, rateResetAfterCommit: 0.02, rateMalformed2xx: 0.01,
+        retryAfterSeconds: 1, hangMs: 4_000, seed: 20261201,
+      });
+      const t0 = Date.now();
+      await rig.startDaemon();
+      await rig.submit('FM', n);
+      return rig.tally(this.name, n, t0, DRAIN_MS, '10 % 5xx, 5 % 429, 2 % timeout after commit, 2 % reset after commit, 1 % malformed 2xx');
+    },
+  },
+  {
+    name: 'replicas-one-killed-twice',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      await rig.reset();
+      const t0 = Date.now();
+      let a = await rig.startDaemon('a0');
+      await rig.startDaemon('b');
+      const submitting = rig.submit('RP', n);
+      for (let k = 1; k <= 2; k++) {
+        await rig.untilBrpOrders(Math.floor((k * n) / 3));
+        await a.kill('SIGKILL');
+        a = await rig.startDaemon(`a${k}`);
+      }
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, 'two daemons; one SIGKILLed twice and restarted');
+    },
+  },
+  {
+    name: 'brp-outage',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      const outageMs = Math.max(10_000, Math.round(120_000 * scale));
+      await rig.reset();
+      const t0 = Date.now();
+      await rig.startDaemon();
+      const submitting = rig.submit('BO', n);
+      await rig.untilBrpOrders(Math.floor(n / 4));
+      await rig.stopBrp('SIGKILL');
+      await sleep(outageMs);
+      await rig.startBrp();
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, `BRP down (connections refused) for ${outageMs / 1000} s mid-burst`);
+    },
+  },
+];
