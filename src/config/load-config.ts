@@ -28,7 +28,14 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
   const xsdPath = isAbsolute(data.xsdPath) ? data.xsdPath : resolve(process.cwd(), data.xsdPath);
   const { passwordFile, ...database } = data.database;
   const password = passwordFile ? readSecretFile(passwordFile, 'database.passwordFile', baseDir) : undefined;
-  return { ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, xsdPath, tenants, source };
+  const { passwordFile: redisPasswordFile, sentinelPasswordFile, tls, ...redisRest } = data.redis;
+  const redis = {
+    ...redisRest,
+    ...(redisPasswordFile ? { password: readSecretFile(redisPasswordFile, 'redis.passwordFile', baseDir) } : {}),
+    ...(sentinelPasswordFile ? { sentinelPassword: readSecretFile(sentinelPasswordFile, 'redis.sentinelPasswordFile', baseDir) } : {}),
+    ...(tls ? { tls: { ...(tls.caFile ? { ca: readPemFile(tls.caFile, 'redis.tls.caFile', baseDir) } : {}), ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
+  };
+  return { ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, xsdPath, tenants, source };
 }
 
 function readSecretFile(file: string, key: string, baseDir: string): string {
@@ -40,6 +47,12 @@ function readSecretFile(file: string, key: string, baseDir: string): string {
   } catch (err) {
     throw new PartnerdError('PD_CONFIG_INVALID', `${key}: cannot read secret file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+}
+
+function readPemFile(file: string, key: string, baseDir: string): string {
+  const pem = readSecretFile(file, key, baseDir);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new PartnerdError('PD_CONFIG_INVALID', `${key}: not a PEM certificate`);
+  return pem;
 }
 
 export function tenantOf(config: Config, name: string): TenantConfig {

@@ -156,9 +156,29 @@ export const ConfigSchema = z
         url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
         /** Every key partnerd writes starts with this, so one Redis can serve several deployments. */
         prefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('partnerd'),
+        /** A file holding only the password (a Docker secret); overrides a password in the URL. */
+        passwordFile: z.string().min(1).optional(),
+        /**
+         * High availability through Redis Sentinel: the sentinels to ask, and the name of the
+         * master they watch. The URL then only gives credentials, database and TLS (rediss://).
+         */
+        sentinels: z.array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict()).min(1).optional(),
+        name: z.string().min(1).optional(),
+        sentinelPasswordFile: z.string().min(1).optional(),
+        /** TLS (with rediss://, or towards sentinels and the master in Sentinel mode). */
+        tls: z
+          .object({
+            /** PEM file of the CA that signed Redis' certificate (a private CA). */
+            caFile: z.string().min(1).optional(),
+            /** Name to verify the certificate against, if not the host name. */
+            servername: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
-      .default({ url: 'redis://127.0.0.1:6379', prefix: 'partnerd' }),
+      .refine((r) => (r.sentinels === undefined) === (r.name === undefined), { message: 'sentinels and name go together', path: ['name'] })
+      .prefault({}),
     xsdPath: z.string().min(1).default('xsd/createpartnerorder.xsd'),
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).default({ level: 'info' }),
     queue: z
@@ -200,12 +220,20 @@ export type VenueRoute = z.output<typeof VenueRouteSchema>;
 /** A tenant with its secret resolved: what the rest of the code sees. */
 export type TenantConfig = Omit<ParsedTenant, 'apiKey' | 'apiKeyFile'> & { name: string; apiKey: string };
 
+/** The Redis section with its secret files read. */
+export type RedisConfig = Omit<z.output<typeof ConfigSchema>['redis'], 'passwordFile' | 'sentinelPasswordFile' | 'tls'> & {
+  password?: string;
+  sentinelPassword?: string;
+  tls?: { ca?: string; servername?: string };
+};
+
 /** The database section with its password file read. */
 export type DatabaseConfig = Omit<z.output<typeof DatabaseSchema>, 'passwordFile'> & { password?: string };
 
-export interface Config extends Omit<ParsedConfig, 'tenants' | 'database'> {
+export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis'> {
   tenants: Record<string, TenantConfig>;
   database: DatabaseConfig;
+  redis: RedisConfig;
   /** Where the config was read from, for messages. */
   source: string;
 }

@@ -33,7 +33,7 @@ export interface DaemonOptions {
  */
 export function createDaemon(services: Services, options: DaemonOptions = {}): Daemon {
   const { config, logger, ledger, pause, queues, limiter, documents } = services;
-  const workerRedis = createRedis(config.redis.url, 'worker');
+  const workerRedis = createRedis(config.redis, 'worker');
   workerRedis.on('error', () => undefined); // reported by the commands connection; avoid duplicate noise
   const clients = new Map<string, BrpClient>();
   const workers: Worker<OrderJob>[] = [];

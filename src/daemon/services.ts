@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { OrderDocumentFactory } from '../brp/order-document.js';
 import { XsdValidator } from '../brp/xsd-validator.js';
-import type { Config } from '../config/schema.js';
+import type { Config, RedisConfig } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -58,8 +58,12 @@ export function redisAddress(url: string): string {
   }
 }
 
-export function createRedis(url: string, purpose: 'commands' | 'worker'): Redis {
-  return new Redis(url, {
+/**
+ * A Redis connection from the config: a URL (redis:// or rediss://), or Redis Sentinel (the
+ * sentinels and the master's name; the URL then gives credentials, database and TLS).
+ */
+export function createRedis(config: RedisConfig, purpose: 'commands' | 'worker'): Redis {
+  const options: RedisOptions = {
     // Workers block on Redis and must wait it out; commands fail at once so that a caller can
     // go on without Redis (intake: the order is committed to the ledger, the job follows later).
     maxRetriesPerRequest: purpose === 'worker' ? null : 1,
@@ -68,31 +72,54 @@ export function createRedis(url: string, purpose: 'commands' | 'worker'): Redis 
     commandTimeout: purpose === 'worker' ? undefined : 2_000,
     connectionName: `partnerd-${purpose}`,
     lazyConnect: purpose === 'commands',
+    // After a failover the old master may answer as a replica: reconnect (Sentinel then names the
+    // new master) and send the command again.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(config.tls ? { tls: { ...(config.tls.ca ? { ca: config.tls.ca } : {}), ...(config.tls.servername ? { servername: config.tls.servername } : {}) } } : {}),
+  };
+  if (!config.sentinels) return new Redis(config.url, options);
+  const url = new URL(config.url);
+  const tls = url.protocol === 'rediss:' || config.tls !== undefined;
+  return new Redis({
+    ...options,
+    sentinels: config.sentinels,
+    name: config.name!,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password && config.password === undefined ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+    ...(config.sentinelPassword !== undefined ? { sentinelPassword: config.sentinelPassword } : {}),
+    ...(tls ? { tls: options.tls ?? {}, enableTLSForSentinelMode: true, sentinelTLS: options.tls ?? {} } : {}),
   });
 }
 
-async function connectRedis(redis: Redis, url: string, waitMs: number): Promise<void> {
+/** `host:port` of the Redis partnerd talks to (the sentinels, in Sentinel mode), for messages. */
+export function redisAddressOf(config: RedisConfig): string {
+  return config.sentinels ? `sentinels ${config.sentinels.map((s) => `${s.host}:${s.port}`).join(', ')} (master ${config.name})` : redisAddress(config.url);
+}
+
+/** Waits until Redis answers (ioredis keeps reconnecting on its own), at most `waitMs`. */
+async function connectRedis(redis: Redis, where: string, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
+  if (redis.status === 'wait') redis.connect().catch(() => undefined);
   for (;;) {
-    try {
-      if (redis.status === 'wait') await redis.connect();
-      else if (redis.status !== 'ready') await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('not ready')), Math.max(50, deadline - Date.now()));
-        redis.once('ready', () => { clearTimeout(t); resolve(); });
-      });
-      await redis.ping();
-      return;
-    } catch {
-      if (Date.now() >= deadline) throw new PartnerdError('PD_REDIS_UNAVAILABLE', `cannot reach Redis at ${redisAddress(url)}`);
-      await new Promise((r) => setTimeout(r, 200));
+    if (redis.status === 'ready') {
+      try {
+        await redis.ping();
+        return;
+      } catch {
+        // not answering yet
+      }
     }
+    if (Date.now() >= deadline) throw new PartnerdError('PD_REDIS_UNAVAILABLE', `cannot reach Redis at ${where}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<Services> {
   const database = createDatabase(config.database, logger);
   const ledger = Ledger.fromDatabase(database, config.database.url);
-  const redis = createRedis(config.redis.url, 'commands');
+  const redis = createRedis(config.redis, 'commands');
   let redisDown = false;
   redis.on('error', (err) => {
     // Once per outage, not once per reconnection attempt.
@@ -107,7 +134,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   try {
     if (options.schema === 'run') await migrate(config.database, logger);
     else await assertSchemaCurrent(database, databaseAddress(config.database.url));
-    await connectRedis(redis, config.redis.url, options.redisWaitMs ?? 10_000);
+    await connectRedis(redis, redisAddressOf(config.redis), options.redisWaitMs ?? 10_000);
   } catch (err) {
     redis.disconnect();
     await database.end().catch(() => undefined);

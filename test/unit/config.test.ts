@@ -76,3 +76,27 @@ test('the ledger database: defaults, DATABASE_URL overrides the URL, the passwor
   assert.throws(() => configFromObject({ database: { passwordFile: '/nonexistent/pw' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
     /database\.passwordFile: cannot read secret file \(ENOENT\)/);
 });
+
+test('Redis high availability: sentinels with the master name, password files, a CA for TLS; each problem named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
+  writeFileSync(join(dir, 'redis-pass'), 'r3dis-pass\n');
+  writeFileSync(join(dir, 'sentinel-pass'), 's3ntinel\n');
+  writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const cfg = configFromObject({
+    redis: {
+      url: 'rediss://partnerd@redis/2', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'partnerd',
+      passwordFile: 'redis-pass', sentinelPasswordFile: 'sentinel-pass', tls: { caFile: 'ca.pem', servername: 'redis.internal' },
+    },
+    tenants: { a: tenant },
+  }, join(dir, 'c.yaml'), { BRP_KEY: 'k' });
+  assert.equal(cfg.redis.password, 'r3dis-pass');
+  assert.equal(cfg.redis.sentinelPassword, 's3ntinel');
+  assert.deepEqual(cfg.redis.sentinels, [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }]);
+  assert.match(cfg.redis.tls?.ca ?? '', /BEGIN CERTIFICATE/);
+  assert.equal(cfg.redis.tls?.servername, 'redis.internal');
+  assert.throws(() => configFromObject({ redis: { sentinels: [{ host: 's1', port: 26379 }] }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /redis\.name: sentinels and name go together/);
+  writeFileSync(join(dir, 'not-a-ca'), 'hello');
+  assert.throws(() => configFromObject({ redis: { tls: { caFile: 'not-a-ca' } }, tenants: { a: tenant } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' }),
+    /redis\.tls\.caFile: not a PEM certificate/);
+});
