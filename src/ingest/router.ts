@@ -16,15 +16,18 @@ export type RouteResult =
  * Configuration turns a portal's venue into a tenant and business unit, and each article code
  * into the tenant's BRP product number (a portal section may override the tenant's map). A line
  * with quantity n becomes n items at the unit price: BRP partner-order items have no quantity.
- * The reason of an unroutable order names the unknown references (never personal data).
+ * The reason of an unroutable order names the unknown references, because the operator adds
+ * exactly those keys to the configuration (and S&P's receipts show "Okänt artikelnummer CLIP-10"):
+ * a venue reference or article code is an identifier, like the order id, never personal data. It
+ * is quoted bounded in length, so an absurd reference cannot flood logs and receipts.
  */
 export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'portals' | 'tenants'>): RouteResult {
   const section = config.portals[order.portal];
   if (!section) return { ok: false, reason: `portal ${order.portal} is not configured` };
   const venue = section.venues[order.venueRef];
-  if (!venue) return { ok: false, reason: `unknown venue "${order.venueRef}"` };
+  if (!venue) return { ok: false, reason: `unknown venue ${quoteRef(order.venueRef)}` };
   const tenant = config.tenants[venue.tenant];
-  if (!tenant) return { ok: false, reason: `venue "${order.venueRef}" leads to unknown tenant ${venue.tenant}` };
+  if (!tenant) return { ok: false, reason: `venue ${quoteRef(order.venueRef)} leads to unknown tenant ${venue.tenant}` };
 
   const unknown = new Set<string>();
   const items: Array<Record<string, unknown>> = [];
@@ -41,7 +44,7 @@ export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'porta
     }
   });
   if (unknown.size > 0) {
-    return { ok: false, reason: `unknown article${unknown.size > 1 ? 's' : ''} ${[...unknown].map((a) => `"${a}"`).join(', ')} for tenant ${tenant.name}` };
+    return { ok: false, reason: `unknown article${unknown.size > 1 ? 's' : ''} ${[...unknown].map(quoteRef).join(', ')} for tenant ${tenant.name}` };
   }
   return {
     ok: true,
@@ -57,4 +60,12 @@ export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'porta
       items,
     },
   };
+}
+
+/** Longest reference quoted in a reason (BRP order ids are at most 40 characters; so are portal codes in practice). */
+const MAX_QUOTED_REF = 40;
+
+function quoteRef(ref: string): string {
+  const chars = [...ref];
+  return chars.length > MAX_QUOTED_REF ? `"${chars.slice(0, MAX_QUOTED_REF).join('')}…"` : `"${ref}"`;
 }

@@ -58,6 +58,8 @@ describe('routing', () => {
     const lines = [{ articleCode: 'X-1', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }, { articleCode: 'X-2', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }];
     assert.deepEqual(routePortalOrder(portalOrder('W-3', { lines }), config), { ok: false, reason: 'unknown articles "X-1", "X-2" for tenant t1' });
     assert.deepEqual(routePortalOrder(portalOrder('W-4', { portal: 'benify' }), config), { ok: false, reason: 'portal benify is not configured' });
+    // A reference is quoted (the operator maps exactly that key), bounded: never a flood of text.
+    assert.deepEqual(routePortalOrder(portalOrder('W-6', { venueRef: 'v'.repeat(5000) }), config), { ok: false, reason: `unknown venue "${'v'.repeat(40)}…"` });
   });
 
   test('validation errors are told in the portal’s own paths, items back to their lines, once', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FieldError } from '../../domain/canonical-order.js';
 import { stockholmDateOf } from '../../domain/stockholm-date.js';
+import { trimText } from '../../portals/adapter-helpers.js';
 import { SOP_HEADER, sopAdapter } from '../../portals/sop.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
@@ -129,10 +130,9 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
   const parsed = parseSopCsv(content);
   if (!parsed.ok) {
     // Unusable as a whole: say why, and take it out of the inbox so it is not read every scan.
-    const header = parsed.header ?? [...SOP_HEADER];
     const errorsFile = `${stem}.errors.csv`;
-    const row = [...header.map(() => ''), String(parsed.line), parsed.problem];
-    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...header, ...ERRORS_COLUMNS], row]));
+    const row = [...SOP_HEADER.map(() => ''), String(parsed.line), parsed.problem];
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...SOP_HEADER, ...ERRORS_COLUMNS], row]));
     summary.errorsFile = `rejected/${errorsFile}`;
     const moved = await moveWithoutOverwrite(source, sopFolder(root, 'rejected'), name);
     summary.outcome = moved === undefined ? 'gone' : 'rejected';
@@ -179,7 +179,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
   summary.rejected = rejected.length;
   if (rejected.length > 0) {
     const errorsFile = `${stem}.errors.csv`;
-    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(parsed.header, rejected));
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(rejected));
     summary.errorsFile = `rejected/${errorsFile}`;
     for (const r of rejected) {
       logger.warn(
@@ -239,8 +239,14 @@ function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowP
   return out;
 }
 
-/** `rejected/NAME.errors.csv`: the input's header + Radnummer + Fel; every row of each rejected order, in file order. */
-function errorsCsv(header: readonly string[], rejected: readonly RejectedOrder[]): string {
+/**
+ * `rejected/NAME.errors.csv`: S&P's header + Radnummer + Fel; every row of each rejected order, in
+ * file order. Of the row itself only its Ordernummer is written, the S&P order id that partnerd's
+ * logs and receipts carry too (S&P finds the row by Radnummer in its own file): the errors file is
+ * a message about the input, and a message never repeats names, personnummer, addresses, e-mail
+ * or phone numbers.
+ */
+function errorsCsv(rejected: readonly RejectedOrder[]): string {
   const rows: Array<{ row: SopCsvRow; fel: string }> = [];
   for (const { group, problems } of rejected) {
     const bad = [...problems.keys()].sort((a, b) => a - b);
@@ -248,16 +254,8 @@ function errorsCsv(header: readonly string[], rejected: readonly RejectedOrder[]
     for (const row of group.rows) rows.push({ row, fel: problems.get(row.line)?.join(JOIN_PROBLEMS) ?? others });
   }
   rows.sort((a, b) => a.row.line - b.row.line);
-  const width = header.length;
   return stringifySopCsv([
-    [...header, ...ERRORS_COLUMNS],
-    ...rows.map(({ row, fel }) => [...padCells(row.cells, width), String(row.line), fel]),
+    [...SOP_HEADER, ...ERRORS_COLUMNS],
+    ...rows.map(({ row, fel }) => [...SOP_HEADER.map((c) => (c === 'Ordernummer' ? trimText(row.fields.Ordernummer ?? '') : '')), String(row.line), fel]),
   ]);
-}
-
-/** The row's fields under the input's header: a short row padded, a long one cut (its problem says so). */
-function padCells(cells: readonly string[], width: number): string[] {
-  const out = cells.slice(0, width);
-  while (out.length < width) out.push('');
-  return out;
 }
