@@ -93,7 +93,8 @@ describe('parseSopCsv', () => {
     assert.deepEqual(bad, { ok: false, line: 4, problem: 'filen är inte giltig CSV (CSV_QUOTE_NOT_CLOSED)' });
     const quote = parseSopCsv(Buffer.from(`${HEADER}\r\n"a"b;c\r\n`));
     assert.equal(!quote.ok && quote.line, 2);
-    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, line: 1, problem: 'filen är inte UTF-8' });
+    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, line: 1, problem: 'filen är inte UTF-8 (rad 1, byte 1)' });
+    assert.deepEqual(parseSopCsv(Buffer.concat([Buffer.from(`${HEADER}\r\nE-1;Tes`), Buffer.from([0xff])])), { ok: false, line: 2, problem: `filen är inte UTF-8 (rad 2, byte ${Buffer.byteLength(`${HEADER}\r\nE-1;Tes`)})` });
     assert.deepEqual(parseSopCsv(Buffer.alloc(0)), { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' });
   });
 });

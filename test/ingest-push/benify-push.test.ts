@@ -168,9 +168,13 @@ describe('Benify push', () => {
   test('a body that is not JSON → 400 at the root path, without quoting the body', async () => {
     const r = await postBenify(rig, '{"orderId":"BNF-X","employee":{"firstName":"Tessan"');
     assert.equal(r.status, 400);
-    assert.equal(r.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid UTF-8 JSON"}]}');
+    assert.equal(r.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid JSON (line 1, column 52)"}]}');
     const notUtf8 = await postBenify(rig, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]));
     assert.equal(notUtf8.status, 400);
+    assert.equal(notUtf8.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid UTF-8 (line 1, byte 2)"}]}');
+    // A byte-order mark before the JSON is dropped, as for every portal.
+    const bom = await postBenify(rig, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(benifyOrder('BNF-BOM')))]));
+    assert.equal(bom.status, 202);
     const notObject = await postBenify(rig, '[1,2]');
     assert.equal(notObject.status, 400);
     assert.deepEqual(notObject.json(), { status: 'invalid', errors: [{ path: '', message: 'must be a JSON object' }] });

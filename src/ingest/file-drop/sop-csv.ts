@@ -1,6 +1,7 @@
 import { parse, type CsvError, type InfoRecord } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { trimText } from '../../portals/adapter-helpers.js';
+import { decodeUtf8Strict } from '../payload/strict-utf8.js';
 import { SOP_HEADER, type SopPayload } from '../../portals/sop.js';
 
 /**
@@ -45,7 +46,6 @@ export interface SopOrderRows {
   rows: SopCsvRow[];
 }
 
-const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -57,12 +57,14 @@ const LF = 0x0a;
  * skipped. A row with more or fewer fields than the header is kept with a `problem`.
  */
 export function parseSopCsv(input: Uint8Array): SopCsvFile {
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  try {
-    FATAL_UTF8.decode(buf);
-  } catch {
-    return { ok: false, line: 1, problem: 'filen är inte UTF-8' };
+  const decoded = decodeUtf8Strict(input);
+  if (!decoded.ok) {
+    const { line, byte } = decoded.error;
+    return { ok: false, line, problem: `filen är inte UTF-8 (rad ${line}, byte ${byte})` };
   }
+  // csv-parse reads the decoded text (byte-order mark already dropped); line numbers are counted
+  // on the same text's bytes.
+  const buf = Buffer.from(decoded.text, 'utf8');
 
   const lines = new LineCounter(buf);
   const records: Array<{ line: number; cells: string[] }> = [];
@@ -72,7 +74,6 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
       delimiter: SOP_CSV_DELIMITER,
       quote: '"',
       escape: '"',
-      bom: true,
       // Longest first: CRLF is one line end, not CR and then an empty line.
       record_delimiter: ['\r\n', '\n', '\r'],
       skip_empty_lines: true,

@@ -6,7 +6,8 @@ import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { actiwayReceipt, XML_CONTENT_TYPE } from './actiway-receipt.js';
 import { BasicCredentials } from './basic-auth.js';
-import { decodeUtf8, hasMediaType } from './media-type.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { hasMediaType } from './media-type.js';
 import { actiwayReplies } from './portal-replies.js';
 import { ingestPushed } from './push-intake.js';
 import { noteRequest } from './request-log.js';
@@ -53,11 +54,12 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '/', message: 'Content-Type must be application/xml' }]);
     }
-    const text = decodeUtf8(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
-    if (text === undefined) {
+    const decoded = decodeUtf8Strict(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+    if (!decoded.ok) {
       noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '/', message: 'the document is not valid UTF-8' }]);
+      return replies.refuse(reply, 400, [{ path: '/', message: `the document is not valid UTF-8 (${describeUtf8Error(decoded.error)})` }]);
     }
+    const text = decoded.text;
     try {
       assertNoDeclarations(text);
     } catch (err) {

@@ -4,7 +4,9 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBenifySignature } from './benify-signature.js';
-import { decodeUtf8, hasMediaType } from './media-type.js';
+import { parseJsonText } from '../payload/json-text.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { hasMediaType } from './media-type.js';
 import { lookUpOrderStatus } from './order-status.js';
 import { jsonReplies } from './portal-replies.js';
 import { ingestPushed } from './push-intake.js';
@@ -63,16 +65,18 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '', message: 'Content-Type must be application/json' }]);
     }
-    const text = decodeUtf8(raw);
-    let payload: unknown;
-    try {
-      if (text === undefined) throw new Error('not UTF-8');
-      payload = JSON.parse(text);
-    } catch {
-      // Never the parser's message: it quotes the body, which carries personal data.
+    const text = decodeUtf8Strict(raw);
+    if (!text.ok) {
       noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '', message: 'the body is not valid UTF-8 JSON' }]);
+      return replies.refuse(reply, 400, [{ path: '', message: `the body is not valid UTF-8 (${describeUtf8Error(text.error)})` }]);
     }
+    // Never the parser's message: it quotes the body, which carries personal data.
+    const json = parseJsonText(text.text);
+    if (!json.ok) {
+      noteRequest(request, { outcome: 'invalid' });
+      return replies.refuse(reply, 400, [{ path: '', message: `the body is not valid JSON${json.where ? ` (${json.where})` : ''}` }]);
+    }
+    const payload = json.value;
 
     const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(payload, at), at);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });

@@ -67,8 +67,9 @@ export class EpassiClient {
       body: form.toString(),
     });
     if (res.status !== 200) {
-      // RFC 6749 §5.2: a refused client may be 400 invalid_client as well as 401.
-      if (res.status === 400 && /"error"\s*:\s*"(invalid_client|unauthorized_client|invalid_grant)"/.test(res.text)) {
+      // RFC 6749 §5.2: a refused client may be 400 invalid_client as well as 401. Only matched
+      // for ASCII error codes (latin1 maps bytes one to one), never used as text.
+      if (res.status === 400 && /"error"\s*:\s*"(invalid_client|unauthorized_client|invalid_grant)"/.test(res.body.toString('latin1'))) {
         throw new PortalHttpError('epassi', 'auth', 'epassi token: client refused (HTTP 400)', 400);
       }
       throw failureFor('epassi', 'token', res);
