@@ -54,7 +54,7 @@ export interface AllPortalsRig {
   close(): Promise<void>;
 }
 
-export async function startAllPortals(options: { extra?: Record<string, unknown> } = {}): Promise<AllPortalsRig> {
+export async function startAllPortals(options: { extra?: Record<string, unknown>; auditLog?: boolean } = {}): Promise<AllPortalsRig> {
   const s = ALL_PORTALS_SECRETS;
   const sopRoot = join(tmpdir(), `partnerd-all-portals-${process.pid}-${Date.now()}`);
   await mkdir(join(sopRoot, 'inbox'), { recursive: true });
@@ -62,6 +62,7 @@ export async function startAllPortals(options: { extra?: Record<string, unknown>
   const epassi = await startEpassiSimulator({ clientId: s.epassiClientId, clientSecret: s.epassiSecret, tokenTtlSeconds: 3600 });
   const never = '0 0 1 1 *';
   const p = await startPipeline({
+    auditLog: options.auditLog ?? true,
     extra: {
       portals: {
         benify: { ...ROUTING, secret: s.benify, toleranceSeconds: 300 },

@@ -79,10 +79,12 @@ export async function startPipeline(
     extra?: Record<string, unknown>;
     /** Let the daemon start the configured ingest paths itself (push server on a free port). */
     ingest?: boolean;
+    /** Append the log lines to the run's log file that test/zz-audit reads (default true). */
+    auditLog?: boolean;
   } = {},
 ): Promise<Pipeline> {
   const redis = options.redis ?? (await startRedis());
-  const { logger, lines } = testLogger();
+  const { logger, lines } = testLogger('debug', { toFile: options.auditLog ?? true });
   const sim = await startSimulator(options.faults ?? {});
   const config = testConfig(redis.url, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
   const services = await createServices(config, logger);

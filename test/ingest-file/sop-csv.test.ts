@@ -53,12 +53,12 @@ describe('parseSopCsv', () => {
   test('header without a column, or with one twice → the whole file is rejected, naming only our own columns', () => {
     const missing = SOP_HEADER.filter((c) => c !== 'Personnummer' && c !== 'Land').join(';');
     assert.deepEqual(parseSopCsv(Buffer.from(`${missing}\r\n1;2\r\n`)), {
-      ok: false, line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; missing Personnummer, Land)`,
+      ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; missing Personnummer, Land)`,
     });
     const twice = parseSopCsv(Buffer.from(`${HEADER};Land\n`));
-    assert.deepEqual(twice, { ok: false, line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; Land appears twice (columns 11 and 19))` });
+    assert.deepEqual(twice, { ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; Land appears twice (columns 11 and 19))` });
     const unknownTwice = parseSopCsv(Buffer.from(`${HEADER};Tessan;Tessan\n`));
-    assert.deepEqual(unknownTwice, { ok: false, line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; columns 19 and 20 have the same name)` });
+    assert.deepEqual(unknownTwice, { ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; columns 19 and 20 have the same name)` });
   });
 
   test('a first row that is data, not a header: rejected without quoting a single cell of it', () => {
@@ -90,12 +90,12 @@ describe('parseSopCsv', () => {
 
   test('not CSV, not UTF-8, empty: rejected with the line where it goes wrong and no field values', () => {
     const bad = parseSopCsv(Buffer.from(`${HEADER}\r\n${row('D-1', 'X')}\r\n\r\nD-2;"unterminated\r\n`));
-    assert.deepEqual(bad, { ok: false, line: 4, problem: 'filen är inte giltig CSV (CSV_QUOTE_NOT_CLOSED)' });
+    assert.deepEqual(bad, { ok: false, kind: 'syntax', line: 4, problem: 'filen är inte giltig CSV (CSV_QUOTE_NOT_CLOSED)' });
     const quote = parseSopCsv(Buffer.from(`${HEADER}\r\n"a"b;c\r\n`));
     assert.equal(!quote.ok && quote.line, 2);
-    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, line: 1, problem: 'filen är inte UTF-8 (rad 1, byte 1)' });
-    assert.deepEqual(parseSopCsv(Buffer.concat([Buffer.from(`${HEADER}\r\nE-1;Tes`), Buffer.from([0xff])])), { ok: false, line: 2, problem: `filen är inte UTF-8 (rad 2, byte ${Buffer.byteLength(`${HEADER}\r\nE-1;Tes`)})` });
-    assert.deepEqual(parseSopCsv(Buffer.alloc(0)), { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' });
+    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, kind: 'encoding', line: 1, problem: 'filen är inte UTF-8 (rad 1, byte 1)' });
+    assert.deepEqual(parseSopCsv(Buffer.concat([Buffer.from(`${HEADER}\r\nE-1;Tes`), Buffer.from([0xff])])), { ok: false, kind: 'encoding', line: 2, problem: `filen är inte UTF-8 (rad 2, byte ${Buffer.byteLength(`${HEADER}\r\nE-1;Tes`)})` });
+    assert.deepEqual(parseSopCsv(Buffer.alloc(0)), { ok: false, kind: 'shape', line: 1, problem: 'filen är tom: rubrikraden saknas' });
   });
 });
 

@@ -61,7 +61,7 @@ describe('invalid UTF-8 is refused in every portal, with its place', () => {
     const cursorBefore = await rig.p.services.redis.get('pdtest:cursor:wellnet');
     const bad = await rig.pull.pollOnce('wellnet');
     assert.equal(bad.outcome, 'backoff');
-    assert.match(bad.error ?? '', /^wellnet poll: HTTP 200 with a body that is not valid UTF-8 \(line 1, byte \d+\)$/);
+    assert.match(bad.error ?? '', /^wellnet poll: HTTP 200 with a page that cannot be read: the body is not valid UTF-8 \(line 1, byte \d+\)$/);
     assert.equal(bad.orders, 0);
     assert.equal(await rig.p.services.ledger.keyForPortalOrder('wellnet', 'WN-U8-1'), undefined);
     assert.equal(await rig.p.services.redis.get('pdtest:cursor:wellnet'), cursorBefore);
@@ -76,7 +76,7 @@ describe('invalid UTF-8 is refused in every portal, with its place', () => {
     rig.epassi.failNext(1, 'invalid-utf8', 'poll');
     const bad = await rig.pull.pollOnce('epassi');
     assert.equal(bad.outcome, 'backoff');
-    assert.match(bad.error ?? '', /^epassi poll: HTTP 200 with a body that is not valid UTF-8 \(line 1, byte \d+\)$/);
+    assert.match(bad.error ?? '', /^epassi poll: HTTP 200 with a page that cannot be read: the body is not valid UTF-8 \(line 1, byte \d+\)$/);
     assert.equal(await rig.p.services.ledger.keyForPortalOrder('epassi', 'EP-U8-1'), undefined);
 
     const good = await rig.pull.pollOnce('epassi');

@@ -38,7 +38,7 @@ export interface SopCsvRow {
 export type SopCsvFile =
   | { ok: true; header: string[]; rows: SopCsvRow[] }
   /** The whole file is unusable: `line` is where the problem is (1 for the header). */
-  | { ok: false; line: number; problem: string };
+  | { ok: false; kind: 'encoding' | 'syntax' | 'shape'; line: number; problem: string };
 
 /** The rows of one order, in file order; `ordernr` is the trimmed Ordernummer ('' when blank). */
 export interface SopOrderRows {
@@ -60,7 +60,7 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
   const decoded = decodeUtf8Strict(input);
   if (!decoded.ok) {
     const { line, byte } = decoded.error;
-    return { ok: false, line, problem: `filen är inte UTF-8 (rad ${line}, byte ${byte})` };
+    return { ok: false, kind: 'encoding', line, problem: `filen är inte UTF-8 (rad ${line}, byte ${byte})` };
   }
   // csv-parse reads the decoded text (byte-order mark already dropped); line numbers are counted
   // on the same text's bytes.
@@ -89,14 +89,14 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
   } catch (err) {
     // The message can quote field values (personal data): only the code and the line are kept.
     const code = (err as CsvError).code ?? 'CSV_ERROR';
-    return { ok: false, line: lines.lineOfNextRecord(lastEnd), problem: `filen är inte giltig CSV (${code})` };
+    return { ok: false, kind: 'syntax', line: lines.lineOfNextRecord(lastEnd), problem: `filen är inte giltig CSV (${code})` };
   }
 
   const headerRecord = records[0];
-  if (!headerRecord) return { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' };
+  if (!headerRecord) return { ok: false, kind: 'shape', line: 1, problem: 'filen är tom: rubrikraden saknas' };
   const header = headerRecord.cells.map((c) => trimText(c));
   const problem = headerProblem(header, headerRecord.line);
-  if (problem !== undefined) return { ok: false, line: headerRecord.line, problem };
+  if (problem !== undefined) return { ok: false, kind: 'shape', line: headerRecord.line, problem };
 
   const rows: SopCsvRow[] = [];
   for (const { line, cells } of records.slice(1)) {

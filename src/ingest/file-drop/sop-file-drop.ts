@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import type { FieldError } from '../../domain/canonical-order.js';
 import { stockholmDateOf } from '../../domain/stockholm-date.js';
 import { trimText } from '../../portals/adapter-helpers.js';
-import { SOP_HEADER, sopAdapter } from '../../portals/sop.js';
+import { SOP_HEADER } from '../../portals/sop.js';
 import type { PortalIntake } from '../portal-intake.js';
-import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
+import { readSopFile } from '../payload/read-portal-payload.js';
+import { stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
 import { ensureSopFolders, moveWithoutOverwrite, sopFolder, writeFileAtomic } from './sop-folders.js';
 
 /**
@@ -127,32 +128,30 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
     return summary;
   }
 
-  const parsed = parseSopCsv(content);
-  if (!parsed.ok) {
+  // The same reading `partnerd render sop` does: UTF-8, CSV, header, field counts, adapter.
+  const file = readSopFile(content, now);
+  if (!file.ok) {
     // Unusable as a whole: say why, and take it out of the inbox so it is not read every scan.
+    const line = Number(file.errors[0]!.path);
+    const problem = file.errors[0]!.message;
     const errorsFile = `${stem}.errors.csv`;
-    const row = [...SOP_HEADER.map(() => ''), String(parsed.line), parsed.problem];
+    const row = [...SOP_HEADER.map(() => ''), String(line), problem];
     await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...SOP_HEADER, ...ERRORS_COLUMNS], row]));
     summary.errorsFile = `rejected/${errorsFile}`;
     const moved = await moveWithoutOverwrite(source, sopFolder(root, 'rejected'), name);
     summary.outcome = moved === undefined ? 'gone' : 'rejected';
     if (moved !== undefined) summary.movedTo = `rejected/${moved}`;
-    logger.warn({ event: 'sop.file.rejected', file: name, line: parsed.line, reason: parsed.problem, movedTo: summary.movedTo }, 'sop.file.rejected');
+    logger.warn({ event: 'sop.file.rejected', file: name, line, reason: problem, movedTo: summary.movedTo }, 'sop.file.rejected');
     return summary;
   }
 
-  const orders = groupSopOrders(parsed.rows);
-  summary.rows = parsed.rows.length;
-  summary.orders = orders.length;
+  summary.rows = file.rows;
+  summary.orders = file.orders.length;
   const rejected: RejectedOrder[] = [];
 
-  for (const group of orders) {
-    const rowProblems = new Map<number, string[]>();
-    for (const row of group.rows) if (row.problem) rowProblems.set(row.line, [row.problem]);
-
-    const adapted = sopAdapter.toPortalOrder(sopPayload(group), now);
-    if (!adapted.ok || rowProblems.size > 0) {
-      rejected.push({ group, problems: problemsByLine(group, adapted.ok ? [] : adapted.errors, rowProblems) });
+  for (const { group, adapted } of file.orders) {
+    if (!adapted.ok) {
+      rejected.push({ group, problems: problemsByLine(group, adapted.errors) });
       continue;
     }
     const result = await intake.ingest(adapted.order, { recordInvalid: false, now });
@@ -171,7 +170,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
         summary.accepted++;
         break;
       case 'invalid':
-        rejected.push({ group, problems: problemsByLine(group, result.errors, rowProblems) });
+        rejected.push({ group, problems: problemsByLine(group, result.errors) });
         break;
     }
   }
@@ -214,10 +213,11 @@ function counts(s: SopFileSummary) {
 
 /**
  * Problems in S&P's own terms, by line. Paths are `{line}:{column}` (the adapter's, and the
- * intake's after it maps them back); a problem without a line of this order (the order as a whole,
- * or a path the adapter did not map) is put on the order's first row.
+ * intake's after it maps them back) or `{line}` (the row as a whole: its number of fields); a
+ * problem without a line of this order (the order as a whole, or a path the adapter did not map)
+ * is put on the order's first row.
  */
-function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowProblems: ReadonlyMap<number, string[]>): Map<number, string[]> {
+function problemsByLine(group: SopOrderRows, errors: readonly FieldError[]): Map<number, string[]> {
   const lines = new Set(group.rows.map((r) => r.line));
   const first = group.rows[0]!.line;
   const out = new Map<number, string[]>();
@@ -226,13 +226,10 @@ function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowP
     if (!list.includes(text)) list.push(text);
     out.set(line, list);
   };
-  for (const [line, problems] of rowProblems) for (const p of problems) add(line, p);
   for (const e of errors) {
-    const m = /^(\d+):(.*)$/.exec(e.path);
+    const m = /^(\d+)(?::(.*))?$/.exec(e.path);
     const line = m ? Number(m[1]) : NaN;
-    // A row whose fields are shifted (wrong field count) is reported by that problem alone.
-    if (lines.has(line) && rowProblems.has(line)) continue;
-    if (m && lines.has(line)) add(line, `${m[2]}: ${e.message}`);
+    if (m && lines.has(line)) add(line, m[2] ? `${m[2]}: ${e.message}` : e.message);
     else add(first, e.path ? `${e.path}: ${e.message}` : e.message);
   }
   if (out.size === 0) add(first, 'ordern kunde inte läsas');

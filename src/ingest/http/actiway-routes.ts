@@ -1,12 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { assertNoDeclarations } from '../../brp/safe-xml.js';
 import type { PortalsConfig } from '../../config/schema.js';
-import { isPartnerdError } from '../../errors.js';
-import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { actiwayReceipt, XML_CONTENT_TYPE } from './actiway-receipt.js';
 import { BasicCredentials } from './basic-auth.js';
-import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { readActiwayBody } from '../payload/read-portal-payload.js';
 import { hasMediaType } from './media-type.js';
 import { actiwayReplies } from './portal-replies.js';
 import { ingestPushed } from './push-intake.js';
@@ -15,8 +12,9 @@ import { noteRequest } from './request-log.js';
 /**
  * Actiway (actiway.md): `POST /portals/actiway/orders`, HTTP Basic, an XML document. Order of
  * checks: credentials (401, in onRequest: before a byte of the body is read) → body limit (413,
- * while reading) → Content-Type (415) → UTF-8 and no DOCTYPE/ENTITY declaration (400, before
- * anything parses the document: no entity is ever expanded) → adapter and intake.
+ * while reading) → Content-Type (415) → readActiwayBody, the reading `partnerd render actiway`
+ * does too: UTF-8, no DOCTYPE/ENTITY declaration (before anything parses the document: no entity
+ * is ever expanded), adapter (400) → intake.
  */
 
 export const ACTIWAY_ORDERS = '/portals/actiway/orders';
@@ -34,7 +32,6 @@ const replies = actiwayReplies;
 
 export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  const adapter = adapterFor('actiway');
   const credentials = new BasicCredentials(deps.section.username, deps.section.password);
 
   scope.removeAllContentTypeParsers();
@@ -54,21 +51,13 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '/', message: 'Content-Type must be application/xml' }]);
     }
-    const decoded = decodeUtf8Strict(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
-    if (!decoded.ok) {
-      noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '/', message: `the document is not valid UTF-8 (${describeUtf8Error(decoded.error)})` }]);
-    }
-    const text = decoded.text;
-    try {
-      assertNoDeclarations(text);
-    } catch (err) {
-      if (!isPartnerdError(err, 'PD_XML_UNSAFE')) throw err;
-      noteRequest(request, { outcome: 'unsafe-xml' });
-      return replies.refuse(reply, 400, [{ path: '/', message: 'a DOCTYPE or entity declaration is not accepted' }]);
+    const read = readActiwayBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), at);
+    if (!read.ok) {
+      noteRequest(request, { outcome: read.kind === 'unsafe' ? 'unsafe-xml' : 'invalid' });
+      return replies.refuse(reply, 400, read.errors);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(text, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

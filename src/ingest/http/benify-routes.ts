@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PortalsConfig } from '../../config/schema.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBenifySignature } from './benify-signature.js';
-import { parseJsonText } from '../payload/json-text.js';
-import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { readBenifyBody } from '../payload/read-portal-payload.js';
 import { hasMediaType } from './media-type.js';
 import { lookUpOrderStatus } from './order-status.js';
 import { jsonReplies } from './portal-replies.js';
@@ -15,8 +13,8 @@ import { noteRequest } from './request-log.js';
 /**
  * Benify (benify.md): `POST /portals/benify/orders` and the signed status look-up
  * `GET /portals/benify/orders/:orderId`. Order of checks on POST: body limit (413, while
- * reading) → signature over the raw bytes (401) → Content-Type (415) → JSON (400) → adapter and
- * intake. The signature comes first so an unauthenticated caller learns nothing about the body.
+ * reading) → signature over the raw bytes (401) → Content-Type (415) → readBenifyBody, the
+ * reading `partnerd render benify` does too: UTF-8, JSON, adapter (400) → intake. The signature comes first so an unauthenticated caller learns nothing about the body.
  */
 
 export const BENIFY_ORDERS = '/portals/benify/orders';
@@ -36,7 +34,6 @@ const replies = jsonReplies;
 
 export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  const adapter = adapterFor('benify');
 
   // The signature is over the raw bytes: every body is kept as a Buffer, whatever its type.
   scope.removeAllContentTypeParsers();
@@ -65,20 +62,13 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '', message: 'Content-Type must be application/json' }]);
     }
-    const text = decodeUtf8Strict(raw);
-    if (!text.ok) {
+    const read = readBenifyBody(raw, at);
+    if (!read.ok) {
       noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '', message: `the body is not valid UTF-8 (${describeUtf8Error(text.error)})` }]);
+      return replies.refuse(reply, 400, read.errors);
     }
-    // Never the parser's message: it quotes the body, which carries personal data.
-    const json = parseJsonText(text.text);
-    if (!json.ok) {
-      noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '', message: `the body is not valid JSON${json.where ? ` (${json.where})` : ''}` }]);
-    }
-    const payload = json.value;
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(payload, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

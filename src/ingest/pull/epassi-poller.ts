@@ -1,5 +1,6 @@
+import { readEpassiPage, type OrderRead } from '../payload/read-portal-payload.js';
 import type { EpassiClient } from './epassi-client.js';
-import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
+import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
 
 /** A run stops after this many pages (purchases stay listed until marked: the next run sees the rest). */
 export const MAX_PAGES_PER_RUN = 1000;
@@ -16,13 +17,14 @@ export class EpassiPoller extends PortalPoller {
     super('epassi', services, options);
   }
 
-  protected async fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void> {
+  protected async fetchAll(summary: PollSummary, ingest: (order: OrderRead) => Promise<void>): Promise<void> {
     let totalPages = 1;
     for (let page = 1; page <= totalPages && page <= MAX_PAGES_PER_RUN; page++) {
-      const res = await this.client.listPurchases(page, this.pageSize);
+      const res = readEpassiPage(await this.client.fetchPurchasesPage(page, this.pageSize), new Date());
+      if (!res.ok) throw unreadablePage('epassi', res);
       summary.pages++;
       totalPages = res.totalPages;
-      for (const item of res.items) await ingest(item);
+      for (const order of res.orders) await ingest(order);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../../daemon/services.js';
-import { isPortalHttpError, type PullPortal } from './portal-http.js';
+import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
+import { isPortalHttpError, PortalHttpError, type PullPortal } from './portal-http.js';
 import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
 
@@ -67,8 +68,11 @@ export abstract class PortalPoller {
     this.clock = options.now ?? Date.now;
   }
 
-  /** Reads every page; calls `ingest` for each payload, and returns once all are stored. Throws on failures. */
-  protected abstract fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void>;
+  /**
+   * Reads every page (with the payload reader `render` uses too); calls `ingest` for each order,
+   * and returns once all are stored. Throws on failures; an unreadable page is `unreadablePage`.
+   */
+  protected abstract fetchAll(summary: PollSummary, ingest: (order: OrderRead) => Promise<void>): Promise<void>;
 
   async run(options: RunOptions = {}): Promise<PollSummary> {
     const { redis, logger } = this.services;
@@ -90,8 +94,8 @@ export abstract class PortalPoller {
       }
     }
 
-    const ingest = async (payload: unknown) => {
-      const r = await ingestPullOrder(this.services, portal, payload, new Date());
+    const ingest = async (order: OrderRead) => {
+      const r = await ingestPullOrder(this.services, portal, order, new Date());
       summary.orders++;
       summary[r.outcome satisfies PullOrderOutcome]++;
     };
@@ -132,6 +136,14 @@ export abstract class PortalPoller {
       return summary;
     }
   }
+}
+
+/**
+ * A page that cannot be read at all (not UTF-8, not JSON, not the documented shape) is an answer
+ * we cannot use: the run ends and backs off, and nothing of the page is stored or altered.
+ */
+export function unreadablePage(portal: PullPortal, page: Unreadable): PortalHttpError {
+  return new PortalHttpError(portal, 'protocol', `${portal} poll: HTTP 200 with a page that cannot be read: ${describeErrors(page.errors)}`, 200);
 }
 
 function counts(s: PollSummary) {

@@ -1,5 +1,6 @@
+import { readWellnetPage, type OrderRead } from '../payload/read-portal-payload.js';
 import type { WellnetClient } from './wellnet-client.js';
-import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
+import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary } from './portal-poller.js';
 import { portalKeys } from './portal-state.js';
 
 /** A run stops after this many pages (the next run continues from the saved cursor). */
@@ -17,13 +18,14 @@ export class WellnetPoller extends PortalPoller {
     super('wellnet', services, options);
   }
 
-  protected async fetchAll(summary: PollSummary, ingest: (payload: unknown) => Promise<void>): Promise<void> {
+  protected async fetchAll(summary: PollSummary, ingest: (order: OrderRead) => Promise<void>): Promise<void> {
     const { redis, logger } = this.services;
     const cursorKey = portalKeys(this.prefix, 'wellnet').cursor;
     let cursor = (await redis.get(cursorKey)) ?? undefined;
     summary.cursorAdvanced = false;
     for (let n = 0; n < MAX_PAGES_PER_RUN; n++) {
-      const page = await this.client.fetchOrders(cursor, this.pageSize);
+      const page = readWellnetPage(await this.client.fetchOrdersPage(cursor, this.pageSize), new Date());
+      if (!page.ok) throw unreadablePage('wellnet', page);
       summary.pages++;
       for (const order of page.orders) await ingest(order);
       const next = page.nextCursor;
