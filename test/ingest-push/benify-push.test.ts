@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AdminService } from '../../src/admin/admin-service.js';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import { BENIFY_SECRET, brpOrder, benifyOrder, nowSeconds, getBenifyStatus, postBenify, productNumbers, startPushRig, textOf, type PushRig } from './helpers.js';
 
@@ -112,13 +113,17 @@ describe('Benify push', () => {
     assert.deepEqual(venue.json(), { status: 'accepted', key: '~:benify:BNF-NOWHERE-2' });
     const rec = await rig.pipeline.services.ledger.get('~:benify:BNF-NOWHERE-2');
     assert.equal(rec?.state, 'unroutable');
-    assert.equal(rec?.unroutableReason, 'unknown venue "nowhere"');
+    assert.equal(rec?.unroutableReason, 'unknown venue at supplier.venueId (not in portals.benify.venues)');
 
     const article = await postBenify(rig, benifyOrder('BNF-NOWHERE-3', (o) => { o.lines[1].articleId = 'SAUNA'; }));
     assert.equal(article.status, 202);
     const rec2 = await rig.pipeline.services.ledger.get('~:benify:BNF-NOWHERE-3');
     assert.equal(rec2?.state, 'unroutable');
-    assert.equal(rec2?.unroutableReason, 'unknown article "SAUNA" for tenant t1');
+    assert.equal(rec2?.unroutableReason, 'unknown article at lines[1].articleId (not in the articles of tenant t1 or portals.benify.articles)');
+    // The reason says where; `partnerd show` gives the operator the references to map.
+    const shown = await new AdminService(rig.pipeline.services).show('~:benify:BNF-NOWHERE-3');
+    assert.deepEqual(shown.routing, { venueRef: 'odenplan', articleCodes: ['GYM-12M', 'SAUNA'] });
+    assert.equal(shown.unroutableReason, rec2?.unroutableReason);
 
     // Redelivered: a duplicate like any other, nothing reaches BRP.
     const again = await postBenify(rig, benifyOrder('BNF-NOWHERE-2', (o) => { o.supplier.venueId = 'nowhere'; }));

@@ -95,7 +95,7 @@ async function recordUnreadable(
     organization: { number: '', name: '' },
     person: { firstName: '', lastName: '', personnummer: '' },
     lines: [],
-    fieldPaths: {},
+    fieldPaths: { venueRef: VENUE_PATH[portal].join('.') },
     adapterErrors: errors,
   };
   const route = venueRef !== undefined
