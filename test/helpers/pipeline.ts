@@ -52,6 +52,9 @@ export function testConfig(redisUrl: string, baseUrl: string, tenant: Record<str
           ...tenant,
         },
       },
+      // Security tests send many wrong credentials from 127.0.0.1 on purpose; the failure limit
+      // has tests of its own (test/ingest-push/push-limits.test.ts) with tight limits.
+      ingest: { http: { authFailures: { maxFailures: 100_000, windowSeconds: 60, blockSeconds: 1 } } },
       ...extra,
     },
     'test-config',

@@ -222,7 +222,11 @@ describe('push security', () => {
       assert.equal(badUrl.text, '{"status":"invalid","errors":[{"path":"","message":"malformed request"}]}');
       assertNoInternals(badUrl);
       assert.ok(!badUrl.text.includes('%E0'), 'the URL is not quoted back');
-      const badCt = await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/' }, body: '{}' });
+      // Unsigned: refused before anything else, whatever the Content-Type.
+      assertBenify401(await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/' }, body: '{}' }));
+      const ts = nowSeconds();
+      const signedHeaders = { 'x-benify-timestamp': String(ts), 'x-benify-signature': benifySignature(BENIFY_SECRET, ts, '{}') };
+      const badCt = await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/', ...signedHeaders }, body: '{}' });
       // A Content-Type that is not even a media type is refused by Fastify before any route code.
       assert.equal(badCt.status, 415);
       assert.equal(badCt.text, '{"status":"invalid","errors":[{"path":"","message":"unsupported Content-Type"}]}');

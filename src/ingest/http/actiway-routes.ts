@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PortalsConfig } from '../../config/schema.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { actiwayReceipt, XML_CONTENT_TYPE } from './actiway-receipt.js';
+import type { AuthGuard } from './auth-guard.js';
 import { BasicCredentials } from './basic-auth.js';
 import { readActiwayBody } from '../payload/read-portal-payload.js';
 import { hasMediaType } from './media-type.js';
@@ -11,7 +12,8 @@ import { noteRequest } from './request-log.js';
 
 /**
  * Actiway (actiway.md): `POST /portals/actiway/orders`, HTTP Basic, an XML document. Order of
- * checks: credentials (401, in onRequest: before a byte of the body is read) → body limit (413,
+ * checks: a client blocked after too many failed logins (429) and credentials (401), both in
+ * onRequest, before a byte of the body is read, closing the connection → body limit (413,
  * while reading) → Content-Type (415) → readActiwayBody, the reading `partnerd render actiway`
  * does too: UTF-8, no DOCTYPE/ENTITY declaration (before anything parses the document: no entity
  * is ever expanded), adapter (400) → intake.
@@ -25,6 +27,8 @@ export interface ActiwayRouteDeps {
   section: ActiwaySection;
   bodyLimit: number;
   portalIntake: Pick<PortalIntake, 'ingest'>;
+  /** Failed credentials are counted per client; a client over the limit gets 429. */
+  guard: AuthGuard;
   now?: () => Date;
 }
 
@@ -39,10 +43,9 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
 
   scope.addHook('onRequest', async (request, reply) => {
     noteRequest(request, { portal: 'actiway' });
-    if (credentials.matches(request.headers.authorization)) return;
-    noteRequest(request, { outcome: 'unauthorized' });
-    reply.header('www-authenticate', 'Basic realm="actiway"');
-    return replies.status(reply, 401, 'unauthorized');
+    if (await deps.guard.refusedAsBlocked(request, reply)) return reply;
+    if (credentials.matches(request.headers.authorization)) return deps.guard.passed(request);
+    return deps.guard.refuse(request, reply, (r) => r.header('www-authenticate', 'Basic realm="actiway"'));
   });
 
   scope.post(ACTIWAY_ORDERS, { bodyLimit: deps.bodyLimit }, async (request, reply) => {

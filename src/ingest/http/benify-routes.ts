@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PortalsConfig } from '../../config/schema.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { PortalIntake } from '../portal-intake.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBenifySignature } from './benify-signature.js';
+import type { AuthGuard } from './auth-guard.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, benifySignatureHeadersUsable, verifyBenifySignature } from './benify-signature.js';
 import { readBenifyBody } from '../payload/read-portal-payload.js';
 import { hasMediaType } from './media-type.js';
 import { lookUpOrderStatus } from './order-status.js';
@@ -12,8 +13,10 @@ import { noteRequest } from './request-log.js';
 
 /**
  * Benify (benify.md): `POST /portals/benify/orders` and the signed status look-up
- * `GET /portals/benify/orders/:orderId`. Order of checks on POST: body limit (413, while
- * reading) → signature over the raw bytes (401) → Content-Type (415) → readBenifyBody, the
+ * `GET /portals/benify/orders/:orderId`. Order of checks on POST: a client blocked after too
+ * many failed signatures (429) and signature headers that cannot be valid (401), both before the
+ * body is read → body limit (413, while reading) → signature over the raw bytes (401; every 401
+ * and 429 closes the connection) → Content-Type (415) → readBenifyBody, the
  * reading `partnerd render benify` does too: UTF-8, JSON, adapter (400) → intake. The signature comes first so an unauthenticated caller learns nothing about the body.
  */
 
@@ -27,6 +30,8 @@ export interface BenifyRouteDeps {
   bodyLimit: number;
   ledger: Ledger;
   portalIntake: Pick<PortalIntake, 'ingest'>;
+  /** Failed signatures are counted per client; a client over the limit gets 429. */
+  guard: AuthGuard;
   now?: () => Date;
 }
 
@@ -47,16 +52,24 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
     );
   }
 
-  function unauthorized(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    noteRequest(request, { outcome: 'unauthorized' });
-    return replies.status(reply, 401, 'unauthorized');
-  }
+  const { guard } = deps;
+
+  // Before a byte of the body is read: a blocked client (429), and headers that cannot carry a
+  // valid signature (401: no timestamp in the window, no well-formed v1= value). Both close the
+  // connection, so a client that fails here cannot hold it by sending the body slowly.
+  scope.addHook('onRequest', async (request, reply) => {
+    noteRequest(request, { portal: 'benify' });
+    if (await guard.refusedAsBlocked(request, reply)) return reply;
+    const headers = { timestamp: request.headers[TIMESTAMP_HEADER], signature: request.headers[SIGNATURE_HEADER] };
+    if (!benifySignatureHeadersUsable(headers, deps.section, now())) return guard.refuse(request, reply);
+    return undefined;
+  });
 
   scope.post(BENIFY_ORDERS, { bodyLimit: deps.bodyLimit }, async (request, reply) => {
     const at = now();
-    noteRequest(request, { portal: 'benify' });
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (!signed(request, raw, at)) return unauthorized(request, reply);
+    if (!signed(request, raw, at)) return guard.refuse(request, reply);
+    await guard.passed(request);
 
     if (!hasMediaType(request.headers['content-type'], 'application/json')) {
       noteRequest(request, { outcome: 'unsupported-media-type' });
@@ -85,10 +98,10 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
 
   scope.get<{ Params: { orderId: string } }>(BENIFY_ORDER, async (request, reply) => {
     const at = now();
-    noteRequest(request, { portal: 'benify' });
     // Signed is the path exactly as received (still percent-encoded), without any query string.
     const path = request.url.split('?', 1)[0]!;
-    if (!signed(request, `GET ${path}`, at)) return unauthorized(request, reply);
+    if (!signed(request, `GET ${path}`, at)) return guard.refuse(request, reply);
+    await guard.passed(request);
 
     const { orderId } = request.params;
     noteRequest(request, { ordernr: orderId });
