@@ -24,6 +24,8 @@ export interface OrderSummary {
   review?: string;
   lastError?: string;
   brpError?: string;
+  /** Why an order is unroutable: where its unknown references are, never what they are. */
+  unroutableReason?: string;
 }
 
 export function summarise(r: LedgerRecord): OrderSummary {
@@ -32,6 +34,7 @@ export function summarise(r: LedgerRecord): OrderSummary {
     brpOrderNumber: r.brpOrderNumber, invoiceNumber: r.invoiceNumber, ocr: r.ocr, sumOre: r.sumOre, dueDate: r.dueDate,
     review: r.review, lastError: r.lastError,
     brpError: r.brpError?.errors.map((e) => `${e.code ?? ''} ${e.message}`.trim()).join('; '),
+    unroutableReason: r.unroutableReason,
   };
 }
 
@@ -65,6 +68,8 @@ export class AdminService {
       receivedAt: rec.receivedAt,
       person: p ? { personnummer: maskPersonnummer(p.personnummer), email: p.email ? maskEmail(p.email) : undefined } : undefined,
       items: rec.payload?.items.map((i) => ({ productNumber: i.productNumber, startDay: i.startDay, priceIncVatOre: i.priceIncVatOre })),
+      // What routing looked up, for the operator who adds the mapping (the reason only says where).
+      routing: rec.state === 'unroutable' ? routingReferences(rec.portalOrder) : undefined,
       vatSums: rec.vatSums,
       history: await this.services.ledger.history(key),
     };
@@ -121,4 +126,12 @@ export class AdminService {
   static isState(s: string): s is OrderState {
     return (ORDER_STATES as readonly string[]).includes(s);
   }
+}
+
+/** The venue reference and article codes of a stored portal order. */
+function routingReferences(portalOrder: unknown): { venueRef?: string; articleCodes: string[] } | undefined {
+  if (typeof portalOrder !== 'object' || portalOrder === null) return undefined;
+  const { venueRef, lines } = portalOrder as { venueRef?: unknown; lines?: unknown };
+  const articleCodes = Array.isArray(lines) ? lines.map((l: { articleCode?: unknown }) => l?.articleCode).filter((a): a is string => typeof a === 'string') : [];
+  return { ...(typeof venueRef === 'string' && venueRef !== '' ? { venueRef } : {}), articleCodes: [...new Set(articleCodes)] };
 }

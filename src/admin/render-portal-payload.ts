@@ -2,10 +2,9 @@ import { partnerOrderUrl } from '../brp/endpoint.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Config } from '../config/schema.js';
 import { formatOrderKey, type FieldError, type Portal } from '../domain/canonical-order.js';
-import { groupSopOrders, parseSopCsv, sopPayload } from '../ingest/file-drop/sop-csv.js';
+import { readPortalPayload } from '../ingest/payload/read-portal-payload.js';
 import { checkRoutedOrder } from '../ingest/portal-intake.js';
 import { routePortalOrder } from '../ingest/router.js';
-import { toPortalOrder } from '../portals/portal-registry.js';
 
 /** One BRP order a portal payload would become (`url` never carries the API key). */
 export interface RenderedOrder {
@@ -21,21 +20,31 @@ export interface RenderProblem {
   errors: FieldError[];
 }
 
-export type RenderResult = { ok: true; orders: RenderedOrder[] } | { ok: false; problems: RenderProblem[] };
+/**
+ * `ok` when every order of the payload renders. `orders` are those that would be queued for BRP,
+ * `problems` the others (or the payload as a whole, order `(file)`), each with every error.
+ */
+export interface RenderResult {
+  ok: boolean;
+  orders: RenderedOrder[];
+  problems: RenderProblem[];
+}
 
 /**
  * `partnerd render <portal> <payload-file>`: the dry run of the whole ingest path with the
- * daemon's config — adapter, routing, shared validation, XSD — without Redis or BRP. A payload is
- * what the portal sends or serves: a Benify JSON order, an Actiway XML document, a Wellnet page
- * (or one order), an Epassi page (or one purchase), an S&P CSV file.
+ * daemon's config — without Redis or BRP. The payload is what the portal sends or serves, as
+ * bytes: a Benify JSON body, an Actiway XML document, a Wellnet page, an Epassi page, an S&P CSV
+ * file. It is read by readPortalPayload, the very functions the push routes, the pollers and the
+ * file drop call (decoding, byte-order mark, page shape, CSV rows, XML checks, adapter), then
+ * routed and checked with checkRoutedOrder as intake does. An order renders exactly when real
+ * intake would queue it for BRP.
  */
-export function renderPortalPayload(config: Config, documents: OrderDocumentFactory, portal: Portal, content: Buffer, now = new Date()): RenderResult {
-  const split = splitPayload(portal, content);
-  if (!split.ok) return { ok: false, problems: [{ order: '(file)', errors: split.errors }] };
+export function renderPortalPayload(config: Config, documents: OrderDocumentFactory, portal: Portal, content: Uint8Array, now = new Date()): RenderResult {
+  const read = readPortalPayload(portal, content, now);
+  if (!read.ok) return { ok: false, orders: [], problems: [{ order: '(file)', errors: read.errors }] };
   const orders: RenderedOrder[] = [];
   const problems: RenderProblem[] = [];
-  split.payloads.forEach((payload, i) => {
-    const adapted = toPortalOrder(portal, payload, now);
+  read.orders.forEach(({ adapted }, i) => {
     if (!adapted.ok) {
       problems.push({ order: adapted.ordernr ?? `#${i + 1}`, errors: adapted.errors });
       return;
@@ -58,25 +67,5 @@ export function renderPortalPayload(config: Config, documents: OrderDocumentFact
       xml: checked.xml,
     });
   });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, orders };
-}
-
-function splitPayload(portal: Portal, content: Buffer): { ok: true; payloads: unknown[] } | { ok: false; errors: FieldError[] } {
-  if (portal === 'actiway') return { ok: true, payloads: [content.toString('utf8')] };
-  if (portal === 'sop') {
-    const file = parseSopCsv(content);
-    if (!file.ok) return { ok: false, errors: [{ path: `${file.line}:`, message: file.problem }] };
-    return { ok: true, payloads: groupSopOrders(file.rows).map(sopPayload) };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(content.toString('utf8'));
-  } catch {
-    return { ok: false, errors: [{ path: '', message: 'not valid JSON' }] };
-  }
-  const list = (name: string) => (json && typeof json === 'object' && Array.isArray((json as Record<string, unknown>)[name]) ? (json as Record<string, unknown[]>)[name] : undefined);
-  if (Array.isArray(json)) return { ok: true, payloads: json };
-  if (portal === 'wellnet') return { ok: true, payloads: list('orders') ?? [json] };
-  if (portal === 'epassi') return { ok: true, payloads: list('items') ?? [json] };
-  return { ok: true, payloads: [json] };
+  return { ok: problems.length === 0, orders, problems };
 }

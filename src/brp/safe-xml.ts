@@ -74,9 +74,11 @@ export function parseUntrustedXml(text: string, options: ParseXmlOptions = {}): 
   } catch (err) {
     if (err instanceof PartnerdError) throw err;
     // saxes' messages are "line:column: rule" ("10:41: unexpected close tag."); some rules name a
-    // tag or entity, so only the rule's words and the line are kept: nothing of the content.
+    // tag, an entity or a URI ("unclosed tag: FirstName"), so only the rule's words before any
+    // colon or full stop are kept, and only if they are plain words: nothing of the content.
     const m = /^(\d+):(\d+): ([^\n]*)$/m.exec((err as Error).message);
-    const rule = (m?.[3] ?? 'not well-formed').replace(/[:.]\s.*$|\.$/, '').slice(0, 80);
+    const words = m?.[3]?.split(/[:.]/, 1)[0]?.trim() ?? '';
+    const rule = /^[A-Za-z][A-Za-z -]{0,79}$/.test(words) ? words : 'not well-formed';
     throw new PartnerdError('PD_XML_MALFORMED', m ? `${rule} (line ${m[1]})` : rule);
   }
   return childrenObject(root, arrays);

@@ -15,7 +15,9 @@ import { createPullIngest, resumePortal } from '../ingest/pull/pull-ingest.js';
 import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
-import { isPartnerdError } from '../errors.js';
+import { isPartnerdError, PartnerdError } from '../errors.js';
+import { parseJsonText } from '../ingest/payload/json-text.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
 import { migrate } from '../ledger/migrations.js';
 import { createLogger } from '../observability/logger.js';
 import { runSimulatorFromCli } from '../simulator/index.js';
@@ -46,10 +48,13 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   }
 }
 
+/** Canonical orders from an operator's file: strict UTF-8, and a syntax error by place, never quoted. */
 async function readOrders(file: string): Promise<unknown[]> {
-  const text = await readFile(file, 'utf8');
-  const data: unknown = JSON.parse(text);
-  return Array.isArray(data) ? data : [data];
+  const text = decodeUtf8Strict(await readFile(file));
+  if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
+  const json = parseJsonText(text.text);
+  if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
+  return Array.isArray(json.value) ? json.value : [json.value];
 }
 
 program

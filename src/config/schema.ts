@@ -122,15 +122,62 @@ export const PortalsSchema = z
   .strict()
   .default({});
 
+/**
+ * The push server. Timeouts and connection caps are Node's own (http.Server and Fastify options);
+ * the failed-authentication limit is security/auth-failure-limiter.ts.
+ */
+export const DEFAULT_INGEST_HTTP = {
+  enabled: true,
+  host: '0.0.0.0',
+  port: 8080,
+  bodyLimitBytes: 256 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxRequestsPerSocket: 100,
+  maxConnections: 256,
+  maxConnectionsPerClient: 16,
+  trustedProxies: [] as string[],
+  authFailures: { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 },
+};
+
 export const IngestHttpSchema = z
   .object({
     enabled: z.boolean().default(true),
     host: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(8080),
     bodyLimitBytes: z.number().int().positive().default(256 * 1024),
+    /** All request headers must have arrived within this (slow-header clients are cut: 408). */
+    headersTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.headersTimeoutMs),
+    /** The whole request, headers and body, must have arrived within this (slow-body clients are cut: 408). */
+    requestTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.requestTimeoutMs),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.keepAliveTimeoutMs),
+    /** Requests on one connection before it is closed (0: no limit). */
+    maxRequestsPerSocket: z.number().int().min(0).default(DEFAULT_INGEST_HTTP.maxRequestsPerSocket),
+    /** Open connections in total; more are closed at once. */
+    maxConnections: z.number().int().positive().default(DEFAULT_INGEST_HTTP.maxConnections),
+    /** Open connections from one client address; more are closed at once (trusted proxies count only in the total). */
+    maxConnectionsPerClient: z.number().int().positive().default(DEFAULT_INGEST_HTTP.maxConnectionsPerClient),
+    /**
+     * Addresses or CIDR ranges of the reverse proxies in front (TLS): their X-Forwarded-For names
+     * the client for the authentication limit, and their connections are not capped per client.
+     */
+    trustedProxies: z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'must be an IP address or a CIDR range' })).default([]),
+    /** Failed authentication (Basic, signature) per portal and client address: more than maxFailures within windowSeconds → 429 for blockSeconds. */
+    authFailures: z
+      .object({
+        maxFailures: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.maxFailures),
+        windowSeconds: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.windowSeconds),
+        blockSeconds: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.blockSeconds),
+      })
+      .strict()
+      .default(DEFAULT_INGEST_HTTP.authFailures),
   })
   .strict()
-  .default({ enabled: true, host: '0.0.0.0', port: 8080, bodyLimitBytes: 256 * 1024 });
+  .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not be longer than requestTimeoutMs' })
+  .refine((h) => h.maxConnectionsPerClient <= h.maxConnections, { path: ['maxConnectionsPerClient'], message: 'must not be more than maxConnections' })
+  .default(DEFAULT_INGEST_HTTP);
 
 /** The ledger's PostgreSQL (the system of record). */
 export const DatabaseSchema = z
@@ -197,7 +244,7 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).default(30_000),
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
     portals: PortalsSchema,
-    ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: { enabled: true, host: '0.0.0.0', port: 8080, bodyLimitBytes: 256 * 1024 } }),
+    ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: DEFAULT_INGEST_HTTP }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

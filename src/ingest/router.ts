@@ -16,23 +16,27 @@ export type RouteResult =
  * Configuration turns a portal's venue into a tenant and business unit, and each article code
  * into the tenant's BRP product number (a portal section may override the tenant's map). A line
  * with quantity n becomes n items at the unit price: BRP partner-order items have no quantity.
- * The reason of an unroutable order names the unknown references (never personal data).
+ * The reason of an unroutable order says where the unknown references are (the portal's own
+ * paths) and which configuration lacks them, never what they are: in a file whose cells have
+ * shifted, the "venue" may be somebody's phone number. `partnerd show <key>` shows the
+ * references to the operator who adds the mapping.
  */
 export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'portals' | 'tenants'>): RouteResult {
   const section = config.portals[order.portal];
   if (!section) return { ok: false, reason: `portal ${order.portal} is not configured` };
   const venue = section.venues[order.venueRef];
-  if (!venue) return { ok: false, reason: `unknown venue "${order.venueRef}"` };
+  const venueAt = order.fieldPaths.venueRef ?? 'venueRef';
+  if (!venue) return { ok: false, reason: `unknown venue at ${venueAt} (not in portals.${order.portal}.venues)` };
   const tenant = config.tenants[venue.tenant];
-  if (!tenant) return { ok: false, reason: `venue "${order.venueRef}" leads to unknown tenant ${venue.tenant}` };
+  if (!tenant) return { ok: false, reason: `the venue at ${venueAt} leads to unknown tenant ${venue.tenant}` };
 
-  const unknown = new Set<string>();
+  const unknown: string[] = [];
   const items: Array<Record<string, unknown>> = [];
   const itemLine: number[] = [];
   order.lines.forEach((line, i) => {
     const productNumber = section.articles[line.articleCode] ?? tenant.articles[line.articleCode];
     if (!productNumber) {
-      unknown.add(line.articleCode);
+      unknown.push(order.fieldPaths[`lines[${i}].articleCode`] ?? `lines[${i}].articleCode`);
       return;
     }
     for (let n = 0; n < line.quantity; n++) {
@@ -40,8 +44,11 @@ export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'porta
       itemLine.push(i);
     }
   });
-  if (unknown.size > 0) {
-    return { ok: false, reason: `unknown article${unknown.size > 1 ? 's' : ''} ${[...unknown].map((a) => `"${a}"`).join(', ')} for tenant ${tenant.name}` };
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      reason: `unknown article${unknown.length > 1 ? 's' : ''} at ${unknown.join(', ')} (not in the articles of tenant ${tenant.name} or portals.${order.portal}.articles)`,
+    };
   }
   return {
     ok: true,
@@ -58,3 +65,4 @@ export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'porta
     },
   };
 }
+

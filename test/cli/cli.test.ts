@@ -99,7 +99,7 @@ describe('partnerd CLI', { concurrency: false }, () => {
     order.supplier.venueId = 'nowhere';
     const unroutable = cli(['render', 'benify', file('benify-unroutable.json', order)]);
     assert.equal(unroutable.status, 2);
-    assert.match(unroutable.stderr, /unroutable: unknown venue "nowhere"/);
+    assert.match(unroutable.stderr, /unroutable: unknown venue at supplier\.venueId \(not in portals\.benify\.venues\)/);
   });
 
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {

@@ -64,6 +64,9 @@ export function testConfig(stores: StoreUrls, baseUrl: string, tenant: Record<st
           ...tenant,
         },
       },
+      // Security tests send many wrong credentials from 127.0.0.1 on purpose; the failure limit
+      // has tests of its own (test/ingest-push/push-limits.test.ts) with tight limits.
+      ingest: { http: { authFailures: { maxFailures: 100_000, windowSeconds: 60, blockSeconds: 1 } } },
       ...extra,
     },
     'test-config',
@@ -124,6 +127,8 @@ export async function startPipeline(
     extra?: Record<string, unknown>;
     /** Let the daemon start the configured ingest paths itself (push server on a free port). */
     ingest?: boolean;
+    /** Append the log lines to the run's log file that test/zz-audit reads (default true). */
+    auditLog?: boolean;
   } = {},
 ): Promise<Pipeline> {
   const ownRedis = !options.redis && !options.stores;
@@ -132,7 +137,7 @@ export async function startPipeline(
     options.stores?.redis ?? options.redis ?? startRedis(),
     options.stores?.postgres ?? options.postgres ?? startPostgres(),
   ]);
-  const { logger, lines } = testLogger();
+  const { logger, lines } = testLogger('debug', { toFile: options.auditLog ?? true });
   const sim = await startSimulator(options.faults ?? {});
   const config = testConfig({ redis: redis.url, database: postgres.url }, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
   const services = await createServices(config, logger, { schema: 'run' });

@@ -18,12 +18,16 @@ export function appendTestLog(text: string): void {
   appendFileSync(TEST_LOG_FILE, text);
 }
 
-/** A pino logger writing to the run's log file; `lines` keeps what it wrote for assertions. */
-export function testLogger(level = 'debug'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+/**
+ * A pino logger writing to the run's log file; `lines` keeps what it wrote for assertions.
+ * `toFile: false` keeps the lines in memory only (long fuzz runs, which check every line themselves).
+ */
+export function testLogger(level = 'debug', options: { toFile?: boolean } = {}): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
+  const toFile = options.toFile ?? true;
   const stream = {
     write(chunk: string) {
-      appendFileSync(TEST_LOG_FILE, chunk);
+      if (toFile) appendFileSync(TEST_LOG_FILE, chunk);
       for (const l of chunk.split('\n')) if (l.trim()) lines.push(JSON.parse(l));
     },
   };

@@ -33,6 +33,9 @@ function portalOrder(ordernr: string, over: Partial<PortalOrder> = {}): PortalOr
       'lines[0].startDay': 'rows[0].validFrom',
       'lines[1].startDay': 'rows[1].validFrom',
       'lines[2].startDay': 'rows[2].validFrom',
+      venueRef: 'facilityCode',
+      'lines[0].articleCode': 'rows[0].productCode',
+      'lines[1].articleCode': 'rows[1].productCode',
     },
     ...over,
   };
@@ -51,11 +54,16 @@ describe('routing', () => {
     assert.deepEqual((r.input.items as unknown[])[1], { productNumber: '1002', startDay: '2026-12-01', priceIncVatOre: 95050, renew: false });
   });
 
-  test('unknown venue, unknown articles and unconfigured portals are reasons, not errors', () => {
-    assert.deepEqual(routePortalOrder(portalOrder('W-2', { venueRef: 'nowhere' }), config), { ok: false, reason: 'unknown venue "nowhere"' });
+  test('unknown venue, unknown articles and unconfigured portals are reasons, not errors; a reason says where, never what', () => {
+    assert.deepEqual(routePortalOrder(portalOrder('W-2', { venueRef: 'nowhere' }), config), { ok: false, reason: 'unknown venue at facilityCode (not in portals.wellnet.venues)' });
     const lines = [{ articleCode: 'X-1', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }, { articleCode: 'X-2', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }];
-    assert.deepEqual(routePortalOrder(portalOrder('W-3', { lines }), config), { ok: false, reason: 'unknown articles "X-1", "X-2" for tenant t1' });
+    assert.deepEqual(routePortalOrder(portalOrder('W-3', { lines }), config), {
+      ok: false, reason: 'unknown articles at rows[0].productCode, rows[1].productCode (not in the articles of tenant t1 or portals.wellnet.articles)',
+    });
     assert.deepEqual(routePortalOrder(portalOrder('W-4', { portal: 'benify' }), config), { ok: false, reason: 'portal benify is not configured' });
+    // In a file whose cells have shifted, the "venue" may be a phone number: it is never quoted.
+    const shifted = routePortalOrder(portalOrder('W-6', { venueRef: '+46 70-123 45 67' }), config);
+    assert.ok(!shifted.ok && !shifted.reason.includes('123 45'));
   });
 
   test('validation errors are told in the portal’s own paths, items back to their lines, once', () => {
@@ -130,10 +138,10 @@ describe('portal intake against the daemon', { concurrency: false }, () => {
   test('unroutable: kept with its reason, a duplicate while kept, re-routed after the config is fixed and confirmed once', async (t) => {
     await start({ wellnet: { ...PORTALS.wellnet, venues: {} } });
     const r = await intake.ingest(portalOrder('W-12'));
-    assert.deepEqual(r, { status: 'unroutable', key: '~:wellnet:W-12', reason: 'unknown venue "odenplan"' });
+    assert.deepEqual(r, { status: 'unroutable', key: '~:wellnet:W-12', reason: 'unknown venue at facilityCode (not in portals.wellnet.venues)' });
     const kept = await p.services.ledger.get('~:wellnet:W-12');
     assert.equal(kept?.state, 'unroutable');
-    assert.equal(kept?.unroutableReason, 'unknown venue "odenplan"');
+    assert.equal(kept?.unroutableReason, 'unknown venue at facilityCode (not in portals.wellnet.venues)');
     assert.deepEqual(await intake.ingest(portalOrder('W-12')), { status: 'duplicate', key: '~:wellnet:W-12', state: 'unroutable' });
     await p.close();
 

@@ -48,24 +48,54 @@ describe('parseSopCsv', () => {
     assert.equal(parsed.rows[1]!.problem, `raden har 3 fält, rubrikraden har ${SOP_HEADER.length}`);
   });
 
-  test('header without a column, or with one twice → the whole file is rejected', () => {
+  const EXPECTED = `expected columns ${SOP_HEADER.join(', ')}`;
+
+  test('header without a column, or with one twice → the whole file is rejected, naming only our own columns', () => {
     const missing = SOP_HEADER.filter((c) => c !== 'Personnummer' && c !== 'Land').join(';');
     assert.deepEqual(parseSopCsv(Buffer.from(`${missing}\r\n1;2\r\n`)), {
-      ok: false, header: missing.split(';'), line: 1, problem: 'rubrikraden saknar kolumnerna Personnummer, Land',
+      ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; missing Personnummer, Land)`,
     });
-    const twice = `${HEADER};Land`;
-    const r = parseSopCsv(Buffer.from(`${twice}\n`));
-    assert.equal(r.ok, false);
-    assert.equal(!r.ok && r.problem, 'rubrikraden har Land mer än en gång');
+    const twice = parseSopCsv(Buffer.from(`${HEADER};Land\n`));
+    assert.deepEqual(twice, { ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; Land appears twice (columns 11 and 19))` });
+    const unknownTwice = parseSopCsv(Buffer.from(`${HEADER};Tessan;Tessan\n`));
+    assert.deepEqual(unknownTwice, { ok: false, kind: 'shape', line: 1, problem: `header row not recognised (line 1; ${EXPECTED}; columns 19 and 20 have the same name)` });
+  });
+
+  test('a first row that is data, not a header: rejected without quoting a single cell of it', () => {
+    const rows = [row('F-1', 'X'), row('F-1', 'X'), row('F-2', 'Y')];
+    const noHeader = parseSopCsv(Buffer.from(`\r\n${rows.join('\r\n')}\r\n`));
+    assert.equal(noHeader.ok, false);
+    assert.ok(!noHeader.ok && noHeader.line === 2);
+    for (const value of ['Tessan', 'Testsson', '191111111116', 'Testgatan', 'Teststad', 'F-1', '12345', 'odenplan']) {
+      assert.ok(!JSON.stringify(noHeader).includes(value), `the problem quotes ${value}`);
+    }
+    assert.match(!noHeader.ok ? noHeader.problem : '', /^header row not recognised \(line 2; expected columns Ordernummer, .*; missing Ordernummer, .*Förnya\)$/);
+  });
+
+  test('CR-only line ends (Excel "CSV (Macintosh)") are read like CRLF, with the same line numbers', () => {
+    const rows = [row('G-1', 'GYM-12M'), row('G-1', 'TOWEL', { 'Företagsnamn': '"Ek\rAB"' }), row('G-2', 'X')];
+    const crOnly = parseSopCsv(Buffer.from(`${HEADER}\r${rows.join('\r')}\r\r`));
+    const crlf = parseSopCsv(Buffer.from(`${HEADER}\r\n${rows.join('\r\n')}\r\n\r\n`));
+    assert.ok(crOnly.ok && crlf.ok);
+    assert.deepEqual(crOnly.rows.map((r) => [r.line, r.fields.Ordernummer, r.fields.Artikelnummer, r.problem]), [
+      [2, 'G-1', 'GYM-12M', undefined], [3, 'G-1', 'TOWEL', undefined], [5, 'G-2', 'X', undefined],
+    ]);
+    assert.equal(crOnly.rows[1]!.fields['Företagsnamn'], 'Ek\rAB');
+    assert.deepEqual(crlf.rows.map((r) => r.line), [2, 3, 5], 'the CR inside the quoted name is a line break in both');
+    // Mixed: CR, LF and CRLF in one file each end one line.
+    const mixed = parseSopCsv(Buffer.from(`${HEADER}\r${row('H-1', 'X')}\n${row('H-2', 'X')}\r\n${row('H-3', 'X')}`));
+    assert.ok(mixed.ok);
+    assert.deepEqual(mixed.rows.map((r) => [r.line, r.fields.Ordernummer]), [[2, 'H-1'], [3, 'H-2'], [4, 'H-3']]);
   });
 
   test('not CSV, not UTF-8, empty: rejected with the line where it goes wrong and no field values', () => {
     const bad = parseSopCsv(Buffer.from(`${HEADER}\r\n${row('D-1', 'X')}\r\n\r\nD-2;"unterminated\r\n`));
-    assert.deepEqual(bad, { ok: false, header: [...SOP_HEADER], line: 4, problem: 'filen är inte giltig CSV (CSV_QUOTE_NOT_CLOSED)' });
+    assert.deepEqual(bad, { ok: false, kind: 'syntax', line: 4, problem: 'filen är inte giltig CSV (CSV_QUOTE_NOT_CLOSED)' });
     const quote = parseSopCsv(Buffer.from(`${HEADER}\r\n"a"b;c\r\n`));
     assert.equal(!quote.ok && quote.line, 2);
-    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, line: 1, problem: 'filen är inte UTF-8' });
-    assert.deepEqual(parseSopCsv(Buffer.alloc(0)), { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' });
+    assert.deepEqual(parseSopCsv(Buffer.from([0x4f, 0xf6, 0x0a])), { ok: false, kind: 'encoding', line: 1, problem: 'filen är inte UTF-8 (rad 1, byte 1)' });
+    assert.deepEqual(parseSopCsv(Buffer.concat([Buffer.from(`${HEADER}\r\nE-1;Tes`), Buffer.from([0xff])])), { ok: false, kind: 'encoding', line: 2, problem: `filen är inte UTF-8 (rad 2, byte ${Buffer.byteLength(`${HEADER}\r\nE-1;Tes`)})` });
+    assert.deepEqual(parseSopCsv(Buffer.alloc(0)), { ok: false, kind: 'shape', line: 1, problem: 'filen är tom: rubrikraden saknas' });
   });
 });
 

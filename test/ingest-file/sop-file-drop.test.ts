@@ -121,15 +121,16 @@ describe('S&P file drop', { concurrency: false }, () => {
       errorsFile: 'rejected/mixed.errors.csv', movedTo: `archive/${today()}/mixed.csv`,
     }]);
 
-    const blank = SOP_HEADER.slice(3).map(() => '').join(';');
+    // Only the Ordernummer of each row: the errors file never repeats a name, personnummer or address.
+    const rest = SOP_HEADER.slice(1).map(() => '').join(';');
     assert.equal(
       await readFile(join(root, 'rejected', 'mixed.errors.csv'), 'utf8'),
       [
         `${HEADER_LINE};Radnummer;Fel`,
-        `${sopRow('SP-200')};2;ordern avvisad: fel på rad 4`,
-        `${rows[2]};4;Belopp inkl moms: amount is not a decimal number of kronor | Förnya: must be Ja, Nej or empty`,
-        `${rows[3]};5;Personnummer: personnummer check digit does not match`,
-        `SP-203;2026-11-20;"kort; rad";${blank};6;raden har 3 fält, rubrikraden har 18`,
+        `SP-200;${rest};2;ordern avvisad: fel på rad 4`,
+        `SP-200;${rest};4;Belopp inkl moms: amount is not a decimal number of kronor | Förnya: must be Ja, Nej or empty`,
+        `SP-202;${rest};5;Personnummer: personnummer check digit does not match`,
+        `SP-203;${rest};6;raden har 3 fält, rubrikraden har 18`,
         '',
       ].join('\r\n'),
     );
@@ -251,11 +252,35 @@ describe('S&P file drop', { concurrency: false }, () => {
     assert.equal(called, 0);
     assert.equal(
       await readFile(join(root, 'rejected', 'noheader.errors.csv'), 'utf8'),
-      `${header.join(';')};Radnummer;Fel\r\n${header.map(() => '').join(';')};1;rubrikraden saknar kolumnen Personnummer\r\n`,
+      `${HEADER_LINE};Radnummer;Fel\r\n${SOP_HEADER.map(() => '').join(';')};1;` +
+        `"header row not recognised (line 1; expected columns ${SOP_HEADER.join(', ')}; missing Personnummer)"\r\n`,
     );
     assert.equal(await readFile(join(root, 'rejected', 'noheader.csv'), 'utf8'), content);
     assert.deepEqual(await tree(root), ['rejected/noheader.csv', 'rejected/noheader.errors.csv']);
     assert.equal(events(p.lines, 'sop.file.rejected').filter((l) => l.file === 'noheader.csv').length, 1);
+  });
+
+  test('a file saved with CR-only line ends (Excel "CSV (Macintosh)") is read like any other', async () => {
+    const content = sopFile([sopRow('SP-370'), sopRow('SP-370', { Artikelnummer: 'TOWEL', 'Belopp inkl moms': '10,00' }), sopRow('SP-371')], '\r');
+    await drop(root, 'mac.csv', content);
+    const summary = await sopIngest().scanOnce();
+    assert.deepEqual(summary.files.map((f) => [f.file, f.outcome, f.rows, f.orders, f.accepted, f.rejected]), [['mac.csv', 'archived', 3, 2, 2, 0]]);
+    await p.waitForState(key('SP-370'), 'confirmed');
+    await p.waitForState(key('SP-371'), 'confirmed');
+  });
+
+  test('a file whose first row is not the header: rejected, and no log line or errors file quotes any of it', async () => {
+    const rows = [sopRow('SP-380'), sopRow('SP-380', { Artikelnummer: 'TOWEL' }), sopRow('SP-381', { 'Förnamn': 'Åsa', Efternamn: 'Öberg' })];
+    await drop(root, 'headless.csv', `${rows.join('\r\n')}\r\n`);
+    const summary = await sopIngest().scanOnce();
+    assert.deepEqual(summary.files.map((f) => [f.file, f.outcome]), [['headless.csv', 'rejected']]);
+    const errors = await readFile(join(root, 'rejected', 'headless.errors.csv'), 'utf8');
+    const logged = JSON.stringify(events(p.lines, 'sop.file.rejected').filter((l) => l.file === 'headless.csv'));
+    assert.match(logged, /header row not recognised \(line 1; expected columns/);
+    for (const value of ['Tessan', 'Testsson', 'Åsa', 'Öberg', '19111111-1116', 'Testgatan', 'tessan@test.com', '073-123 45 67', 'Teststad', 'SP-380', 'SP-381']) {
+      assert.ok(!errors.includes(value), `the errors file quotes ${value}`);
+      assert.ok(!logged.includes(value), `the log line quotes ${value}`);
+    }
   });
 
   test('scanOnce creates the four folders when missing', async () => {

@@ -10,6 +10,8 @@ import { sampleOrderInput } from '../helpers/orders.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot } from './sop-fixtures.js';
 
+const VENUE_REASON = 'unknown venue at 2:Anläggning (not in portals.sop.venues)';
+
 /**
  * Receipts from the real ledger: orders go in through the file drop and reach their outcome at
  * the BRP simulator (confirmed, rejected) or at routing (unroutable).
@@ -61,7 +63,7 @@ describe('S&P receipts', { concurrency: false }, () => {
       HEADER,
       `SP-400;levererad;${confirmed.brpOrderNumber};${confirmed.invoiceNumber};${confirmed.ocr};2 510,00;`,
       'SP-401;avvisad;;;;125,00;Unknown product',
-      'SP-402;avvisad;;;;1 235,00;"unknown venue ""okand"""',
+      `SP-402;avvisad;;;;1 235,00;${VENUE_REASON}`,
       '',
     ].join('\r\n');
     const [sim] = p.sim.orders({ ordernr: 'SP-400' });
@@ -98,7 +100,7 @@ describe('S&P receipts', { concurrency: false }, () => {
     const path = await writeSopReceipts(p.services, '2026-10-25');
     assert.equal(
       await readFile(path, 'utf8'),
-      `${HEADER}\r\nSP-411;avvisad;;;;99,00;"unknown venue ""stangd"""\r\nSP-412;avvisad;;;;99,00;"unknown venue ""stangd"""\r\n`,
+      `${HEADER}\r\nSP-411;avvisad;;;;99,00;${VENUE_REASON}\r\nSP-412;avvisad;;;;99,00;${VENUE_REASON}\r\n`,
     );
     // The daily run's default day is yesterday in Stockholm.
     const ingest = createSopIngest(p.services, { now: () => new Date('2026-10-26T05:00:00Z') });
@@ -106,7 +108,7 @@ describe('S&P receipts', { concurrency: false }, () => {
     assert.equal(await ingest.writeReceipts('2026-10-26'), join(root, 'outbox', 'receipts-2026-10-26.csv'));
     assert.equal(
       await readFile(join(root, 'outbox', 'receipts-2026-10-26.csv'), 'utf8'),
-      `${HEADER}\r\nSP-413;avvisad;;;;99,00;"unknown venue ""stangd"""\r\n`,
+      `${HEADER}\r\nSP-413;avvisad;;;;99,00;${VENUE_REASON}\r\n`,
     );
   });
 

@@ -171,7 +171,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.deepEqual(r2?.brpError?.errors.map((e) => e.message), ['rows[0].priceOre: must be an integer']);
     const r3 = await p.services.ledger.get('~:wellnet:WI-3');
     assert.equal(r3?.state, 'unroutable');
-    assert.equal(r3?.unroutableReason, 'unknown venue "nowhere"; the order is also invalid: rows[0].validFrom: must be a real date written YYYY-MM-DD');
+    assert.equal(r3?.unroutableReason, 'unknown venue at facilityCode (not in portals.wellnet.venues); the order is also invalid: rows[0].validFrom: must be a real date written YYYY-MM-DD');
     assert.equal(logEvents(p.lines, 'portal.order_unidentifiable').length, 1);
 
     await p.waitForState('t1:wellnet:WI-5', 'confirmed');

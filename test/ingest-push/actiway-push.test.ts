@@ -87,7 +87,7 @@ describe('Actiway push', () => {
     assert.equal(r.text, '<ActiwayReceipt status="accepted" orderId="AW-NOWHERE"/>');
     const rec = await rig.pipeline.services.ledger.get('~:actiway:AW-NOWHERE');
     assert.equal(rec?.state, 'unroutable');
-    assert.equal(rec?.unroutableReason, 'unknown venue "kiruna"');
+    assert.equal(rec?.unroutableReason, 'unknown venue at Venue/@ref (not in portals.actiway.venues)');
     assert.equal(rig.brp.bodies('AW-NOWHERE').length, 0);
   });
 

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AdminService } from '../../src/admin/admin-service.js';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import { BENIFY_SECRET, brpOrder, benifyOrder, nowSeconds, getBenifyStatus, postBenify, productNumbers, startPushRig, textOf, type PushRig } from './helpers.js';
 
@@ -112,13 +113,17 @@ describe('Benify push', () => {
     assert.deepEqual(venue.json(), { status: 'accepted', key: '~:benify:BNF-NOWHERE-2' });
     const rec = await rig.pipeline.services.ledger.get('~:benify:BNF-NOWHERE-2');
     assert.equal(rec?.state, 'unroutable');
-    assert.equal(rec?.unroutableReason, 'unknown venue "nowhere"');
+    assert.equal(rec?.unroutableReason, 'unknown venue at supplier.venueId (not in portals.benify.venues)');
 
     const article = await postBenify(rig, benifyOrder('BNF-NOWHERE-3', (o) => { o.lines[1].articleId = 'SAUNA'; }));
     assert.equal(article.status, 202);
     const rec2 = await rig.pipeline.services.ledger.get('~:benify:BNF-NOWHERE-3');
     assert.equal(rec2?.state, 'unroutable');
-    assert.equal(rec2?.unroutableReason, 'unknown article "SAUNA" for tenant t1');
+    assert.equal(rec2?.unroutableReason, 'unknown article at lines[1].articleId (not in the articles of tenant t1 or portals.benify.articles)');
+    // The reason says where; `partnerd show` gives the operator the references to map.
+    const shown = await new AdminService(rig.pipeline.services).show('~:benify:BNF-NOWHERE-3');
+    assert.deepEqual(shown.routing, { venueRef: 'odenplan', articleCodes: ['GYM-12M', 'SAUNA'] });
+    assert.equal(shown.unroutableReason, rec2?.unroutableReason);
 
     // Redelivered: a duplicate like any other, nothing reaches BRP.
     const again = await postBenify(rig, benifyOrder('BNF-NOWHERE-2', (o) => { o.supplier.venueId = 'nowhere'; }));
@@ -168,9 +173,13 @@ describe('Benify push', () => {
   test('a body that is not JSON → 400 at the root path, without quoting the body', async () => {
     const r = await postBenify(rig, '{"orderId":"BNF-X","employee":{"firstName":"Tessan"');
     assert.equal(r.status, 400);
-    assert.equal(r.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid UTF-8 JSON"}]}');
+    assert.equal(r.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid JSON (line 1, column 52)"}]}');
     const notUtf8 = await postBenify(rig, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]));
     assert.equal(notUtf8.status, 400);
+    assert.equal(notUtf8.text, '{"status":"invalid","errors":[{"path":"","message":"the body is not valid UTF-8 (line 1, byte 2)"}]}');
+    // A byte-order mark before the JSON is dropped, as for every portal.
+    const bom = await postBenify(rig, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(benifyOrder('BNF-BOM')))]));
+    assert.equal(bom.status, 202);
     const notObject = await postBenify(rig, '[1,2]');
     assert.equal(notObject.status, 400);
     assert.deepEqual(notObject.json(), { status: 'invalid', errors: [{ path: '', message: 'must be a JSON object' }] });

@@ -124,6 +124,9 @@ describe('push security', () => {
       assertActiway401(await postActiway(rig, xml, { authorization: null }));
       assertActiway401(await postActiway(rig, xml, { authorization: `Bearer ${ACTIWAY_PASSWORD}` }));
       assertActiway401(await postActiway(rig, xml, { authorization: 'Basic !!!' }));
+      // Credentials that are not UTF-8 are no credentials (never compared with U+FFFD in them).
+      const notUtf8 = Buffer.concat([Buffer.from(`${ACTIWAY_USER}:${ACTIWAY_PASSWORD}`), Buffer.from([0xff])]);
+      assertActiway401(await postActiway(rig, xml, { authorization: `Basic ${notUtf8.toString('base64')}` }));
       assertActiway401(await postActiway(rig, xml, { authorization: `Basic ${Buffer.from(ACTIWAY_USER + ACTIWAY_PASSWORD).toString('base64')}` }));
       assert.equal(await rig.pipeline.services.ledger.keyForPortalOrder('actiway', 'AW-SEC-1'), undefined);
     });
@@ -171,7 +174,7 @@ describe('push security', () => {
       assert.equal((await postActiway(rig, actiwayOrder('AW-CT'), { contentType: 'application/xml; charset=iso-8859-1' })).status, 415);
       const latin1 = await postActiway(rig, Buffer.from(actiwayOrder('AW-L1', { firstName: 'Åsa' }), 'latin1'));
       assert.equal(latin1.status, 400);
-      assert.equal(latin1.text, '<ActiwayReceipt status="rejected"><Error path="/">the document is not valid UTF-8</Error></ActiwayReceipt>');
+      assert.equal(latin1.text, '<ActiwayReceipt status="rejected"><Error path="/">the document is not valid UTF-8 (line 5, byte 209)</Error></ActiwayReceipt>');
     });
   });
 
@@ -219,7 +222,11 @@ describe('push security', () => {
       assert.equal(badUrl.text, '{"status":"invalid","errors":[{"path":"","message":"malformed request"}]}');
       assertNoInternals(badUrl);
       assert.ok(!badUrl.text.includes('%E0'), 'the URL is not quoted back');
-      const badCt = await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/' }, body: '{}' });
+      // Unsigned: refused before anything else, whatever the Content-Type.
+      assertBenify401(await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/' }, body: '{}' }));
+      const ts = nowSeconds();
+      const signedHeaders = { 'x-benify-timestamp': String(ts), 'x-benify-signature': benifySignature(BENIFY_SECRET, ts, '{}') };
+      const badCt = await send(`${rig.server.url}/portals/benify/orders`, { method: 'POST', headers: { 'content-type': '/', ...signedHeaders }, body: '{}' });
       // A Content-Type that is not even a media type is refused by Fastify before any route code.
       assert.equal(badCt.status, 415);
       assert.equal(badCt.text, '{"status":"invalid","errors":[{"path":"","message":"unsupported Content-Type"}]}');
@@ -255,10 +262,10 @@ describe('push security', () => {
     });
 
     test('no error body carries a stack trace or an exception message', async () => {
-      const notJson = '{"status":"invalid","errors":[{"path":"","message":"the body is not valid UTF-8 JSON"}]}';
+      const notJson = '{"status":"invalid","errors":[{"path":"","message":"the body is not valid JSON"}]}';
       const notXml = (line: string) => `<ActiwayReceipt status="rejected"><Error path="/">is not well-formed XML${line}</Error></ActiwayReceipt>`;
       const cases: Array<[Response, number, string]> = [
-        [await postBenify(rig, '{'), 400, notJson],
+        [await postBenify(rig, '{'), 400, notJson.replace('valid JSON', 'valid JSON (line 1, column 2)')],
         [await postBenify(rig, Buffer.alloc(0)), 400, notJson],
         [await postBenify(rig, JSON.stringify(benifyOrder('BNF-ERR', (o) => { o.lines = 'many'; }))), 400, '{"status":"invalid","errors":[{"path":"lines","message":"must be an array"}]}'],
         [await postActiway(rig, '<ActiwayOrder'), 400, notXml(' (line 1)')],

@@ -17,6 +17,12 @@ test('the shipped example config loads with its defaults once the portal secrets
   assert.equal(cfg.tenants.sandbox?.articles['GYM-12M'], '1001');
   assert.equal(cfg.portals.wellnet?.schedule, '* * * * *');
   assert.equal(cfg.ingest.http.port, 8080);
+  assert.deepEqual(
+    [cfg.ingest.http.headersTimeoutMs, cfg.ingest.http.requestTimeoutMs, cfg.ingest.http.keepAliveTimeoutMs, cfg.ingest.http.maxRequestsPerSocket],
+    [10_000, 30_000, 5_000, 100],
+  );
+  assert.deepEqual([cfg.ingest.http.maxConnections, cfg.ingest.http.maxConnectionsPerClient, cfg.ingest.http.trustedProxies], [256, 16, []]);
+  assert.deepEqual(cfg.ingest.http.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
   assert.equal(cfg.tenants.sandbox?.apiKey, 'sandbox-key');
   assert.equal(cfg.tenants.sandbox?.inDoubtPolicy, 'hold');
   assert.equal(cfg.redis.url, 'redis://127.0.0.1:6379');
@@ -99,4 +105,28 @@ test('Redis high availability: sentinels with the master name, password files, a
   writeFileSync(join(dir, 'not-a-ca'), 'hello');
   assert.throws(() => configFromObject({ redis: { tls: { caFile: 'not-a-ca' } }, tenants: { a: tenant } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' }),
     /redis\.tls\.caFile: not a PEM certificate/);
+});
+
+test('push-port limits: defaults without an ingest section; timeouts and caps that contradict each other are refused', () => {
+  const cfg = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(
+    [cfg.ingest.http.headersTimeoutMs, cfg.ingest.http.requestTimeoutMs, cfg.ingest.http.maxConnectionsPerClient, cfg.ingest.http.authFailures.maxFailures],
+    [10_000, 30_000, 16, 10],
+  );
+  const partial = configFromObject({ tenants: { a: tenant }, ingest: { http: { port: 9000, authFailures: { blockSeconds: 60 } } } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual([partial.ingest.http.port, partial.ingest.http.requestTimeoutMs, partial.ingest.http.authFailures], [9000, 30_000, { maxFailures: 10, windowSeconds: 60, blockSeconds: 60 }]);
+  assert.throws(
+    () => configFromObject({ tenants: { a: tenant }, ingest: { http: { headersTimeoutMs: 40_000 } } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /ingest\.http\.headersTimeoutMs: must not be longer than requestTimeoutMs/,
+  );
+  assert.throws(
+    () => configFromObject({ tenants: { a: tenant }, ingest: { http: { maxConnections: 4 } } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /ingest\.http\.maxConnectionsPerClient: must not be more than maxConnections/,
+  );
+  const proxies = configFromObject({ tenants: { a: tenant }, ingest: { http: { trustedProxies: ['10.0.0.0/8', '::1', '192.168.1.5'] } } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(proxies.ingest.http.trustedProxies, ['10.0.0.0/8', '::1', '192.168.1.5']);
+  assert.throws(
+    () => configFromObject({ tenants: { a: tenant }, ingest: { http: { trustedProxies: ['proxy.local'] } } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /ingest\.http\.trustedProxies\.0: must be an IP address or a CIDR range/,
+  );
 });

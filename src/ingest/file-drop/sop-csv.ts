@@ -1,14 +1,19 @@
 import { parse, type CsvError, type InfoRecord } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { trimText } from '../../portals/adapter-helpers.js';
+import { decodeUtf8Strict } from '../payload/strict-utf8.js';
 import { SOP_HEADER, type SopPayload } from '../../portals/sop.js';
 
 /**
  * The S&P CSV conventions (sop.md), reading and writing, in one place.
  *
  * Reading: UTF-8 with an optional byte-order mark, `;` between fields, `"` quotes (a quoted field
- * may hold `;`, line breaks and doubled quotes), CRLF or LF line ends (mixed is fine), a header
- * row. csv-parse does the splitting; this module only keeps the line numbers and checks the header.
+ * may hold `;`, line breaks and doubled quotes), CRLF, LF or CR line ends (mixed is fine; CR alone
+ * is what Excel's "CSV (Macintosh)" writes), a header row. csv-parse does the splitting; this module
+ * only keeps the line numbers and checks the header.
+ *
+ * Problems are told by line, column and what was expected, never by quoting the file: its cells
+ * (and, in a file that is not what it should be, its "header") are names and personnummer.
  *
  * Writing (receipts, errors files): UTF-8 without a byte-order mark (the contract's examples start
  * with the header text), `;` between fields, a field is quoted only when it must be (it holds `;`,
@@ -33,7 +38,7 @@ export interface SopCsvRow {
 export type SopCsvFile =
   | { ok: true; header: string[]; rows: SopCsvRow[] }
   /** The whole file is unusable: `line` is where the problem is (1 for the header). */
-  | { ok: false; header?: string[]; line: number; problem: string };
+  | { ok: false; kind: 'encoding' | 'syntax' | 'shape'; line: number; problem: string };
 
 /** The rows of one order, in file order; `ordernr` is the trimmed Ordernummer ('' when blank). */
 export interface SopOrderRows {
@@ -41,7 +46,6 @@ export interface SopOrderRows {
   rows: SopCsvRow[];
 }
 
-const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -53,12 +57,14 @@ const LF = 0x0a;
  * skipped. A row with more or fewer fields than the header is kept with a `problem`.
  */
 export function parseSopCsv(input: Uint8Array): SopCsvFile {
-  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  try {
-    FATAL_UTF8.decode(buf);
-  } catch {
-    return { ok: false, line: 1, problem: 'filen är inte UTF-8' };
+  const decoded = decodeUtf8Strict(input);
+  if (!decoded.ok) {
+    const { line, byte } = decoded.error;
+    return { ok: false, kind: 'encoding', line, problem: `filen är inte UTF-8 (rad ${line}, byte ${byte})` };
   }
+  // csv-parse reads the decoded text (byte-order mark already dropped); line numbers are counted
+  // on the same text's bytes.
+  const buf = Buffer.from(decoded.text, 'utf8');
 
   const lines = new LineCounter(buf);
   const records: Array<{ line: number; cells: string[] }> = [];
@@ -68,8 +74,8 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
       delimiter: SOP_CSV_DELIMITER,
       quote: '"',
       escape: '"',
-      bom: true,
-      record_delimiter: ['\r\n', '\n'],
+      // Longest first: CRLF is one line end, not CR and then an empty line.
+      record_delimiter: ['\r\n', '\n', '\r'],
       skip_empty_lines: true,
       relax_column_count: true,
       // csv-parse's own `info.lines` counts a CRLF inside a quoted field twice; its byte offsets
@@ -83,21 +89,14 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
   } catch (err) {
     // The message can quote field values (personal data): only the code and the line are kept.
     const code = (err as CsvError).code ?? 'CSV_ERROR';
-    return { ok: false, line: lines.lineOfNextRecord(lastEnd), problem: `filen är inte giltig CSV (${code})`, ...headerOf(records) };
+    return { ok: false, kind: 'syntax', line: lines.lineOfNextRecord(lastEnd), problem: `filen är inte giltig CSV (${code})` };
   }
 
   const headerRecord = records[0];
-  if (!headerRecord) return { ok: false, line: 1, problem: 'filen är tom: rubrikraden saknas' };
+  if (!headerRecord) return { ok: false, kind: 'shape', line: 1, problem: 'filen är tom: rubrikraden saknas' };
   const header = headerRecord.cells.map((c) => trimText(c));
-  const missing = SOP_HEADER.filter((c) => !header.includes(c));
-  const twice = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
-  if (missing.length > 0 || twice.length > 0) {
-    const problems = [
-      ...(missing.length > 0 ? [`rubrikraden saknar ${missing.length > 1 ? 'kolumnerna' : 'kolumnen'} ${missing.join(', ')}`] : []),
-      ...(twice.length > 0 ? [`rubrikraden har ${[...new Set(twice)].join(', ')} mer än en gång`] : []),
-    ];
-    return { ok: false, header: headerRecord.cells, line: headerRecord.line, problem: problems.join('; ') };
-  }
+  const problem = headerProblem(header, headerRecord.line);
+  if (problem !== undefined) return { ok: false, kind: 'shape', line: headerRecord.line, problem };
 
   const rows: SopCsvRow[] = [];
   for (const { line, cells } of records.slice(1)) {
@@ -113,8 +112,22 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
   return { ok: true, header: headerRecord.cells, rows };
 }
 
-function headerOf(records: Array<{ cells: string[] }>): { header?: string[] } {
-  return records[0] ? { header: records[0].cells } : {};
+/**
+ * Why the first row is not S&P's header, or undefined when it is. Only our own column names and
+ * column numbers are named: a first row that is not a header is usually a row of personal data.
+ */
+function headerProblem(header: readonly string[], line: number): string | undefined {
+  const missing = SOP_HEADER.filter((c) => !header.includes(c));
+  const repeated = header.flatMap((c, i) => (c !== '' && header.indexOf(c) !== i ? [i] : []));
+  if (missing.length === 0 && repeated.length === 0) return undefined;
+  const details = [`line ${line}`, `expected columns ${SOP_HEADER.join(', ')}`];
+  if (missing.length > 0) details.push(`missing ${missing.join(', ')}`);
+  for (const i of repeated) {
+    const first = header.indexOf(header[i]!) + 1;
+    const known = (SOP_HEADER as readonly string[]).includes(header[i]!);
+    details.push(known ? `${header[i]} appears twice (columns ${first} and ${i + 1})` : `columns ${first} and ${i + 1} have the same name`);
+  }
+  return `header row not recognised (${details.join('; ')})`;
 }
 
 /**
@@ -173,8 +186,8 @@ class LineCounter {
     if (start < this.pos) throw new Error('LineCounter: offsets must not go back');
     for (; this.pos < start; this.pos++) {
       const b = this.buf[this.pos];
-      // CRLF and LF end a line; a lone CR is not a line end for the reader either.
-      if (b === LF) this.breaks++;
+      // CRLF, LF and a lone CR each end one line, as they do for the reader.
+      if (b === CR || (b === LF && this.buf[this.pos - 1] !== CR)) this.breaks++;
     }
     return this.breaks + 1;
   }

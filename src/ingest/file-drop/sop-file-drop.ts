@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FieldError } from '../../domain/canonical-order.js';
 import { stockholmDateOf } from '../../domain/stockholm-date.js';
-import { SOP_HEADER, sopAdapter } from '../../portals/sop.js';
+import { trimText } from '../../portals/adapter-helpers.js';
+import { SOP_HEADER } from '../../portals/sop.js';
 import type { PortalIntake } from '../portal-intake.js';
-import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
+import { readSopFile } from '../payload/read-portal-payload.js';
+import { stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
 import { ensureSopFolders, moveWithoutOverwrite, sopFolder, writeFileAtomic } from './sop-folders.js';
 
 /**
@@ -126,33 +128,30 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
     return summary;
   }
 
-  const parsed = parseSopCsv(content);
-  if (!parsed.ok) {
+  // The same reading `partnerd render sop` does: UTF-8, CSV, header, field counts, adapter.
+  const file = readSopFile(content, now);
+  if (!file.ok) {
     // Unusable as a whole: say why, and take it out of the inbox so it is not read every scan.
-    const header = parsed.header ?? [...SOP_HEADER];
+    const line = Number(file.errors[0]!.path);
+    const problem = file.errors[0]!.message;
     const errorsFile = `${stem}.errors.csv`;
-    const row = [...header.map(() => ''), String(parsed.line), parsed.problem];
-    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...header, ...ERRORS_COLUMNS], row]));
+    const row = [...SOP_HEADER.map(() => ''), String(line), problem];
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), stringifySopCsv([[...SOP_HEADER, ...ERRORS_COLUMNS], row]));
     summary.errorsFile = `rejected/${errorsFile}`;
     const moved = await moveWithoutOverwrite(source, sopFolder(root, 'rejected'), name);
     summary.outcome = moved === undefined ? 'gone' : 'rejected';
     if (moved !== undefined) summary.movedTo = `rejected/${moved}`;
-    logger.warn({ event: 'sop.file.rejected', file: name, line: parsed.line, reason: parsed.problem, movedTo: summary.movedTo }, 'sop.file.rejected');
+    logger.warn({ event: 'sop.file.rejected', file: name, line, reason: problem, movedTo: summary.movedTo }, 'sop.file.rejected');
     return summary;
   }
 
-  const orders = groupSopOrders(parsed.rows);
-  summary.rows = parsed.rows.length;
-  summary.orders = orders.length;
+  summary.rows = file.rows;
+  summary.orders = file.orders.length;
   const rejected: RejectedOrder[] = [];
 
-  for (const group of orders) {
-    const rowProblems = new Map<number, string[]>();
-    for (const row of group.rows) if (row.problem) rowProblems.set(row.line, [row.problem]);
-
-    const adapted = sopAdapter.toPortalOrder(sopPayload(group), now);
-    if (!adapted.ok || rowProblems.size > 0) {
-      rejected.push({ group, problems: problemsByLine(group, adapted.ok ? [] : adapted.errors, rowProblems) });
+  for (const { group, adapted } of file.orders) {
+    if (!adapted.ok) {
+      rejected.push({ group, problems: problemsByLine(group, adapted.errors) });
       continue;
     }
     const result = await intake.ingest(adapted.order, { recordInvalid: false, now });
@@ -171,7 +170,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
         summary.accepted++;
         break;
       case 'invalid':
-        rejected.push({ group, problems: problemsByLine(group, result.errors, rowProblems) });
+        rejected.push({ group, problems: problemsByLine(group, result.errors) });
         break;
     }
   }
@@ -179,7 +178,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
   summary.rejected = rejected.length;
   if (rejected.length > 0) {
     const errorsFile = `${stem}.errors.csv`;
-    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(parsed.header, rejected));
+    await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(rejected));
     summary.errorsFile = `rejected/${errorsFile}`;
     for (const r of rejected) {
       logger.warn(
@@ -214,10 +213,11 @@ function counts(s: SopFileSummary) {
 
 /**
  * Problems in S&P's own terms, by line. Paths are `{line}:{column}` (the adapter's, and the
- * intake's after it maps them back); a problem without a line of this order (the order as a whole,
- * or a path the adapter did not map) is put on the order's first row.
+ * intake's after it maps them back) or `{line}` (the row as a whole: its number of fields); a
+ * problem without a line of this order (the order as a whole, or a path the adapter did not map)
+ * is put on the order's first row.
  */
-function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowProblems: ReadonlyMap<number, string[]>): Map<number, string[]> {
+function problemsByLine(group: SopOrderRows, errors: readonly FieldError[]): Map<number, string[]> {
   const lines = new Set(group.rows.map((r) => r.line));
   const first = group.rows[0]!.line;
   const out = new Map<number, string[]>();
@@ -226,21 +226,24 @@ function problemsByLine(group: SopOrderRows, errors: readonly FieldError[], rowP
     if (!list.includes(text)) list.push(text);
     out.set(line, list);
   };
-  for (const [line, problems] of rowProblems) for (const p of problems) add(line, p);
   for (const e of errors) {
-    const m = /^(\d+):(.*)$/.exec(e.path);
+    const m = /^(\d+)(?::(.*))?$/.exec(e.path);
     const line = m ? Number(m[1]) : NaN;
-    // A row whose fields are shifted (wrong field count) is reported by that problem alone.
-    if (lines.has(line) && rowProblems.has(line)) continue;
-    if (m && lines.has(line)) add(line, `${m[2]}: ${e.message}`);
+    if (m && lines.has(line)) add(line, m[2] ? `${m[2]}: ${e.message}` : e.message);
     else add(first, e.path ? `${e.path}: ${e.message}` : e.message);
   }
   if (out.size === 0) add(first, 'ordern kunde inte läsas');
   return out;
 }
 
-/** `rejected/NAME.errors.csv`: the input's header + Radnummer + Fel; every row of each rejected order, in file order. */
-function errorsCsv(header: readonly string[], rejected: readonly RejectedOrder[]): string {
+/**
+ * `rejected/NAME.errors.csv`: S&P's header + Radnummer + Fel; every row of each rejected order, in
+ * file order. Of the row itself only its Ordernummer is written, the S&P order id that partnerd's
+ * logs and receipts carry too (S&P finds the row by Radnummer in its own file): the errors file is
+ * a message about the input, and a message never repeats names, personnummer, addresses, e-mail
+ * or phone numbers.
+ */
+function errorsCsv(rejected: readonly RejectedOrder[]): string {
   const rows: Array<{ row: SopCsvRow; fel: string }> = [];
   for (const { group, problems } of rejected) {
     const bad = [...problems.keys()].sort((a, b) => a - b);
@@ -248,16 +251,8 @@ function errorsCsv(header: readonly string[], rejected: readonly RejectedOrder[]
     for (const row of group.rows) rows.push({ row, fel: problems.get(row.line)?.join(JOIN_PROBLEMS) ?? others });
   }
   rows.sort((a, b) => a.row.line - b.row.line);
-  const width = header.length;
   return stringifySopCsv([
-    [...header, ...ERRORS_COLUMNS],
-    ...rows.map(({ row, fel }) => [...padCells(row.cells, width), String(row.line), fel]),
+    [...SOP_HEADER, ...ERRORS_COLUMNS],
+    ...rows.map(({ row, fel }) => [...SOP_HEADER.map((c) => (c === 'Ordernummer' ? trimText(row.fields.Ordernummer ?? '') : '')), String(row.line), fel]),
   ]);
-}
-
-/** The row's fields under the input's header: a short row padded, a long one cut (its problem says so). */
-function padCells(cells: readonly string[], width: number): string[] {
-  const out = cells.slice(0, width);
-  while (out.length < width) out.push('');
-  return out;
 }

@@ -12,7 +12,7 @@ import { NOT_XML_CHAR } from '../../domain/xml-text.js';
 
 export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
-export type ActiwayReceiptStatus = 'accepted' | 'duplicate' | 'rejected' | 'unauthorized' | 'unavailable' | 'not-found' | 'method-not-allowed' | 'error';
+export type ActiwayReceiptStatus = 'accepted' | 'duplicate' | 'rejected' | 'unauthorized' | 'too-many-requests' | 'unavailable' | 'not-found' | 'method-not-allowed' | 'error';
 
 const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
 

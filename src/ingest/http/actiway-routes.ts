@@ -1,21 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { assertNoDeclarations } from '../../brp/safe-xml.js';
 import type { PortalsConfig } from '../../config/schema.js';
-import { isPartnerdError } from '../../errors.js';
-import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { actiwayReceipt, XML_CONTENT_TYPE } from './actiway-receipt.js';
+import type { AuthGuard } from './auth-guard.js';
 import { BasicCredentials } from './basic-auth.js';
-import { decodeUtf8, hasMediaType } from './media-type.js';
+import { readActiwayBody } from '../payload/read-portal-payload.js';
+import { hasMediaType } from './media-type.js';
 import { actiwayReplies } from './portal-replies.js';
 import { ingestPushed } from './push-intake.js';
 import { noteRequest } from './request-log.js';
 
 /**
  * Actiway (actiway.md): `POST /portals/actiway/orders`, HTTP Basic, an XML document. Order of
- * checks: credentials (401, in onRequest: before a byte of the body is read) → body limit (413,
- * while reading) → Content-Type (415) → UTF-8 and no DOCTYPE/ENTITY declaration (400, before
- * anything parses the document: no entity is ever expanded) → adapter and intake.
+ * checks: a client blocked after too many failed logins (429) and credentials (401), both in
+ * onRequest, before a byte of the body is read, closing the connection → body limit (413,
+ * while reading) → Content-Type (415) → readActiwayBody, the reading `partnerd render actiway`
+ * does too: UTF-8, no DOCTYPE/ENTITY declaration (before anything parses the document: no entity
+ * is ever expanded), adapter (400) → intake.
  */
 
 export const ACTIWAY_ORDERS = '/portals/actiway/orders';
@@ -26,6 +27,8 @@ export interface ActiwayRouteDeps {
   section: ActiwaySection;
   bodyLimit: number;
   portalIntake: Pick<PortalIntake, 'ingest'>;
+  /** Failed credentials are counted per client; a client over the limit gets 429. */
+  guard: AuthGuard;
   now?: () => Date;
 }
 
@@ -33,7 +36,6 @@ const replies = actiwayReplies;
 
 export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  const adapter = adapterFor('actiway');
   const credentials = new BasicCredentials(deps.section.username, deps.section.password);
 
   scope.removeAllContentTypeParsers();
@@ -41,10 +43,9 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
 
   scope.addHook('onRequest', async (request, reply) => {
     noteRequest(request, { portal: 'actiway' });
-    if (credentials.matches(request.headers.authorization)) return;
-    noteRequest(request, { outcome: 'unauthorized' });
-    reply.header('www-authenticate', 'Basic realm="actiway"');
-    return replies.status(reply, 401, 'unauthorized');
+    if (await deps.guard.refusedAsBlocked(request, reply)) return reply;
+    if (credentials.matches(request.headers.authorization)) return deps.guard.passed(request);
+    return deps.guard.refuse(request, reply, (r) => r.header('www-authenticate', 'Basic realm="actiway"'));
   });
 
   scope.post(ACTIWAY_ORDERS, { bodyLimit: deps.bodyLimit }, async (request, reply) => {
@@ -53,20 +54,13 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '/', message: 'Content-Type must be application/xml' }]);
     }
-    const text = decodeUtf8(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
-    if (text === undefined) {
-      noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '/', message: 'the document is not valid UTF-8' }]);
-    }
-    try {
-      assertNoDeclarations(text);
-    } catch (err) {
-      if (!isPartnerdError(err, 'PD_XML_UNSAFE')) throw err;
-      noteRequest(request, { outcome: 'unsafe-xml' });
-      return replies.refuse(reply, 400, [{ path: '/', message: 'a DOCTYPE or entity declaration is not accepted' }]);
+    const read = readActiwayBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), at);
+    if (!read.ok) {
+      noteRequest(request, { outcome: read.kind === 'unsafe' ? 'unsafe-xml' : 'invalid' });
+      return replies.refuse(reply, 400, read.errors);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(text, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { decodeUtf8Strict } from '../payload/strict-utf8.js';
 
 /**
  * HTTP Basic credentials checked in constant time. Both sides are HMACed with a per-process
@@ -29,11 +30,16 @@ export class BasicCredentials {
   }
 }
 
-/** `Basic base64(user:password)`; the password may contain `:`, the username may not (RFC 7617). */
+/**
+ * `Basic base64(user:password)`; the password may contain `:`, the username may not (RFC 7617).
+ * Credentials that are not UTF-8 are no credentials (never compared with U+FFFD in them).
+ */
 export function parseBasic(authorization: string | undefined): { username: string; password: string } | undefined {
   const m = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(authorization ?? '');
   if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const text = decodeUtf8Strict(Buffer.from(m[1]!, 'base64'));
+  if (!text.ok) return undefined;
+  const decoded = text.text;
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PortalsConfig } from '../../config/schema.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { adapterFor } from '../../portals/portal-registry.js';
 import type { PortalIntake } from '../portal-intake.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBenifySignature } from './benify-signature.js';
-import { decodeUtf8, hasMediaType } from './media-type.js';
+import type { AuthGuard } from './auth-guard.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, benifySignatureHeadersUsable, verifyBenifySignature } from './benify-signature.js';
+import { readBenifyBody } from '../payload/read-portal-payload.js';
+import { hasMediaType } from './media-type.js';
 import { lookUpOrderStatus } from './order-status.js';
 import { jsonReplies } from './portal-replies.js';
 import { ingestPushed } from './push-intake.js';
@@ -12,9 +13,11 @@ import { noteRequest } from './request-log.js';
 
 /**
  * Benify (benify.md): `POST /portals/benify/orders` and the signed status look-up
- * `GET /portals/benify/orders/:orderId`. Order of checks on POST: body limit (413, while
- * reading) → signature over the raw bytes (401) → Content-Type (415) → JSON (400) → adapter and
- * intake. The signature comes first so an unauthenticated caller learns nothing about the body.
+ * `GET /portals/benify/orders/:orderId`. Order of checks on POST: a client blocked after too
+ * many failed signatures (429) and signature headers that cannot be valid (401), both before the
+ * body is read → body limit (413, while reading) → signature over the raw bytes (401; every 401
+ * and 429 closes the connection) → Content-Type (415) → readBenifyBody, the
+ * reading `partnerd render benify` does too: UTF-8, JSON, adapter (400) → intake. The signature comes first so an unauthenticated caller learns nothing about the body.
  */
 
 export const BENIFY_ORDERS = '/portals/benify/orders';
@@ -27,6 +30,8 @@ export interface BenifyRouteDeps {
   bodyLimit: number;
   ledger: Ledger;
   portalIntake: Pick<PortalIntake, 'ingest'>;
+  /** Failed signatures are counted per client; a client over the limit gets 429. */
+  guard: AuthGuard;
   now?: () => Date;
 }
 
@@ -34,7 +39,6 @@ const replies = jsonReplies;
 
 export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
-  const adapter = adapterFor('benify');
 
   // The signature is over the raw bytes: every body is kept as a Buffer, whatever its type.
   scope.removeAllContentTypeParsers();
@@ -48,33 +52,36 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
     );
   }
 
-  function unauthorized(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    noteRequest(request, { outcome: 'unauthorized' });
-    return replies.status(reply, 401, 'unauthorized');
-  }
+  const { guard } = deps;
+
+  // Before a byte of the body is read: a blocked client (429), and headers that cannot carry a
+  // valid signature (401: no timestamp in the window, no well-formed v1= value). Both close the
+  // connection, so a client that fails here cannot hold it by sending the body slowly.
+  scope.addHook('onRequest', async (request, reply) => {
+    noteRequest(request, { portal: 'benify' });
+    if (await guard.refusedAsBlocked(request, reply)) return reply;
+    const headers = { timestamp: request.headers[TIMESTAMP_HEADER], signature: request.headers[SIGNATURE_HEADER] };
+    if (!benifySignatureHeadersUsable(headers, deps.section, now())) return guard.refuse(request, reply);
+    return undefined;
+  });
 
   scope.post(BENIFY_ORDERS, { bodyLimit: deps.bodyLimit }, async (request, reply) => {
     const at = now();
-    noteRequest(request, { portal: 'benify' });
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    if (!signed(request, raw, at)) return unauthorized(request, reply);
+    if (!signed(request, raw, at)) return guard.refuse(request, reply);
+    await guard.passed(request);
 
     if (!hasMediaType(request.headers['content-type'], 'application/json')) {
       noteRequest(request, { outcome: 'unsupported-media-type' });
       return replies.refuse(reply, 415, [{ path: '', message: 'Content-Type must be application/json' }]);
     }
-    const text = decodeUtf8(raw);
-    let payload: unknown;
-    try {
-      if (text === undefined) throw new Error('not UTF-8');
-      payload = JSON.parse(text);
-    } catch {
-      // Never the parser's message: it quotes the body, which carries personal data.
+    const read = readBenifyBody(raw, at);
+    if (!read.ok) {
       noteRequest(request, { outcome: 'invalid' });
-      return replies.refuse(reply, 400, [{ path: '', message: 'the body is not valid UTF-8 JSON' }]);
+      return replies.refuse(reply, 400, read.errors);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(payload, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':
@@ -91,10 +98,10 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
 
   scope.get<{ Params: { orderId: string } }>(BENIFY_ORDER, async (request, reply) => {
     const at = now();
-    noteRequest(request, { portal: 'benify' });
     // Signed is the path exactly as received (still percent-encoded), without any query string.
     const path = request.url.split('?', 1)[0]!;
-    if (!signed(request, `GET ${path}`, at)) return unauthorized(request, reply);
+    if (!signed(request, `GET ${path}`, at)) return guard.refuse(request, reply);
+    await guard.passed(request);
 
     const { orderId } = request.params;
     noteRequest(request, { ordernr: orderId });

@@ -42,20 +42,19 @@ export interface SignedRequest {
   signed: Buffer | string;
 }
 
-export function verifyBenifySignature(request: SignedRequest, keys: BenifySigningKeys, now: Date): boolean {
-  const { timestamp, signature } = request;
-  if (typeof timestamp !== 'string' || !UNIX_SECONDS.test(timestamp)) return false;
-  if (Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp)) > keys.toleranceSeconds) return false;
-  if (typeof signature !== 'string') return false;
+/**
+ * What can be judged from the headers alone, before a byte of the body is read: a timestamp
+ * inside the window and at least one well-formed `v1=` value. A request that fails this is
+ * refused without reading its body; one that passes is verified with verifyBenifySignature.
+ */
+export function benifySignatureHeadersUsable(request: Omit<SignedRequest, 'signed'>, keys: Pick<BenifySigningKeys, 'toleranceSeconds'>, now: Date): boolean {
+  return signatureCandidates(request, keys, now) !== undefined;
+}
 
-  const candidates: Buffer[] = [];
-  for (const part of signature.split(',').slice(0, MAX_SIGNATURE_VALUES)) {
-    const value = part.trim();
-    if (!value.startsWith('v1=')) continue; // other schemes are not ours to judge
-    const hex = value.slice(3);
-    if (HEX_SHA256.test(hex)) candidates.push(Buffer.from(hex, 'hex'));
-  }
-  if (candidates.length === 0) return false;
+export function verifyBenifySignature(request: SignedRequest, keys: BenifySigningKeys, now: Date): boolean {
+  const candidates = signatureCandidates(request, keys, now);
+  if (candidates === undefined) return false;
+  const timestamp = request.timestamp as string;
 
   const expected = [keys.secret, keys.previousSecret].filter((s): s is string => !!s).map((s) => digest(s, timestamp, request.signed));
   // Every pair is compared (no early exit), each in constant time on equal-length (32-byte) buffers.
@@ -64,4 +63,20 @@ export function verifyBenifySignature(request: SignedRequest, keys: BenifySignin
     for (const want of expected) match = timingSafeEqual(candidate, want) || match;
   }
   return match;
+}
+
+/** The `v1=` values to compare, or undefined when the headers alone already fail. */
+function signatureCandidates(request: Omit<SignedRequest, 'signed'>, keys: Pick<BenifySigningKeys, 'toleranceSeconds'>, now: Date): Buffer[] | undefined {
+  const { timestamp, signature } = request;
+  if (typeof timestamp !== 'string' || !UNIX_SECONDS.test(timestamp)) return undefined;
+  if (Math.abs(Math.floor(now.getTime() / 1000) - Number(timestamp)) > keys.toleranceSeconds) return undefined;
+  if (typeof signature !== 'string') return undefined;
+  const candidates: Buffer[] = [];
+  for (const part of signature.split(',').slice(0, MAX_SIGNATURE_VALUES)) {
+    const value = part.trim();
+    if (!value.startsWith('v1=')) continue; // other schemes are not ours to judge
+    const hex = value.slice(3);
+    if (HEX_SHA256.test(hex)) candidates.push(Buffer.from(hex, 'hex'));
+  }
+  return candidates.length > 0 ? candidates : undefined;
 }

@@ -2,8 +2,11 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Services } from '../../daemon/services.js';
+import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import { ACTIWAY_ORDERS, actiwayRoutes } from './actiway-routes.js';
+import { AuthGuard } from './auth-guard.js';
 import { BENIFY_ORDER, BENIFY_ORDERS, benifyRoutes } from './benify-routes.js';
+import { limitConnections } from './connection-limits.js';
 import { answerOtherMethods } from './method-not-allowed.js';
 import { actiwayReplies, jsonReplies, repliesFor } from './portal-replies.js';
 import { addRequestLog, noteRequest } from './request-log.js';
@@ -25,11 +28,27 @@ export interface IngestServer {
 export function createIngestServer(services: IngestServices): FastifyInstance {
   const { config } = services;
   const logger = services.logger.child({ component: 'ingest-http' });
-  const bodyLimit = config.ingest.http.bodyLimitBytes;
+  const http = config.ingest.http;
+  const bodyLimit = http.bodyLimitBytes;
 
   const app = Fastify({
     logger: false, // one line per request of our own (request-log.ts): never URLs, headers or bodies
     bodyLimit,
+    // Slow clients are cut by Node's own timers (408, see answerClientError): all headers within
+    // headersTimeoutMs, the whole request within requestTimeoutMs; a socket silent that long is
+    // closed too, an idle keep-alive connection after keepAliveTimeoutMs. Node checks the first
+    // two periodically: every quarter of the shorter one (at most every second), so a slow client
+    // is cut at most that much after its timeout.
+    requestTimeout: http.requestTimeoutMs,
+    connectionTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    maxRequestsPerSocket: http.maxRequestsPerSocket,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4))),
+    },
+    // Behind a TLS proxy the client is in X-Forwarded-For, believed only from the proxies named.
+    trustProxy: http.trustedProxies.length > 0 ? [...http.trustedProxies] : false,
     // A HEAD twin of the status look-up would run the lookup with a signature made for GET.
     exposeHeadRoutes: false,
     // Fastify's default answers to a bad URL / over-long parameter quote the URL back.
@@ -39,6 +58,9 @@ export function createIngestServer(services: IngestServices): FastifyInstance {
     },
     clientErrorHandler: answerClientError,
   });
+
+  limitConnections(app.server, http, logger);
+  const authFailures = new AuthFailureLimiter('ingest', http.authFailures, logger);
 
   // No parser outside the portal scopes: a body sent to an unknown URL is never read or parsed.
   app.removeAllContentTypeParsers();
@@ -60,12 +82,14 @@ export function createIngestServer(services: IngestServices): FastifyInstance {
 
   const { benify, actiway } = config.portals;
   if (benify) {
-    void app.register(benifyRoutes, { section: benify, bodyLimit, ledger: services.ledger, portalIntake: services.portalIntake });
+    const guard = new AuthGuard(authFailures, 'benify', jsonReplies);
+    void app.register(benifyRoutes, { section: benify, bodyLimit, ledger: services.ledger, portalIntake: services.portalIntake, guard });
     answerOtherMethods(app, BENIFY_ORDERS, ['POST'], jsonReplies, 'benify');
     answerOtherMethods(app, BENIFY_ORDER, ['GET'], jsonReplies, 'benify');
   }
   if (actiway) {
-    void app.register(actiwayRoutes, { section: actiway, bodyLimit, portalIntake: services.portalIntake });
+    const guard = new AuthGuard(authFailures, 'actiway', actiwayReplies);
+    void app.register(actiwayRoutes, { section: actiway, bodyLimit, portalIntake: services.portalIntake, guard });
     answerOtherMethods(app, ACTIWAY_ORDERS, ['POST'], actiwayReplies, 'actiway');
   }
   return app;
@@ -97,13 +121,23 @@ export async function startIngestServer(services: IngestServices, override: { ho
   };
 }
 
-/** Requests Node's HTTP parser refuses never reach Fastify: a fixed answer, no parser message. */
+/**
+ * Requests Node's HTTP parser refuses, and requests Node's timers cut (headers or the whole
+ * request too slow), never reach Fastify: a fixed answer, no parser message, and the connection
+ * is closed once the answer is written, whatever the client is still sending.
+ */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify({ status: 'invalid', errors: [{ path: '', message: 'malformed HTTP request' }] });
+  if (err.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : timeout ? 408 : 400;
+  const message = timeout ? 'the request took too long to arrive' : 'malformed HTTP request';
+  const body = JSON.stringify({ status: 'invalid', errors: [{ path: '', message }] });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }

@@ -17,14 +17,3 @@ export function hasMediaType(header: string | undefined, mediaType: string): boo
   }
   return true;
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-/** The body as text, or undefined when it is not valid UTF-8 (never silently replaced). A BOM is dropped. */
-export function decodeUtf8(body: Buffer): string | undefined {
-  try {
-    return UTF8.decode(body);
-  } catch {
-    return undefined;
-  }
-}

@@ -10,14 +10,14 @@ import { actiwayReceipt, XML_CONTENT_TYPE } from './actiway-receipt.js';
  */
 
 /** Refusal kinds every portal has; each portal spells them in its own vocabulary. */
-export type ReplyStatus = 'unauthorized' | 'unavailable' | 'not-found' | 'method-not-allowed' | 'error';
+export type ReplyStatus = 'unauthorized' | 'too-many-requests' | 'unavailable' | 'not-found' | 'method-not-allowed' | 'error';
 
 export interface PortalReplies {
   /** Where a problem with the document as a whole is reported (`""` in JSON, `/` in XML). */
   readonly rootPath: string;
   /** 400 / 413 / 415: the request is refused, with every problem and its path. */
   refuse(reply: FastifyReply, statusCode: number, errors: readonly FieldError[]): FastifyReply;
-  /** A bare status: 401, 404, 405, 500, 503. */
+  /** A bare status: 401, 404, 405, 429, 500, 503. */
   status(reply: FastifyReply, statusCode: number, status: ReplyStatus): FastifyReply;
 }
 

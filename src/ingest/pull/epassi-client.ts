@@ -13,14 +13,6 @@ import { PortalConnection, PortalHttpError, failureFor, jsonOf, type PortalRespo
 
 export type EpassiSection = NonNullable<PortalsConfig['epassi']>;
 
-export interface EpassiPage {
-  page: number;
-  pageSize: number;
-  totalPages: number;
-  /** Raw purchase payloads, one per element. */
-  items: unknown[];
-}
-
 export type EpassiMarking =
   | { status: 'DELIVERED'; merchantReference: string; invoiceNumber: string; ocr: string }
   | { status: 'REJECTED'; reason: string };
@@ -67,8 +59,9 @@ export class EpassiClient {
       body: form.toString(),
     });
     if (res.status !== 200) {
-      // RFC 6749 §5.2: a refused client may be 400 invalid_client as well as 401.
-      if (res.status === 400 && /"error"\s*:\s*"(invalid_client|unauthorized_client|invalid_grant)"/.test(res.text)) {
+      // RFC 6749 §5.2: a refused client may be 400 invalid_client as well as 401. Only matched
+      // for ASCII error codes (latin1 maps bytes one to one), never used as text.
+      if (res.status === 400 && /"error"\s*:\s*"(invalid_client|unauthorized_client|invalid_grant)"/.test(res.body.toString('latin1'))) {
         throw new PortalHttpError('epassi', 'auth', 'epassi token: client refused (HTTP 400)', 400);
       }
       throw failureFor('epassi', 'token', res);
@@ -101,22 +94,12 @@ export class EpassiClient {
     return { authorization: `Bearer ${token}`, accept: 'application/json', ...(json ? { 'content-type': 'application/json' } : {}) };
   }
 
-  async listPurchases(page: number, pageSize: number): Promise<EpassiPage> {
+  /** One page of PAID purchases as Epassi served it (read with readEpassiPage). Throws PortalHttpError for anything but a 200. */
+  async fetchPurchasesPage(page: number, pageSize: number): Promise<Buffer> {
     const q = new URLSearchParams({ status: 'PAID', page: String(page), pageSize: String(pageSize) });
     const res = await this.withToken('poll', (t) => this.http.request('poll', { method: 'GET', path: `/v2/purchases?${q}`, headers: this.headers(t, false) }));
     if (res.status !== 200) throw failureFor('epassi', 'poll', res);
-    const body = jsonOf('epassi', 'poll', res) as Record<string, unknown> | null;
-    const items = body?.items;
-    const totalPages = body?.totalPages;
-    if (!Array.isArray(items) || typeof totalPages !== 'number' || !Number.isSafeInteger(totalPages) || totalPages < 0) {
-      throw new PortalHttpError('epassi', 'protocol', 'epassi poll: the page does not have items[] and totalPages', res.status);
-    }
-    return {
-      page: typeof body?.page === 'number' ? body.page : page,
-      pageSize: typeof body?.pageSize === 'number' ? body.pageSize : pageSize,
-      totalPages,
-      items,
-    };
+    return res.body;
   }
 
   /** Resolves with the status when it counts as done (2xx, or 409: already in that status); throws otherwise. */

@@ -1,5 +1,6 @@
+import { readEpassiPage } from '../payload/read-portal-payload.js';
 import type { EpassiClient } from './epassi-client.js';
-import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
+import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
 
 /** A run stops after this many pages (purchases stay listed until marked: the next run sees the rest). */
 export const MAX_PAGES_PER_RUN = 1000;
@@ -19,10 +20,11 @@ export class EpassiPoller extends PortalPoller {
   protected async fetchAll(summary: PollSummary, storePage: StorePage): Promise<void> {
     let totalPages = 1;
     for (let page = 1; page <= totalPages && page <= MAX_PAGES_PER_RUN; page++) {
-      const res = await this.client.listPurchases(page, this.pageSize);
+      const res = readEpassiPage(await this.client.fetchPurchasesPage(page, this.pageSize), new Date());
+      if (!res.ok) throw unreadablePage('epassi', res);
       summary.pages++;
       totalPages = res.totalPages;
-      await storePage(res.items);
+      await storePage(res.orders);
     }
   }
 }

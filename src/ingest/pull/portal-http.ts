@@ -1,6 +1,8 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseRetryAfter } from '../../brp/brp-exchange.js';
+import { parseJsonText } from '../payload/json-text.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
 
 /** The portals partnerd polls (and tells each outcome). */
 export type PullPortal = 'wellnet' | 'epassi';
@@ -12,7 +14,7 @@ export const PULL_PORTALS: readonly PullPortal[] = ['wellnet', 'epassi'];
  *  - `throttled`   429 (Retry-After honoured by the back-off)
  *  - `unavailable` 5xx
  *  - `network`     no HTTP answer: refused, reset, timeout, DNS
- *  - `protocol`    an answer we cannot use (other 4xx, not JSON, wrong shape)
+ *  - `protocol`    an answer we cannot use (other 4xx, not UTF-8, not JSON, wrong shape)
  * Messages carry the portal, the operation and the status, never a token, secret or body.
  */
 export type PortalFailureKind = 'auth' | 'throttled' | 'unavailable' | 'network' | 'protocol';
@@ -41,7 +43,8 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 export interface PortalResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  text: string;
+  /** The body as received: it becomes text only through the strict decoder (textOf / jsonOf). */
+  body: Buffer;
 }
 
 /**
@@ -70,8 +73,8 @@ export class PortalConnection {
   async request(what: string, options: { method: 'GET' | 'POST' | 'PATCH'; path: string; headers: Record<string, string>; body?: string }): Promise<PortalResponse> {
     try {
       const res = await this.pool.request({ method: options.method, path: this.prefix + options.path, headers: options.headers, body: options.body });
-      const text = await readCapped(res.body);
-      return { status: res.statusCode, headers: res.headers, text };
+      const body = await readCapped(res.body);
+      return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       if (err instanceof PortalHttpError) throw err;
       if (err instanceof BodyTooLarge) throw new PortalHttpError(this.portal, 'protocol', `${this.portal} ${what}: response body over ${MAX_BODY_BYTES} bytes`);
@@ -95,13 +98,21 @@ export function failureFor(portal: PullPortal, what: string, res: PortalResponse
   return new PortalHttpError(portal, 'protocol', msg, s);
 }
 
+/**
+ * The body as text, or a `protocol` failure when it is not UTF-8: an answer that cannot be read
+ * is unusable as a whole (a poll backs off, the cursor stays), never read with a U+FFFD in it.
+ */
+export function textOf(portal: PullPortal, what: string, res: PortalResponse): string {
+  const decoded = decodeUtf8Strict(res.body);
+  if (decoded.ok) return decoded.text;
+  throw new PortalHttpError(portal, 'protocol', `${portal} ${what}: HTTP ${res.status} with a body that is not valid UTF-8 (${describeUtf8Error(decoded.error)})`, res.status);
+}
+
 /** The body as JSON, or a `protocol` failure. */
 export function jsonOf(portal: PullPortal, what: string, res: PortalResponse): unknown {
-  try {
-    return JSON.parse(res.text);
-  } catch {
-    throw new PortalHttpError(portal, 'protocol', `${portal} ${what}: HTTP ${res.status} with a body that is not JSON`, res.status);
-  }
+  const json = parseJsonText(textOf(portal, what, res));
+  if (json.ok) return json.value;
+  throw new PortalHttpError(portal, 'protocol', `${portal} ${what}: HTTP ${res.status} with a body that is not JSON${json.where ? ` (${json.where})` : ''}`, res.status);
 }
 
 class BodyTooLarge extends Error {}
@@ -111,7 +122,7 @@ function codeOf(err: unknown): string {
   return e.code ?? e.cause?.code ?? (err instanceof Error ? err.name : 'UNKNOWN');
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void }): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -122,5 +133,5 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (err?: Error
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -1,7 +1,8 @@
 import type { Services } from '../../daemon/services.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { DeferredEffects } from '../../queue/commit-effects.js';
-import { isPortalHttpError, type PullPortal } from './portal-http.js';
+import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
+import { isPortalHttpError, PortalHttpError, type PullPortal } from './portal-http.js';
 import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
 
@@ -48,7 +49,7 @@ export type PollerServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'po
  * Wellnet cursor): all of it commits, or none of it and the page is read again. Returns once it
  * has committed; the jobs and log lines of its orders follow the commit.
  */
-export type StorePage = (payloads: readonly unknown[], alsoInTransaction?: (tx: Ledger) => Promise<void>) => Promise<void>;
+export type StorePage = (orders: readonly OrderRead[], alsoInTransaction?: (tx: Ledger) => Promise<void>) => Promise<void>;
 
 export interface PollerOptions {
   backoff?: BackoffPolicy;
@@ -76,7 +77,11 @@ export abstract class PortalPoller {
     this.clock = options.now ?? Date.now;
   }
 
-  /** Reads every page and stores each with `storePage`, in order; returns once all are stored. Throws on failures. */
+  /**
+   * Reads every page (with the payload reader `render` uses too) and stores each with
+   * `storePage`, in order; returns once all are stored. Throws on failures; an unreadable page is
+   * `unreadablePage`.
+   */
   protected abstract fetchAll(summary: PollSummary, storePage: StorePage): Promise<void>;
 
   async run(options: RunOptions = {}): Promise<PollSummary> {
@@ -99,12 +104,12 @@ export abstract class PortalPoller {
       }
     }
 
-    const storePage: StorePage = async (payloads, alsoInTransaction) => {
+    const storePage: StorePage = async (orders, alsoInTransaction) => {
       const effects = new DeferredEffects();
       const results = await this.services.ledger.transaction(async (tx) => {
         const scoped = { ...this.services, ledger: tx, portalIntake: this.services.portalIntake.withLedger(tx, effects) };
         const out: PullOrderOutcome[] = [];
-        for (const payload of payloads) out.push((await ingestPullOrder(scoped, portal, payload, new Date())).outcome);
+        for (const order of orders) out.push((await ingestPullOrder(scoped, portal, order, new Date())).outcome);
         await alsoInTransaction?.(tx);
         return out;
       });
@@ -153,6 +158,14 @@ export abstract class PortalPoller {
       return summary;
     }
   }
+}
+
+/**
+ * A page that cannot be read at all (not UTF-8, not JSON, not the documented shape) is an answer
+ * we cannot use: the run ends and backs off, and nothing of the page is stored or altered.
+ */
+export function unreadablePage(portal: PullPortal, page: Unreadable): PortalHttpError {
+  return new PortalHttpError(portal, 'protocol', `${portal} poll: HTTP 200 with a page that cannot be read: ${describeErrors(page.errors)}`, 200);
 }
 
 function counts(s: PollSummary) {

@@ -2,13 +2,14 @@ import type { FieldError } from '../../domain/canonical-order.js';
 import { parseOrderKey } from '../../domain/canonical-order.js';
 import { logOrderEvent } from '../../observability/order-events.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
-import { adapterFor } from '../../portals/portal-registry.js';
+import { describeErrors, type OrderRead } from '../payload/read-portal-payload.js';
 import type { Services } from '../../daemon/services.js';
 import { routePortalOrder } from '../router.js';
 import type { PullPortal } from './portal-http.js';
 
 /**
- * One element of a pull portal's page (a Wellnet order, an Epassi purchase) → the ledger.
+ * One element of a pull portal's page (a Wellnet order, an Epassi purchase), as the page reader
+ * read it (read-portal-payload.ts), → the ledger.
  *
  * A payload the adapter can read goes through PortalIntake with `recordInvalid` (an order that
  * fails the shared validation is recorded as rejected, and the portal is told). A payload the
@@ -48,10 +49,10 @@ const MAX_REASON = 500;
 export async function ingestPullOrder(
   services: Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake'>,
   portal: PullPortal,
-  payload: unknown,
+  order: OrderRead,
   now: Date,
 ): Promise<PullOrderResult> {
-  const adapted = adapterFor(portal).toPortalOrder(payload, now);
+  const { payload, adapted } = order;
   if (adapted.ok) {
     const r = await services.portalIntake.ingest(adapted.order, { recordInvalid: true, now });
     const ordernr = adapted.order.ordernr;
@@ -80,7 +81,7 @@ async function recordUnreadable(
 ): Promise<PullOrderResult> {
   const { ledger, logger, config } = services;
   if (!ordernr) {
-    logger.warn({ event: 'portal.order_unidentifiable', portal, problems: describe(errors) }, 'portal.order_unidentifiable');
+    logger.warn({ event: 'portal.order_unidentifiable', portal, problems: describeErrors(errors) }, 'portal.order_unidentifiable');
     return { outcome: 'skipped' };
   }
   const known = await ledger.keyForPortalOrder(portal, ordernr);
@@ -94,7 +95,7 @@ async function recordUnreadable(
     organization: { number: '', name: '' },
     person: { firstName: '', lastName: '', personnummer: '' },
     lines: [],
-    fieldPaths: {},
+    fieldPaths: { venueRef: VENUE_PATH[portal].join('.') },
     adapterErrors: errors,
   };
   const route = venueRef !== undefined
@@ -107,7 +108,7 @@ async function recordUnreadable(
     services.portalIntake.afterCommit(() => logOrderEvent(logger, 'order.rejected', { tenant: route.tenant, portal, ordernr }, { reason: 'invalid order' }));
     return { outcome: 'rejected', key: reg.key, ordernr };
   }
-  const reason = `${route.reason}; the order is also invalid: ${describe(errors)}`.slice(0, MAX_REASON);
+  const reason = `${route.reason}; the order is also invalid: ${describeErrors(errors)}`.slice(0, MAX_REASON);
   const reg = await ledger.registerUnroutable(portal, ordernr, stub, reason, now);
   if (!reg.created) return duplicate(services, portal, ordernr, reg.existingKey);
   services.portalIntake.afterCommit(() => logger.warn({ event: 'order.unroutable', portal, ordernr, reason }, 'order.unroutable'));
@@ -129,9 +130,3 @@ function readVenue(portal: PullPortal, payload: unknown): string | undefined {
   }
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
-
-/** Field paths and messages (the adapters' messages name no values). */
-export function describe(errors: FieldError[]): string {
-  return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
-}
-

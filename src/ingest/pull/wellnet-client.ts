@@ -1,5 +1,5 @@
 import type { PortalsConfig } from '../../config/schema.js';
-import { PortalConnection, PortalHttpError, failureFor, jsonOf } from './portal-http.js';
+import { PortalConnection, failureFor } from './portal-http.js';
 
 /**
  * Wellnet's order API (shared/portals/wellnet.md): pages of orders after an opaque cursor, and the
@@ -8,14 +8,6 @@ import { PortalConnection, PortalHttpError, failureFor, jsonOf } from './portal-
  */
 
 export type WellnetSection = NonNullable<PortalsConfig['wellnet']>;
-
-export interface WellnetPage {
-  /** Raw order payloads, one per element (the adapter reads each). */
-  orders: unknown[];
-  /** Opaque; null when the portal gave none (then the stored cursor stays). */
-  nextCursor: string | null;
-  hasMore: boolean;
-}
 
 export type WellnetAcknowledgement =
   | { status: 'delivered'; supplierOrderNumber: string; invoiceNumber: string; ocr: string }
@@ -38,21 +30,17 @@ export class WellnetClient {
     };
   }
 
-  /** One page. Throws PortalHttpError for anything but a 200 with the documented shape. */
-  async fetchOrders(after: string | undefined, limit: number): Promise<WellnetPage> {
+  /**
+   * One page as Wellnet served it (read with readWellnetPage). Throws PortalHttpError for
+   * anything but a 200.
+   */
+  async fetchOrdersPage(after: string | undefined, limit: number): Promise<Buffer> {
     const q = new URLSearchParams();
     if (after !== undefined && after !== '') q.set('after', after);
     q.set('limit', String(limit));
     const res = await this.http.request('poll', { method: 'GET', path: `/api/v1/orders?${q}`, headers: this.headers(false) });
     if (res.status !== 200) throw failureFor('wellnet', 'poll', res);
-    const body = jsonOf('wellnet', 'poll', res) as Record<string, unknown> | null;
-    const orders = body?.orders;
-    const nextCursor = body?.nextCursor ?? null;
-    const hasMore = body?.hasMore;
-    if (!Array.isArray(orders) || (nextCursor !== null && typeof nextCursor !== 'string') || typeof hasMore !== 'boolean') {
-      throw new PortalHttpError('wellnet', 'protocol', 'wellnet poll: the page does not have orders[], nextCursor and hasMore', res.status);
-    }
-    return { orders, nextCursor, hasMore };
+    return res.body;
   }
 
   /**

@@ -1,5 +1,6 @@
+import { readWellnetPage } from '../payload/read-portal-payload.js';
 import type { WellnetClient } from './wellnet-client.js';
-import { PortalPoller, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
+import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
 
 /** A run stops after this many pages (the next run continues from the saved cursor). */
 export const MAX_PAGES_PER_RUN = 1000;
@@ -21,7 +22,8 @@ export class WellnetPoller extends PortalPoller {
     let cursor = await ledger.cursor('wellnet');
     summary.cursorAdvanced = false;
     for (let n = 0; n < MAX_PAGES_PER_RUN; n++) {
-      const page = await this.client.fetchOrders(cursor, this.pageSize);
+      const page = readWellnetPage(await this.client.fetchOrdersPage(cursor, this.pageSize), new Date());
+      if (!page.ok) throw unreadablePage('wellnet', page);
       summary.pages++;
       const next = page.nextCursor;
       const moved = next !== null && next !== '' && next !== cursor;

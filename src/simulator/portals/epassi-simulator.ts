@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
-import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual } from './sim-http.js';
+import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
 
 /**
  * The Epassi simulator (shared/portals/epassi.md):
@@ -82,6 +82,8 @@ export interface EpassiSimulator {
   setCredentials(clientId: string, clientSecret: string): void;
   failNext(n: number, action: PortalFaultAction, route?: PortalRoute): void;
   setDown(down: boolean): void;
+  /** The next authorised poll is answered 200 with exactly these bytes (a page as a portal might really serve it). */
+  answerNextPoll(body: Uint8Array): void;
   readonly faults: PortalFaults;
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
   const marks: EpassiMark[] = [];
   const polls: EpassiPollRecord[] = [];
   const stats = { tokenRequests: 0, tokensIssued: 0, unauthorizedPolls: 0, markRequests: 0, conflicts: 0 };
+  const rawPages: Buffer[] = [];
 
   function addPurchases(...list: EpassiSimPurchase[]): void {
     for (const p of list) {
@@ -166,6 +169,11 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
       stats.unauthorizedPolls++;
       return answer(401, { error: 'invalid_token' });
     }
+    const raw = rawPages.shift();
+    if (raw !== undefined) {
+      record.status = 200;
+      return reply.code(200).type('application/json; charset=utf-8').send(raw);
+    }
     if (q.status !== 'PAID') return answer(400, { error: 'status must be PAID' });
     const page = q.page === undefined ? 1 : Number(q.page);
     let pageSize = q.pageSize === undefined ? 50 : Number(q.pageSize);
@@ -178,6 +186,10 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
     if (action === 'reset-after-commit') {
       record.status = 0;
       return cut(request, reply);
+    }
+    if (action === 'invalid-utf8') {
+      record.status = 200;
+      return reply.code(200).type('application/json; charset=utf-8').send(withInvalidUtf8({ page, pageSize, totalPages, items }, 'firstName'));
     }
     return answer(200, { page, pageSize, totalPages, items });
   });
@@ -235,6 +247,7 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
     },
     failNext: (n, action, route) => faults.failNext(n, action, route),
     setDown: (down) => faults.setDown(down),
+    answerNextPoll: (body) => { rawPages.push(Buffer.from(body)); },
     async close() {
       faults.destroyAll();
       await app.close();

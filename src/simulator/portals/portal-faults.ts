@@ -13,11 +13,13 @@ import type { Socket } from 'node:net';
  *  - `reset`              the connection is destroyed before anything is processed
  *  - `reset-after-commit` the request IS processed (a delivery / mark is recorded), then the
  *                         connection is destroyed: the client never sees the answer
+ *  - `invalid-utf8`       (polls) the normal page, with byte 0xFF in the middle of the first
+ *                         person's first name: what a portal with a broken export serves
  * Independently of the scripts, `down` makes the portal refuse every connection (each new socket
  * is closed at once, open keep-alive sockets are destroyed): the portal is unreachable.
  */
 
-export const PORTAL_FAULT_ACTIONS = ['ok', '401', '429', '500', '503', 'reset', 'reset-after-commit'] as const;
+export const PORTAL_FAULT_ACTIONS = ['ok', '401', '429', '500', '503', 'reset', 'reset-after-commit', 'invalid-utf8'] as const;
 export type PortalFaultAction = (typeof PORTAL_FAULT_ACTIONS)[number];
 
 /** `poll`: GET of orders / purchases; `ack`: Wellnet delivery / Epassi PATCH; `token`: Epassi OAuth. */

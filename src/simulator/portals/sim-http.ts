@@ -26,12 +26,13 @@ export function cut(request: FastifyRequest, reply: FastifyReply): FastifyReply 
 
 /**
  * Answers a before-processing fault. Returns true when the request was answered (or cut) and the
- * handler must stop; `reset-after-commit` is left to the handler (it processes, then cuts).
+ * handler must stop; `reset-after-commit` and `invalid-utf8` are left to the handler.
  */
 export function answerFault(action: PortalFaultAction, faults: PortalFaults, request: FastifyRequest, reply: FastifyReply): boolean {
   switch (action) {
     case 'ok':
     case 'reset-after-commit':
+    case 'invalid-utf8':
       return false;
     case '401':
       void reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'unauthorized', message: 'invalid or expired token' });
@@ -57,4 +58,17 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 export function nonBlank(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '';
+}
+
+/**
+ * A JSON answer as bytes with 0xFF inserted after the first three characters of the first string
+ * value of `key` (`"givenName":"Tes\xFFsan"`); without that key, before the whole body.
+ */
+export function withInvalidUtf8(body: unknown, key: string): Buffer {
+  const text = JSON.stringify(body);
+  const marker = `"${key}":"`;
+  const at = text.indexOf(marker);
+  const split = at < 0 ? 0 : Buffer.byteLength(text.slice(0, at + marker.length), 'utf8') + 3;
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([bytes.subarray(0, split), Buffer.from([0xff]), bytes.subarray(split)]);
 }

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
-import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual } from './sim-http.js';
+import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
 
 /**
  * The Wellnet simulator (shared/portals/wellnet.md): Wellnet's order API as the daemon sees it.
@@ -76,6 +76,8 @@ export interface WellnetSimulator {
   failNext(n: number, action: PortalFaultAction, route?: Exclude<PortalRoute, 'token'>): void;
   /** Unreachable (every connection closed at once) until set back to false. */
   setDown(down: boolean): void;
+  /** The next authorised poll is answered 200 with exactly these bytes (a page as a portal might really serve it). */
+  answerNextPoll(body: Uint8Array): void;
   readonly faults: PortalFaults;
   close(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
   const deliveries = new Map<string, WellnetDelivery>();
   const polls: WellnetPollRecord[] = [];
   const stats = { deliveryRequests: 0, conflicts: 0 };
+  const rawPages: Buffer[] = [];
 
   function addOrders(...list: WellnetSimOrder[]): void {
     for (const o of list) {
@@ -135,6 +138,11 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
       return reply;
     }
     if (!authorised(bearerOf(request))) return answer(401, { error: 'unauthorized' });
+    const raw = rawPages.shift();
+    if (raw !== undefined) {
+      record.status = 200;
+      return reply.code(200).type('application/json; charset=utf-8').send(raw);
+    }
 
     let after = Number.NEGATIVE_INFINITY;
     if (q.after !== undefined && q.after !== '') {
@@ -156,6 +164,10 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
     if (action === 'reset-after-commit') {
       record.status = 0;
       return cut(request, reply);
+    }
+    if (action === 'invalid-utf8') {
+      record.status = 200;
+      return reply.code(200).type('application/json; charset=utf-8').send(withInvalidUtf8(body, 'givenName'));
     }
     return answer(200, body);
   });
@@ -204,6 +216,7 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
     setToken: (t) => { token = t; },
     failNext: (n, action, route) => faults.failNext(n, action, route),
     setDown: (down) => faults.setDown(down),
+    answerNextPoll: (body) => { rawPages.push(Buffer.from(body)); },
     async close() {
       faults.destroyAll();
       await app.close();
