@@ -17,6 +17,7 @@ import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
 import { isPartnerdError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
+import { logEvent } from '../observability/log-event.js';
 import { runSimulatorFromCli } from '../simulator/index.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
@@ -61,7 +62,7 @@ program
     const daemon = createDaemon(services);
     const shutdown = (signal: string) => {
       void daemon.stop(signal).then(() => services.close()).then(() => process.exit(0), (err) => {
-        logger.error({ event: 'daemon.stop_failed', err }, 'daemon.stop_failed');
+        logEvent(logger, 'daemon.stop_failed', { err });
         process.exit(1);
       });
     };

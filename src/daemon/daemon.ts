@@ -4,6 +4,7 @@ import type { CanonicalOrder } from '../domain/canonical-order.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
+import { logEvent } from '../observability/log-event.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createRedis, type Services } from './services.js';
@@ -51,17 +52,17 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
     for (const tenant of Object.values(config.tenants)) {
       if (!(await pause.info(tenant.name))) continue;
       const verdict = await clients.get(tenant.name)!.probeAuth();
-      logger.info({ event: 'tenant.probe', tenant: tenant.name, verdict }, 'tenant.probe');
+      logEvent(logger, 'tenant.probe', { tenant: tenant.name, verdict });
       if (verdict === 'accepted') await pause.resume(tenant.name, 'probe');
     }
   }
 
-  function every(ms: number, task: () => Promise<unknown>, name: string): void {
+  function every(ms: number, task: () => Promise<unknown>, failure: 'reconcile.error' | 'probe.error'): void {
     let running = false;
     const t = setInterval(() => {
       if (running || stopping) return;
       running = true;
-      task().catch((err) => logger.error({ event: `${name}.error`, err }, `${name}.error`)).finally(() => { running = false; });
+      task().catch((err) => logEvent(logger, failure, { err })).finally(() => { running = false; });
     }, ms);
     t.unref();
     timers.push(t);
@@ -73,10 +74,10 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       for (const name of Object.keys(config.tenants)) if (await pause.info(name)) await queues.get(name).pause();
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
-      await reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', err }, 'reconcile.error'));
-      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile');
+      await reconciler.runOnce().catch((err) => logEvent(logger, 'reconcile.error', { err }));
+      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile.error');
       const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
-      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe');
+      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe.error');
       // Ingest last: orders are only taken in once the workers that send them are running.
       const portals = options.ingest === false ? {} : config.portals;
       if (portals.wellnet || portals.epassi) {
@@ -90,7 +91,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
         ingestServer = await startIngestServer(services, options.http);
       }
-      logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url }, 'daemon.started');
+      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url });
     },
 
     get ingestUrl() {
@@ -99,12 +100,12 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
 
     stop(reason = 'stop') {
       stopping ??= (async () => {
-        logger.info({ event: 'daemon.stopping', reason, graceMs: config.shutdownGraceMs }, 'daemon.stopping');
+        logEvent(logger, 'daemon.stopping', { reason, graceMs: config.shutdownGraceMs });
         for (const t of timers) clearInterval(t);
         // Stop taking orders in first (a request in progress completes), then drain the workers.
-        await ingestServer?.close().catch((err) => logger.error({ event: 'ingest.close_failed', err }, 'ingest.close_failed'));
+        await ingestServer?.close().catch((err) => logEvent(logger, 'ingest.close_failed', { err }));
         sop?.stop();
-        await pull?.stop().catch((err) => logger.error({ event: 'pull.stop_failed', err }, 'pull.stop_failed'));
+        await pull?.stop().catch((err) => logEvent(logger, 'pull.stop_failed', { err }));
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), config.shutdownGraceMs); });
@@ -112,12 +113,12 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         clearTimeout(timer);
         if (result === 'expired') {
           // Calls still in flight are abandoned; their attempts stay open and become in-doubt on the next run.
-          logger.warn({ event: 'daemon.grace_expired' }, 'daemon.grace_expired');
+          logEvent(logger, 'daemon.grace_expired', {});
           await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
         }
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
         await workerRedis.quit().catch(() => workerRedis.disconnect());
-        logger.info({ event: 'daemon.stopped', reason }, 'daemon.stopped');
+        logEvent(logger, 'daemon.stopped', { reason });
       })();
       return stopping;
     },

@@ -5,6 +5,7 @@ import { XsdValidator } from '../brp/xsd-validator.js';
 import type { Config } from '../config/schema.js';
 import { Ledger } from '../ledger/ledger.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
+import { logEvent } from '../observability/log-event.js';
 import { OrderIntake } from '../queue/order-intake.js';
 import { TenantPause } from '../queue/tenant-pause.js';
 import { TenantQueues } from '../queue/tenant-queues.js';
@@ -42,7 +43,7 @@ export function createRedis(url: string, purpose: 'commands' | 'worker'): Redis 
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
   const redis = createRedis(config.redis.url, 'commands');
-  redis.on('error', (err) => logger.error({ event: 'redis.error', err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis.error'));
+  redis.on('error', (err) => logEvent(logger, 'redis.error', { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }));
   await redis.ping();
   const ledger = new Ledger(redis, config.redis.prefix);
   const queues = new TenantQueues(config, redis);

@@ -9,7 +9,8 @@ import { formatOrderKey, type CanonicalOrder } from '../domain/canonical-order.j
 import { isPartnerdError } from '../errors.js';
 import type { Ledger, OrderOutcome } from '../ledger/ledger.js';
 import type { AttemptRecord } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
+import { observeBrpCall } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix } from './queue-names.js';
 import type { TenantPause } from './tenant-pause.js';
@@ -41,7 +42,8 @@ export interface BrpWorkerDeps {
  */
 export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
   const { config, tenant, ledger, client, documents, pause, logger } = deps;
-  const log = logger.child({ tenant: tenant.name });
+  // Every order event names its tenant itself (no child logger binding it: the key would be written twice).
+  const ids = (order: CanonicalOrder) => ({ tenant: order.tenant, portal: order.portal, ordernr: order.ordernr });
 
   const worker: Worker<CanonicalOrder> = new Worker<CanonicalOrder>(
     brpQueueName(tenant.name),
@@ -74,7 +76,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
       };
       if (tenant.inDoubtPolicy === 'hold') {
         if (await ledger.finishAttempt(key, 'in_doubt', interrupted, { lastError: 'attempt interrupted' })) {
-          logOrderEvent(log, 'order.in_doubt', order, { attempt: begun.attempt, reason: 'attempt interrupted' });
+          logEvent(logger, 'order.in_doubt', { ...ids(order), attempt: begun.attempt, reason: 'attempt interrupted' });
         }
         return 'in_doubt';
       }
@@ -94,17 +96,21 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
       if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
       const brpError = { errors: [{ message: 'order no longer satisfies the configured XSD', debugInfo: err.message.slice(0, 500) }] };
       await ledger.finishAttempt(key, 'rejected', { n: attempt, startedAt, class: 'rejected', detail: 'PD_XSD_INVALID' }, { brpError });
-      logOrderEvent(log, 'order.rejected', order, { attempt, reason: 'PD_XSD_INVALID' });
+      logEvent(logger, 'order.rejected', { ...ids(order), attempt, reason: 'PD_XSD_INVALID' });
       return 'rejected';
     }
 
+    const callStarted = performance.now();
     const exchange = await client.createPartnerOrder(order.portal, xml);
+    const durationMs = Math.round(performance.now() - callStarted);
     const outcome = classifyOutcome(exchange);
-    return record(job, order, key, attempt, startedAt, outcome);
+    observeBrpCall(tenant.name, outcome.class, durationMs / 1000);
+    return record(job, order, key, attempt, startedAt, outcome, durationMs);
   }
 
-  async function record(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, n: number, startedAt: string, outcome: Outcome): Promise<string> {
+  async function record(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, n: number, startedAt: string, outcome: Outcome, durationMs: number): Promise<string> {
     const httpStatus = 'status' in outcome ? outcome.status : undefined;
+    const call = { ...ids(order), attempt: n, durationMs };
     const attempt = (detail?: string): AttemptRecord => ({ n, startedAt, class: outcome.class, httpStatus, detail });
 
     switch (outcome.class) {
@@ -116,14 +122,16 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
           invoiceDate: invoice.invoiceDate, dueDate: invoice.dueDate,
         };
         if (await ledger.finishAttempt(key, 'confirmed', attempt(), fields, { dropPayload: true })) {
-          logOrderEvent(log, 'order.confirmed', order, { ...fields, attempt: n });
+          logEvent(logger, 'order.confirmed', {
+            ...call, brpOrderNumber: fields.brpOrderNumber, invoiceNumber: fields.invoiceNumber, ocr: fields.ocr, amountOre: fields.sumOre, dueDate: fields.dueDate,
+          });
         }
         return 'confirmed';
       }
       case 'confirmed_unparsed': {
         const fields: OrderOutcome = { review: outcome.reason, rawResponse: outcome.rawBody.slice(0, MAX_RAW_RESPONSE) };
         if (await ledger.finishAttempt(key, 'confirmed', attempt(outcome.reason), fields)) {
-          logOrderEvent(log, 'order.confirmed_unparsed', order, { attempt: n, httpStatus, reason: outcome.reason });
+          logEvent(logger, 'order.confirmed_unparsed', { ...call, httpStatus, reason: outcome.reason });
         }
         return 'confirmed';
       }
@@ -131,7 +139,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
         const brpError = { status: outcome.status, errors: outcome.errors };
         const first = outcome.errors[0];
         if (await ledger.finishAttempt(key, 'rejected', attempt(first ? `${first.code ?? ''} ${first.message}`.trim() : undefined), { brpError })) {
-          logOrderEvent(log, 'order.rejected', order, { attempt: n, httpStatus, brpError });
+          logEvent(logger, 'order.rejected', { ...call, httpStatus, brpErrorCode: first?.code });
         }
         return 'rejected';
       }
@@ -147,36 +155,36 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<CanonicalOrder> {
       case 'throttled': {
         const wait = outcome.retryAfterMs ?? backoffDelay(1, tenant.retry);
         await ledger.finishAttempt(key, 'queued', attempt(`retry after ${wait} ms`));
-        logOrderEvent(log, 'order.throttled', order, { attempt: n, httpStatus, reason: `retry after ${wait} ms` });
+        logEvent(logger, 'order.throttled', { ...call, httpStatus, reason: `retry after ${wait} ms` });
         await worker.rateLimit(wait);
         throw Worker.RateLimitError();
       }
       case 'in_doubt':
         if (tenant.inDoubtPolicy === 'hold') {
           if (await ledger.finishAttempt(key, 'in_doubt', attempt(outcome.reason), { lastError: outcome.reason })) {
-            logOrderEvent(log, 'order.in_doubt', order, { attempt: n, reason: outcome.reason });
+            logEvent(logger, 'order.in_doubt', { ...call, reason: outcome.reason });
           }
           return 'in_doubt';
         }
-        return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason);
+        return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason, durationMs);
       case 'transient':
-        return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason);
+        return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason, durationMs);
     }
   }
 
-  async function retryOrDie(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, attempt: AttemptRecord, reason: string): Promise<string> {
+  async function retryOrDie(job: Job<CanonicalOrder>, order: CanonicalOrder, key: string, attempt: AttemptRecord, reason: string, durationMs: number): Promise<string> {
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
       if (await ledger.finishAttempt(key, 'dead', attempt, { lastError: reason })) {
-        logOrderEvent(log, 'order.dead', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason });
+        logEvent(logger, 'order.dead', { ...ids(order), attempt: attempt.n, durationMs, httpStatus: attempt.httpStatus, reason });
       }
       return 'dead';
     }
     await ledger.finishAttempt(key, 'retrying', attempt, { lastError: reason });
-    logOrderEvent(log, 'order.retrying', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason });
+    logEvent(logger, 'order.retrying', { ...ids(order), attempt: attempt.n, durationMs, httpStatus: attempt.httpStatus, reason });
     throw new TransientBrpError(reason);
   }
 
-  worker.on('error', (err) => log.error({ event: 'worker.error', err }, 'worker.error'));
+  worker.on('error', (err) => logEvent(logger, 'worker.error', { tenant: tenant.name, err }));
   return worker;
 }

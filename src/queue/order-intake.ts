@@ -5,7 +5,7 @@ import { validateOrder } from '../domain/validate-order.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
 import type { TenantQueues } from './tenant-queues.js';
 
 export type IntakeResult =
@@ -59,15 +59,16 @@ export class OrderIntake {
   async submitProven(
     order: CanonicalOrder,
     proven: { proof: string; xml: string },
-    options: { now?: Date; replaceIndexFrom?: string } = {},
+    options: { now?: Date; replaceIndexFrom?: string; /** The push request it came with (logged on its order.* line). */ requestId?: string } = {},
   ): Promise<Extract<IntakeResult, { status: 'accepted' | 'duplicate' }>> {
-    const reg = await this.ledger.register(order, proven.proof, { ...options, xml: proven.xml });
+    const { requestId, ...registerOptions } = options;
+    const reg = await this.ledger.register(order, proven.proof, { ...registerOptions, xml: proven.xml });
     if (reg.created) {
       await this.queues.enqueue(reg.key, order);
-      logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' });
+      logEvent(this.logger, 'order.accepted', { tenant: order.tenant, portal: order.portal, ordernr: order.ordernr, state: 'queued', requestId });
       return { status: 'accepted', key: reg.key };
     }
-    return this.duplicate(reg.existingKey, order, reg.state);
+    return this.duplicate(reg.existingKey, order, reg.state, { requestId });
   }
 
   /**
@@ -75,14 +76,19 @@ export class OrderIntake {
    * record without a job: the redelivery repairs it from the stored payload (the job id is the
    * key's, so this adds nothing when the job exists).
    */
-  async duplicate(key: string, order: Pick<CanonicalOrder, 'portal' | 'ordernr'>, state?: OrderState | 'missing'): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
+  async duplicate(
+    key: string,
+    order: Pick<CanonicalOrder, 'portal' | 'ordernr'>,
+    state?: OrderState | 'missing',
+    options: { requestId?: string } = {},
+  ): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
     let s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
     if (s === 'queued') {
       const rec = await this.ledger.get(key);
       if (rec?.state === 'queued' && rec.payload) await this.queues.enqueue(key, rec.payload);
       s = rec?.state ?? s;
     }
-    logOrderEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr }, { state: s });
+    logEvent(this.logger, 'order.duplicate', { tenant: key.split(':')[0] ?? '', portal: order.portal, ordernr: order.ordernr, state: s, requestId: options.requestId });
     return { status: 'duplicate', key, state: s };
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
 import { LIVE_STATES } from '../ledger/order-state.js';
+import { logEvent } from '../observability/log-event.js';
 import type { TenantQueues } from './tenant-queues.js';
 
 /**
@@ -30,8 +31,7 @@ export class Reconciler {
         if (await this.queues.hasJob(rec.tenant, key)) continue;
         await this.queues.reenqueue(key, rec.payload);
         repaired++;
-        this.logger.warn({ event: 'order.reconciled', tenant: rec.tenant, portal: rec.portal, ordernr: rec.ordernr, state: rec.state },
-          'order.reconciled: live order had no job; job re-added');
+        logEvent(this.logger, 'order.reconciled', { tenant: rec.tenant, portal: rec.portal, ordernr: rec.ordernr, state: rec.state });
       }
     }
     return repaired;

@@ -66,7 +66,7 @@ export async function actiwayRoutes(scope: FastifyInstance, deps: ActiwayRouteDe
       return replies.refuse(reply, 400, [{ path: '/', message: 'a DOCTYPE or entity declaration is not accepted' }]);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(text, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(text, at), at, request.id);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

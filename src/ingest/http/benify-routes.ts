@@ -74,7 +74,7 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
       return replies.refuse(reply, 400, [{ path: '', message: 'the body is not valid UTF-8 JSON' }]);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(payload, at), at);
+    const outcome = await ingestPushed(deps.portalIntake, adapter.toPortalOrder(payload, at), at, request.id);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

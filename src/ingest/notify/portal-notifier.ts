@@ -1,5 +1,6 @@
 import type { Services } from '../../daemon/services.js';
 import type { LedgerRecord } from '../../ledger/ledger.js';
+import { logEvent } from '../../observability/log-event.js';
 import { backoffDelay } from '../../queue/backoff.js';
 import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
 import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
@@ -126,13 +127,13 @@ export class PortalNotifier {
     try {
       rec = await ledger.get(key);
       if (!rec) {
-        logger.warn({ event: 'portal.notify_orphan', key }, 'portal.notify_orphan');
+        logEvent(logger, 'portal.notify_orphan', { key });
         await ledger.notificationDone(key);
         return true;
       }
       if (rec.state !== 'confirmed' && rec.state !== 'rejected') {
         // Moved on since (an operator re-queued it): it is queued again when it reaches an outcome.
-        logger.info({ event: 'portal.notify_not_final', key, state: rec.state }, 'portal.notify_not_final');
+        logEvent(logger, 'portal.notify_not_final', { key, state: rec.state });
         await ledger.notificationDone(key);
         return true;
       }
@@ -144,10 +145,7 @@ export class PortalNotifier {
       const portal = rec.portal as PullPortal;
       const status = await this.send(portal, rec);
       await ledger.notificationDone(key);
-      logger.info(
-        { event: 'portal.notified', portal, tenant: rec.tenant, ordernr: rec.ordernr, key, outcome: rec.state, httpStatus: status, attempts: (rec.notifyAttempts ?? 0) + 1 },
-        'portal.notified',
-      );
+      logEvent(logger, 'portal.notified', { portal, tenant: rec.tenant, ordernr: rec.ordernr, key, outcome: rec.state, httpStatus: status, attempts: (rec.notifyAttempts ?? 0) + 1 });
       return true;
     } catch (err) {
       const attempt = (rec?.notifyAttempts ?? 0) + 1;
@@ -159,13 +157,10 @@ export class PortalNotifier {
       } catch {
         // Redis is failing too: the lease makes the key due again anyway.
       }
-      logger.warn(
-        {
-          event: 'portal.notify_failed', key, portal: rec?.portal, ordernr: rec?.ordernr, attempt, retryAt: retryAt.toISOString(), reason: detail,
-          ...(isPortalHttpError(err) ? { kind: err.kind, httpStatus: err.status, code: err.code } : {}),
-        },
-        'portal.notify_failed',
-      );
+      logEvent(logger, 'portal.notify_failed', {
+        key, portal: rec?.portal, ordernr: rec?.ordernr, attempt, retryAt: retryAt.toISOString(), reason: detail,
+        ...(isPortalHttpError(err) ? { kind: err.kind, httpStatus: err.status, code: err.code } : {}),
+      });
       return false;
     }
   }
@@ -190,7 +185,7 @@ export class PortalNotifier {
     this.stopped = false;
     this.timer = setInterval(() => {
       if (this.current || this.stopped) return;
-      this.runOnce().catch((err) => this.services.logger.error({ event: 'portal.notify_error', reason: err instanceof Error ? err.message : String(err) }, 'portal.notify_error'));
+      this.runOnce().catch((err) => logEvent(this.services.logger, 'portal.notify_error', { reason: err instanceof Error ? err.message : String(err) }));
     }, intervalMs);
     this.timer.unref();
   }

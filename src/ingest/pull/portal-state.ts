@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { logEvent } from '../../observability/log-event.js';
 import type { PullPortal } from './portal-http.js';
 
 /**
@@ -114,6 +115,6 @@ export async function resumePortal(
   const keys = portalKeys(services.config.redis.prefix, portal);
   const [removed] = await Promise.all([services.redis.del(keys.stopped), services.redis.del(keys.backoff)]);
   const wasStopped = removed === 1;
-  services.logger.info({ event: 'portal.resumed', portal, wasStopped }, 'portal.resumed');
+  logEvent(services.logger, 'portal.resumed', { portal, wasStopped });
   return { wasStopped };
 }
