@@ -238,11 +238,12 @@ program.command('poll <portal>').description('poll a pull portal now: `poll well
     }
   }));
 
-program.command('resume-portal <portal>').description('resume polling a portal stopped after it answered 401 (after fixing its credentials)')
+program.command('resume-portal <portal>').description('resume polling and notifying a portal stopped after it refused our credentials (401/403), once they are fixed')
   .action((portal: string) => withServices(async (s) => {
     if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
-    const { wasStopped } = await resumePortal(s, portal);
-    console.log(wasStopped ? `resumed ${portal}` : `${portal} was not stopped`);
+    const { wasStopped, notifyWasStopped } = await resumePortal(s, portal);
+    const what = [wasStopped ? 'polling' : '', notifyWasStopped ? 'notifying' : ''].filter(Boolean).join(' and ');
+    console.log(what ? `resumed ${what} ${portal}` : `${portal} was not stopped`);
   }));
 
 function parseIntArg(v: string): number {

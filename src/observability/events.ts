@@ -261,7 +261,7 @@ export const EVENTS = {
   },
   'portal.resumed': {
     level: 'info', alert: false,
-    fields: { portal: 'string', wasStopped: 'boolean', notifyWasStopped: 'boolean?' },
+    fields: { portal: 'string', wasStopped: 'boolean', notifyWasStopped: 'boolean' },
     summary: '`partnerd resume-portal`: polling and notifying may run again (the cursor is kept).',
   },
   'portal.order_not_recorded': {

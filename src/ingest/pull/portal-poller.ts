@@ -1,7 +1,7 @@
 import type { Services } from '../../daemon/services.js';
 import { logEvent } from '../../observability/log-event.js';
 import { isPortalHttpError, type PullPortal } from './portal-http.js';
-import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from './portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
 
 /**
@@ -100,6 +100,7 @@ export abstract class PortalPoller {
     try {
       await this.fetchAll(summary, ingest);
       await clearBackoff(redis, this.prefix, portal);
+      await recordPollSuccess(redis, this.prefix, portal, this.clock());
       summary.outcome = 'ok';
       logEvent(logger, 'portal.poll', counts(summary));
       return summary;
