@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     },
   };
   const services = await createServices(config, logger);
-  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 } });
+  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
 
   console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);

@@ -1,10 +1,15 @@
 import type { Worker } from 'bullmq';
+import { Registry } from 'prom-client';
+import { createAdminServer, listenAdminServer, type AdminServer } from '../admin/http/admin-server.js';
+import type { StoreProbe } from '../admin/http/readiness.js';
 import { BrpClient } from '../brp/brp-client.js';
 import type { CanonicalOrder } from '../domain/canonical-order.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
 import { logEvent } from '../observability/log-event.js';
+import { collectProcessMetrics, initialiseOrderCounters, processRegistry, setMetricsRecording } from '../observability/metrics.js';
+import { registerStateGauges } from '../observability/state-gauges.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { createRedis, type Services } from './services.js';
@@ -13,6 +18,8 @@ export interface Daemon {
   start(): Promise<void>;
   /** The push-ingest server's URL, when it runs. */
   readonly ingestUrl: string | undefined;
+  /** The admin listener's URL (/healthz, /readyz, /metrics), when it runs. */
+  readonly adminUrl: string | undefined;
   /** Stops taking jobs, lets in-flight BRP calls finish within the grace period, closes everything. */
   stop(reason?: string): Promise<void>;
 }
@@ -22,6 +29,10 @@ export interface DaemonOptions {
   ingest?: boolean;
   /** Override the push server's address (tests: port 0). */
   http?: { host?: string; port?: number };
+  /** Override the admin listener's address (tests: port 0). */
+  admin?: { host?: string; port?: number };
+  /** More stores /readyz must reach (each `{ name, probe }`, bounded at 1 s); Redis is always checked. */
+  stores?: readonly StoreProbe[];
 }
 
 /**
@@ -41,6 +52,42 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   let ingestServer: IngestServer | undefined;
   let pull: PullIngest | undefined;
   let sop: SopIngest | undefined;
+  let admin: AdminServer | undefined;
+  let workersStarted = false;
+
+  // What /readyz checks besides the config and the workers: every store the daemon needs.
+  const stores: StoreProbe[] = [
+    {
+      name: 'redis',
+      // Not connected: no answer is coming (the offline queue would only make the probe wait).
+      probe: async () => {
+        if (services.redis.status !== 'ready') throw new Error(`connection ${services.redis.status}`);
+        await services.redis.ping();
+      },
+    },
+    ...(options.stores ?? []),
+  ];
+
+  async function startAdmin(): Promise<void> {
+    const { http } = config.admin;
+    if (!http.enabled) {
+      setMetricsRecording(false); // nothing could read them
+      return;
+    }
+    collectProcessMetrics();
+    initialiseOrderCounters(Object.keys(config.tenants), Object.keys(config.portals));
+    const stateRegistry = new Registry();
+    registerStateGauges(stateRegistry, services, { onError: (reason) => logEvent(logger, 'admin.metrics_failed', { reason }) });
+    const app = createAdminServer({
+      logger,
+      registries: [processRegistry, stateRegistry],
+      stores,
+      configSource: config.source,
+      workersRunning: () => workersStarted && workers.every((w) => w.isRunning()),
+      shuttingDown: () => stopping !== undefined,
+    });
+    admin = await listenAdminServer(app, logger, options.admin?.host ?? http.host, options.admin?.port ?? http.port);
+  }
 
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
@@ -70,6 +117,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
 
   return {
     async start() {
+      // First, so /healthz answers and /readyz says why it is not ready while the rest starts.
+      await startAdmin();
       // A paused tenant stays paused across restarts: make sure its queue agrees.
       for (const name of Object.keys(config.tenants)) if (await pause.info(name)) await queues.get(name).pause();
       for (const w of workers) void w.run();
@@ -91,11 +140,16 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
         ingestServer = await startIngestServer(services, options.http);
       }
-      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url });
+      workersStarted = true;
+      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url, adminUrl: admin?.url });
     },
 
     get ingestUrl() {
       return ingestServer?.url;
+    },
+
+    get adminUrl() {
+      return admin?.url;
     },
 
     stop(reason = 'stop') {
@@ -118,6 +172,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         }
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
         await workerRedis.quit().catch(() => workerRedis.disconnect());
+        // Last: /readyz answers 503 "shutting down" for the whole drain.
+        await admin?.close().catch((err) => logEvent(logger, 'admin.close_failed', { err }));
         logEvent(logger, 'daemon.stopped', { reason });
       })();
       return stopping;

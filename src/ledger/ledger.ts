@@ -3,7 +3,7 @@ import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order
 import { formatOrderKey, parseOrderKey } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
 import { BEGIN_ATTEMPT, CLAIM_NOTIFICATIONS, FINISH_ATTEMPT, REGISTER, TRANSITION } from './ledger-scripts.js';
-import { ORDER_STATES, type AttemptRecord, type OrderState } from './order-state.js';
+import { LIVE_STATES, ORDER_STATES, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
  * The durable record of every order key: the exactly-once guard, the attempt history and the
@@ -303,6 +303,71 @@ export class Ledger {
   /** Keys changed in [from, to], newest first: the time index for admin listings and reports. */
   async keysUpdatedBetween(from: Date, to: Date, limit = 100): Promise<string[]> {
     return this.redis.zrevrangebyscore(`${this.prefix}:idx:updated`, to.getTime(), from.getTime(), 'LIMIT', 0, limit);
+  }
+  // ---- Read models for /metrics (partnerd_orders, oldest waiting order, notify backlog). Shared
+  // state, so every replica reports the same. Here they scan the per-state sets and the notify
+  // queue (SSCAN in chunks: Redis is never blocked); a SQL ledger answers each with one GROUP BY.
+
+  /** Every key in a per-state set, once (SSCAN may return a key twice while Redis rehashes). */
+  private async membersOf(state: OrderState): Promise<Set<string>> {
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.sscan(`${this.prefix}:state:${state}`, cursor, 'COUNT', 2000);
+      for (const k of batch) keys.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /** Orders per tenant and state (`~` for unroutable ones); only pairs with at least one order. */
+  async countByTenantAndState(): Promise<Array<{ tenant: string; state: OrderState; count: number }>> {
+    const perState = await Promise.all(ORDER_STATES.map(async (state) => ({ state, keys: await this.membersOf(state) })));
+    const out: Array<{ tenant: string; state: OrderState; count: number }> = [];
+    for (const { state, keys } of perState) {
+      const counts = new Map<string, number>();
+      for (const key of keys) {
+        const tenant = key.slice(0, key.indexOf(':'));
+        counts.set(tenant, (counts.get(tenant) ?? 0) + 1);
+      }
+      for (const [tenant, count] of counts) out.push({ tenant, state, count });
+    }
+    return out;
+  }
+
+  /** Per tenant, when the oldest order still in a live state (queued, retrying, submitting) was received. */
+  async oldestWaitingByTenant(): Promise<Array<{ tenant: string; receivedAt: Date }>> {
+    const keys = new Set<string>();
+    for (const state of LIVE_STATES) for (const k of await this.membersOf(state)) keys.add(k);
+    const list = [...keys];
+    const oldest = new Map<string, number>();
+    for (let i = 0; i < list.length; i += 1000) {
+      const chunk = list.slice(i, i + 1000);
+      const pipe = this.redis.pipeline();
+      for (const key of chunk) pipe.hget(this.recordKey(key), 'receivedAt');
+      const res = (await pipe.exec()) ?? [];
+      chunk.forEach((key, j) => {
+        const at = Date.parse(String(res[j]?.[1] ?? ''));
+        if (Number.isNaN(at)) return; // moved on or gone since the scan
+        const tenant = key.slice(0, key.indexOf(':'));
+        if (at < (oldest.get(tenant) ?? Infinity)) oldest.set(tenant, at);
+      });
+    }
+    return [...oldest].map(([tenant, at]) => ({ tenant, receivedAt: new Date(at) }));
+  }
+
+  /** Outcomes each portal must still be told (the notification queue), per portal. */
+  async notifyBacklogByPortal(): Promise<Array<{ portal: string; count: number }>> {
+    const counts = new Map<string, number>();
+    const due = `${this.prefix}:notify:due`;
+    const total = await this.redis.zcard(due);
+    for (let i = 0; i < total; i += 5000) {
+      for (const key of await this.redis.zrange(due, String(i), String(i + 4999))) {
+        const portal = parseOrderKey(key)?.portal ?? 'unknown';
+        counts.set(portal, (counts.get(portal) ?? 0) + 1);
+      }
+    }
+    return [...counts].map(([portal, count]) => ({ portal, count }));
   }
 }
 
