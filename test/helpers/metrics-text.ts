@@ -42,7 +42,7 @@ export function parseMetrics(text: string): Map<string, Family> {
 
 /** The value of the one sample with exactly these labels (0 when absent). */
 export function valueOf(families: Map<string, Family>, name: string, labels: Record<string, string>): number {
-  const f = families.get(name);
+  const f = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, ''));
   const s = f?.samples.find((x) => x.name === name && Object.keys(labels).length === Object.keys(x.labels).length && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
   return s?.value ?? 0;
 }
