@@ -76,7 +76,9 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
   const prefix = config.redis.prefix;
   const periods = new Map(pullPortals.map((p) => [p, schedulePeriodSeconds(config.portals[p]!.schedule)]));
 
-  let cached: { at: number; value: Promise<Snapshot | undefined> } | undefined;
+  /** The read in progress (every gauge of a scrape, and concurrent scrapes, share it), then its result for `cacheMs`. */
+  let inflight: Promise<Snapshot | undefined> | undefined;
+  let last: { at: number; value: Snapshot | undefined } | undefined;
 
   async function read(): Promise<Snapshot> {
     const started = performance.now();
@@ -101,22 +103,28 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     return { orders, oldest, backlog, queues, paused, portals, seconds: (performance.now() - started) / 1000 };
   }
 
-  /** One bounded read per `cacheMs`, shared by every gauge of a scrape and by concurrent scrapes. */
+  /** One bounded read shared by every gauge of a scrape and by concurrent scrapes, then reused for `cacheMs`. */
   function snapshot(): Promise<Snapshot | undefined> {
-    const t = now();
-    if (cached && t - cached.at < cacheMs) return cached.value;
+    if (inflight) return inflight;
+    if (last && now() - last.at < cacheMs) return Promise.resolve(last.value);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`shared state not read within ${timeoutMs} ms`)), timeoutMs);
     });
-    const value = Promise.race([read(), timeout])
+    inflight = Promise.race([read(), timeout])
       .catch((err: unknown) => {
         options.onError?.(err instanceof Error ? err.message : String(err));
         return undefined;
       })
-      .finally(() => clearTimeout(timer));
-    cached = { at: t, value };
-    return value;
+      .then((value) => {
+        last = { at: now(), value };
+        return value;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        inflight = undefined;
+      });
+    return inflight;
   }
 
   new Gauge({
