@@ -34,6 +34,8 @@ RUN mkdir -p /var/lib/partnerd/sop && chown node:node /var/lib/partnerd/sop
 USER node
 # Push ingest (Benify, Actiway); see ingest.http in the config.
 EXPOSE 8080
+# The admin listener (/healthz, /readyz, /metrics; ADMIN_HTTP_HOST=0.0.0.0 in a container): for Prometheus, never publish it.
+EXPOSE 8081
 # `docker run partnerd` runs the daemon; `docker run partnerd <command>` any other CLI command
 # (e.g. `orders --state in_doubt`, `simulate-brp`).
 ENTRYPOINT ["node", "bin/partnerd.js"]

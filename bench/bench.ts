@@ -5,9 +5,13 @@
  * All on one private redis-server, one private PostgreSQL (fsync on, as in production; with
  * pg_stat_statements, to count the ledger's statements per order) and one in-process BRP simulator:
  *   intake only    N × services.intake.accept() with no consumer: intake CPU µs/order, clean.
- *   partnerd       the daemon (`node --import tsx src/cli/main.ts run`) in a child process; the
- *                  bench submits N orders through intake.accept() and waits until the ledger says
- *                  all are `confirmed`. Daemon CPU from /proc/<pid>/stat over that window.
+ *   partnerd       the daemon (`node --import tsx src/cli/main.ts run`) in a child process, with
+ *                  metrics on: its admin listener runs and the bench scrapes /metrics every
+ *                  BENCH_SCRAPE_MS, as Prometheus would (ledger gauges included). The bench submits
+ *                  N orders through intake.accept() and waits until the ledger says all are
+ *                  `confirmed`. Daemon CPU from /proc/<pid>/stat over that window.
+ *   nometrics      the same daemon with `admin.http.enabled: false` (no listener, no scrapes,
+ *                  nothing recorded): the throughput the metrics must stay within 5 % of.
  *   bare BullMQ    bench/bare-worker.ts in a child process: plain Queue/Worker, one undici POST of a
  *                  pre-built document per job. Same concurrency, same Redis, same simulator.
  * Both children stay up; after a warm-up of each, BENCH_ROUNDS rounds alternate a partnerd window
@@ -22,7 +26,8 @@
  *     print the measured windows (CLOCK_MONOTONIC µs); the intake-only window of the bench process
  *     itself is profiled into <dir>/intake. Summarise with bench/profile-summary.ts.
  *   BENCH_BARE_LIMITER=1: give the bare worker the same BullMQ rate limiter as the daemon.
- *   BENCH_ROUNDS (3): alternating measured rounds.  BENCH_PHASES (intake,partnerd,bare): run fewer.
+ *   BENCH_ROUNDS (3): alternating measured rounds.  BENCH_PHASES (intake,partnerd,nometrics,bare): run fewer.
+ *   BENCH_SCRAPE_MS (1000): how often /metrics of the metrics-on daemon is scraped (Prometheus' default is 15 s).
  *   BENCH_STEP_TIMEOUT_MS (120000): bound on any one wait.  BENCH_KEEP_TMP=1: keep logs and config.
  *   BENCH_RUNTIME (tsx): `tsx` runs both children with `node --import tsx` on the sources; `dist`
  *     compiles src/ and bench/bare-worker.ts with tsc into the temp dir (never into the repo) and
@@ -35,6 +40,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { request } from 'undici';
 import { stringify } from 'yaml';
 import { partnerOrderUrl, withApiKey } from '../src/brp/endpoint.js';
 import { OrderDocumentFactory } from '../src/brp/order-document.js';
@@ -72,7 +78,8 @@ const BARE_LIMITER = process.env.BENCH_BARE_LIMITER === '1';
 const RUNTIME = process.env.BENCH_RUNTIME ?? 'tsx';
 if (RUNTIME !== 'tsx' && RUNTIME !== 'dist') throw new Error('BENCH_RUNTIME must be tsx or dist');
 const ROUNDS = intEnv('BENCH_ROUNDS', 3);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'intake,partnerd,bare').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'intake,partnerd,nometrics,bare').split(',').map((s) => s.trim()));
+const SCRAPE_MS = intEnv('BENCH_SCRAPE_MS', 1_000);
 const RATE_LIMIT = { max: 100_000, durationMs: 1_000 };
 const API_KEY_ENV = 'PARTNERD_BENCH_API_KEY';
 /** The largest wait for any one step (warm-up drain, measured drain, child start). */
@@ -299,10 +306,12 @@ cleanups.push(() => sim.close());
 const baseUrl = sim.baseUrl('t1');
 
 /** The config both the daemon child (as YAML) and the bench's own services use. */
-function rawConfig(prefix: string): Record<string, unknown> {
+function rawConfig(prefix: string, metrics = true): Record<string, unknown> {
   return {
     database: databaseConfig,
     redis: { url: redis.url, prefix },
+    // Metrics on: the admin listener on a free loopback port (found in the daemon's log). Off: no listener, nothing recorded.
+    admin: { http: { enabled: metrics, host: '127.0.0.1', port: 0 } },
     xsdPath: XSD_PATH,
     log: { level: 'info' },
     // Production defaults for locks and retention. The reconciler's periodic pass (default every 60 s)
@@ -390,9 +399,11 @@ async function intakePhase(): Promise<IntakeResult> {
 
 // ---------------------------------------------------------------- the two sides
 
+type SideName = 'partnerd' | 'nometrics' | 'bare';
+
 /** One side of the comparison: a worker child and the bench's way to feed and watch it. */
 interface Side {
-  name: 'partnerd' | 'bare';
+  name: SideName;
   child: ChildProcess;
   /** Orders/jobs that must be finished once everything submitted so far is done. */
   expected: number;
@@ -423,18 +434,48 @@ function spawnChild(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts', extraArgs
   return child;
 }
 
-async function startPartnerd(): Promise<Side> {
-  const prefix = 'pbench';
-  const configPath = join(tmp, 'partnerd.yaml');
-  writeFileSync(configPath, stringify(rawConfig(prefix)));
-  const logFile = join(tmp, 'daemon.log');
-  const child = spawnChild('src/cli/main.ts', ['run'], { PARTNERD_CONFIG: configPath, [API_KEY_ENV]: TEST_API_KEY }, logFile, 'partnerd', 'file');
-  const services = await benchServices(prefix, join(tmp, 'intake-e2e.log'));
+/** Scrapes /metrics every SCRAPE_MS, as Prometheus would; counts scrapes and failures. */
+const scrapeStats = { scrapes: 0, failures: 0, bytes: 0, totalMs: 0 };
+function startScraper(adminUrl: string): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    const t0 = performance.now();
+    request(`${adminUrl}/metrics`)
+      .then(async (res) => {
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        scrapeStats.scrapes++;
+        scrapeStats.bytes = text.length;
+        scrapeStats.totalMs += performance.now() - t0;
+      })
+      .catch(() => { scrapeStats.failures++; })
+      .finally(() => { busy = false; });
+  }, SCRAPE_MS);
+  return () => clearInterval(timer);
+}
+
+async function startPartnerd(name: 'partnerd' | 'nometrics'): Promise<Side> {
+  const metrics = name === 'partnerd';
+  const prefix = metrics ? 'pbench' : 'nbench';
+  const configPath = join(tmp, `${name}.yaml`);
+  writeFileSync(configPath, stringify(rawConfig(prefix, metrics)));
+  const logFile = join(tmp, `${name}-daemon.log`);
+  const child = spawnChild('src/cli/main.ts', ['run'], { PARTNERD_CONFIG: configPath, [API_KEY_ENV]: TEST_API_KEY }, logFile, name, 'file');
+  const services = await benchServices(prefix, join(tmp, `${name}-intake-e2e.log`));
   cleanups.push(() => services.close());
-  await waitFor('daemon start', () => readFileSync(logFile, 'utf8').includes('"event":"daemon.started"'), { pollMs: 50, child });
+  await waitFor(`${name} daemon start`, () => readFileSync(logFile, 'utf8').includes('"event":"daemon.started"'), { pollMs: 50, child });
+  let stopScraper = () => undefined as void;
+  if (metrics) {
+    const port = /"event":"admin\.listening".*?"port":(\d+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
+    if (!port) throw new Error(`no admin.listening line in ${logFile}`);
+    stopScraper = startScraper(`http://127.0.0.1:${port}`);
+    cleanups.push(stopScraper);
+  }
   const queue = services.queues.get('t1');
   return {
-    name: 'partnerd', child, expected: 0, logFile,
+    name, child, expected: 0, logFile,
     submit: (tag, n) => acceptAll(services, inputs(tag, n)),
     finished: async () => (await services.ledger.countByState()).confirmed ?? 0,
     uncount: () => undefined, // it polls PostgreSQL, not Redis
@@ -446,8 +487,9 @@ async function startPartnerd(): Promise<Side> {
     pause: () => queue.pause(),
     resume: () => queue.resume(),
     async close() {
+      stopScraper();
       await stopChild(child);
-      if (child.exitCode !== 0) log(`partnerd: daemon exited with ${child.exitCode ?? child.signalCode} (log: ${logFile})`);
+      if (child.exitCode !== 0) log(`${name}: daemon exited with ${child.exitCode ?? child.signalCode} (log: ${logFile})`);
       await services.close();
     },
   };
@@ -608,12 +650,13 @@ function summarise(ws: WindowResult[]): WindowResult {
 
 const startedAt = new Date();
 let intake: IntakeResult | undefined;
-const windows: Record<'partnerd' | 'bare', WindowResult[]> = { partnerd: [], bare: [] };
+const windows: Record<SideName, WindowResult[]> = { partnerd: [], nometrics: [], bare: [] };
 const peakRss: Record<string, number> = {};
 try {
   if (PHASES.has('intake')) intake = await intakePhase();
   const sides: Side[] = [];
-  if (PHASES.has('partnerd')) sides.push(await startPartnerd());
+  if (PHASES.has('partnerd')) sides.push(await startPartnerd('partnerd'));
+  if (PHASES.has('nometrics')) sides.push(await startPartnerd('nometrics'));
   if (PHASES.has('bare')) sides.push(await startBare());
   for (const side of sides) await warmUp(side);
   for (let r = 1; r <= ROUNDS; r++) {
@@ -630,6 +673,13 @@ await teardown();
 if (aborting) await aborting; // the watchdog fired while the last step was finishing
 
 const p = windows.partnerd.length > 0 ? summarise(windows.partnerd) : undefined;
+const off = windows.nometrics.length > 0 ? summarise(windows.nometrics) : undefined;
+// Metrics on against off, round by round (the two windows of a round run back to back).
+const metricsRatios = windows.partnerd.map((w, i) => windows.nometrics[i] && round(w.ordersPerSec / windows.nometrics[i]!.ordersPerSec, 3)).filter((x): x is number => typeof x === 'number');
+const metricsDrainRatios = windows.partnerd.map((w, i) => windows.nometrics[i] && round(w.drainOrdersPerSec / windows.nometrics[i]!.drainOrdersPerSec, 3)).filter((x): x is number => typeof x === 'number');
+const metricsRatio = metricsRatios.length > 0 ? round(median(metricsRatios), 3) : null;
+// Daemon CPU per order, on over off: throughput on a shared machine swings with other load, CPU much less.
+const metricsCpuRatios = windows.partnerd.map((w, i) => windows.nometrics[i] && round(w.childCpuUsPerOrder / windows.nometrics[i]!.childCpuUsPerOrder, 3)).filter((x): x is number => typeof x === 'number');
 const b = windows.bare.length > 0 ? summarise(windows.bare) : undefined;
 const pairs = windows.partnerd.map((w, i) => [w, windows.bare[i]] as const).filter((x): x is readonly [WindowResult, WindowResult] => x[1] !== undefined);
 const ratios = pairs.map(([pw, bw]) => round(pw.ordersPerSec / bw.ordersPerSec, 3));
@@ -675,6 +725,21 @@ const result = {
     otherLoadCores: b.otherLoadCores,
     limiter: BARE_LIMITER,
   },
+  metricsOff: off && {
+    ordersPerSec: off.ordersPerSec,
+    daemonCpuUsPerOrder: off.childCpuUsPerOrder,
+    drainOrdersPerSec: off.drainOrdersPerSec,
+    drainDaemonCpuUsPerOrder: off.drainCpuUsPerOrder,
+    peakRssMiB: peakRss.nometrics ?? null,
+    otherLoadCores: off.otherLoadCores,
+  },
+  /** Throughput with metrics on (listener + scrapes) over metrics off: median of the rounds; target ≥ 0.95. */
+  metricsRatio,
+  metricsRatios,
+  metricsDrainRatio: metricsDrainRatios.length > 0 ? round(median(metricsDrainRatios), 3) : null,
+  metricsCpuRatio: metricsCpuRatios.length > 0 ? round(median(metricsCpuRatios), 3) : null,
+  metricsCpuRatios,
+  scrapes: { intervalMs: SCRAPE_MS, count: scrapeStats.scrapes, failures: scrapeStats.failures, lastBytes: scrapeStats.bytes, meanMs: scrapeStats.scrapes > 0 ? round(scrapeStats.totalMs / scrapeStats.scrapes) : null },
   ratio,
   ratios,
   drainRatio: drainRatios.length > 0 ? round(median(drainRatios), 3) : null,
@@ -684,6 +749,8 @@ const result = {
     cpuMet: p ? p.childCpuUsPerOrder <= targets.cpuUsMax : null,
     sqlMet: p?.sql ? p.sql.total <= targets.sqlPerOrderMax : null,
     redisMet: p ? p.redisCalls.total <= targets.redisCallsPerOrderMax : null,
+    metricsRatioMin: 0.95,
+    metricsMet: metricsRatio !== null ? metricsRatio >= 0.95 : null,
   },
   env: { node: process.version, redis: redisVersion, postgres: postgresVersion, cpus: availableParallelism() },
 };

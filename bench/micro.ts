@@ -17,7 +17,8 @@ import { XsdValidator } from '../src/brp/xsd-validator.js';
 import type { CanonicalOrder } from '../src/domain/canonical-order.js';
 import { validateOrder } from '../src/domain/validate-order.js';
 import { createLogger, REDACT_PATHS } from '../src/observability/logger.js';
-import { logOrderEvent } from '../src/observability/order-events.js';
+import { logEvent } from '../src/observability/log-event.js';
+import { setMetricsRecording } from '../src/observability/metrics.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
 import { startSimulator, testConfig, XSD_PATH } from '../test/helpers/pipeline.js';
 
@@ -47,12 +48,16 @@ const body = exchange.body;
 const confirmation = parseBrpResponse(body);
 if (confirmation.kind !== 'confirmation') throw new Error('unexpected body');
 const c = confirmation.confirmation;
-const outcome = {
-  brpOrderNumber: c.order.number, brpCreatedAt: c.order.created, sumOre: c.order.sumOre, sumExVatOre: c.order.sumExVatOre,
-  vatSums: c.order.vatSums, invoiceNumber: c.invoice.number, ocr: c.invoice.ocrNumber, dueDate: c.invoice.dueDate, attempt: 1,
+const confirmed = {
+  tenant: order.tenant, portal: order.portal, ordernr: order.ordernr, attempt: 1, durationMs: 12,
+  brpOrderNumber: c.order.number, invoiceNumber: c.invoice.number, ocr: c.invoice.ocrNumber, amountOre: c.order.sumOre, dueDate: c.invoice.dueDate,
 };
+const accepted = { tenant: order.tenant, portal: order.portal, ordernr: order.ordernr, state: 'queued' };
+/** logEvent's line written through a logger that redacts (what order events avoid). */
+const redactedLine = { event: 'order.confirmed', ...confirmed };
+const withoutMetrics = (fn: () => void) => () => { setMetricsRecording(false); fn(); setMetricsRecording(true); };
 
-// Loggers exactly as the daemon builds them (createLogger, child per tenant), writing to /dev/null synchronously.
+// Loggers as the daemon builds them (createLogger; children as before, to compare), writing to /dev/null synchronously.
 const sink = () => pino.destination({ dest: '/dev/null', sync: true });
 const prodLog = createLogger({ level: 'info' }, sink()).child({ tenant: 't1' });
 const noRedactLog = createLogger({ level: 'info', redact: undefined }, sink()).child({ tenant: 't1' });
@@ -72,9 +77,11 @@ const results = {
   xmlBytes: Buffer.byteLength(xml),
   usPerCall: {
     // worker, per order
-    'logOrderEvent(order.confirmed), production logger': measure(() => logOrderEvent(prodLog, 'order.confirmed', order, outcome)),
-    'variant: same line, logger without redact': measure(() => logOrderEvent(noRedactLog, 'order.confirmed', order, outcome)),
-    'variant: same line, redact without *.*.x paths': measure(() => logOrderEvent(shallowRedactLog, 'order.confirmed', order, outcome)),
+    'logEvent(order.confirmed), production logger (no redaction, counted)': measure(() => logEvent(prodLog, 'order.confirmed', confirmed)),
+    'variant: same, metrics recording off': measure(withoutMetrics(() => logEvent(prodLog, 'order.confirmed', confirmed))),
+    'variant: same line through the redacting logger': measure(() => prodLog.info(redactedLine, 'order.confirmed')),
+    'variant: same line, logger without redact': measure(() => noRedactLog.info(redactedLine, 'order.confirmed')),
+    'variant: same line, redact without *.*.x paths': measure(() => shallowRedactLog.info(redactedLine, 'order.confirmed')),
     'parseBrpResponse(confirmation)': measure(() => parseBrpResponse(body), 5_000),
     'variant: XMLValidator.validate(confirmation) alone': measure(() => XMLValidator.validate(body), 5_000),
     'variant: new XMLParser(opts).parse(confirmation)': measure(() => new XMLParser(parserOptions).parse(body), 5_000),
@@ -85,7 +92,7 @@ const results = {
     // intake, per order
     'validateOrder(input)': measure(() => validateOrder(input, { personnummerForm: 'short' }), 5_000),
     'renderWithProof(order) (build + XSD validate + sha256)': measure(() => documents.renderWithProof(order), 2_000),
-    'logOrderEvent(order.accepted), production logger': measure(() => logOrderEvent(prodLog, 'order.accepted', order, { state: 'queued' })),
+    'logEvent(order.accepted), production logger': measure(() => logEvent(prodLog, 'order.accepted', accepted)),
   },
 };
 process.stdout.write(`${JSON.stringify(results)}\n`);

@@ -7,7 +7,7 @@
  *                                    [--focus <text>]
  *
  * --focus also breaks down, for every function whose "name file:line" contains <text>, the self
- * time beneath it by package/file and by function (e.g. --focus logOrderEvent).
+ * time beneath it by package/file and by function (e.g. --focus logEvent).
  * A directory means its largest .cpuprofile (with `--import tsx` the loader thread writes a second, small one).
  *
  * --from/--to cut the profile to a window in CLOCK_MONOTONIC µs (bench.ts prints the measured

@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     },
   };
   const services = await createServices(config, logger, { schema: 'run' });
-  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 } });
+  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
 
   console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, ledger in ${database.where}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);

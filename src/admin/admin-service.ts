@@ -1,9 +1,8 @@
-import type { OrderKey } from '../domain/canonical-order.js';
 import { parseOrderKey } from '../domain/canonical-order.js';
 import { PartnerdError } from '../errors.js';
 import type { LedgerRecord } from '../ledger/ledger.js';
 import { ORDER_STATES, REQUEUEABLE_STATES, type OrderState } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
 import { maskEmail, maskPersonnummer } from '../observability/mask.js';
 import type { Services } from '../daemon/services.js';
 
@@ -94,7 +93,7 @@ export class AdminService {
     if (!rec.payload) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored payload to send`);
     const from = await ledger.transition(key, REQUEUEABLE_STATES, 'queued', { action: 'requeue', actor: 'operator', detail: `${note} (was ${rec.state})` });
     await queues.reenqueue(key, rec.tenant);
-    logOrderEvent(logger, 'order.requeued', rec as OrderKey, { state: 'queued', reason: `was ${from}` });
+    logEvent(logger, 'order.requeued', { tenant: rec.tenant, portal: rec.portal, ordernr: rec.ordernr, state: 'queued', reason: `was ${from}` });
     return from;
   }
 
@@ -106,7 +105,7 @@ export class AdminService {
     if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
     await ledger.transition(key, ['in_doubt'], 'confirmed', { action: 'resolve', actor: 'operator', detail: 'resolved by operator: found in BRP' },
       { ...numbers, review: 'confirmed by operator from BRP' }, { dropPayload: true });
-    logOrderEvent(logger, 'order.resolved', rec, { ...numbers, state: 'confirmed' });
+    logEvent(logger, 'order.resolved', { tenant: rec.tenant, portal: rec.portal, ordernr: rec.ordernr, state: 'confirmed', ...numbers });
   }
 
   async resumeTenant(tenant: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import { parseJsonText } from '../ingest/payload/json-text.js';
 import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
 import { migrate } from '../ledger/migrations.js';
 import { createLogger } from '../observability/logger.js';
+import { logEvent } from '../observability/log-event.js';
 import { runSimulatorFromCli } from '../simulator/index.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
@@ -68,7 +69,7 @@ program
     const daemon = createDaemon(services);
     const shutdown = (signal: string) => {
       void daemon.stop(signal).then(() => services.close()).then(() => process.exit(0), (err) => {
-        logger.error({ event: 'daemon.stop_failed', err }, 'daemon.stop_failed');
+        logEvent(logger, 'daemon.stop_failed', { err });
         process.exit(1);
       });
     };
@@ -253,11 +254,12 @@ program.command('poll <portal>').description('poll a pull portal now: `poll well
     }
   }));
 
-program.command('resume-portal <portal>').description('resume polling a portal stopped after it answered 401 (after fixing its credentials)')
+program.command('resume-portal <portal>').description('resume polling and notifying a portal stopped after it refused our credentials (401/403), once they are fixed')
   .action((portal: string) => withServices(async (s) => {
     if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
-    const { wasStopped } = await resumePortal(s, portal);
-    console.log(wasStopped ? `resumed ${portal}` : `${portal} was not stopped`);
+    const { wasStopped, notifyWasStopped } = await resumePortal(s, portal);
+    const what = [wasStopped ? 'polling' : '', notifyWasStopped ? 'notifying' : ''].filter(Boolean).join(' and ');
+    console.log(what ? `resumed ${what} ${portal}` : `${portal} was not stopped`);
   }));
 
 function parseIntArg(v: string): number {

@@ -18,6 +18,14 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
   const data = validateYamlDocument(raw, source, env, ConfigSchema, (doc) => {
     if (env.REDIS_URL) doc.redis = { ...((doc.redis as object | undefined) ?? {}), url: env.REDIS_URL };
     if (env.DATABASE_URL) doc.database = { ...((doc.database as object | undefined) ?? {}), url: env.DATABASE_URL };
+    // In a container the admin listener must bind beyond loopback for Prometheus to reach it.
+    if (env.ADMIN_HTTP_HOST || env.ADMIN_HTTP_PORT) {
+      const admin = (doc.admin as Record<string, unknown> | undefined) ?? {};
+      const http = { ...((admin.http as object | undefined) ?? {}) } as Record<string, unknown>;
+      if (env.ADMIN_HTTP_HOST) http.host = env.ADMIN_HTTP_HOST;
+      if (env.ADMIN_HTTP_PORT) http.port = /^\d+$/.test(env.ADMIN_HTTP_PORT) ? Number(env.ADMIN_HTTP_PORT) : env.ADMIN_HTTP_PORT;
+      doc.admin = { ...admin, http };
+    }
   });
   const baseDir = dirname(resolve(source));
   const tenants: Record<string, TenantConfig> = {};

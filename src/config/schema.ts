@@ -195,6 +195,19 @@ export const DatabaseSchema = z
   .strict()
   .prefault({});
 
+/**
+ * The operators' listener: /healthz, /readyz, /metrics (and later the admin API and console).
+ * Loopback by default: it must never be reachable from where the portals push.
+ */
+export const AdminHttpSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8081),
+  })
+  .strict()
+  .default({ enabled: true, host: '127.0.0.1', port: 8081 });
+
 export const ConfigSchema = z
   .object({
     database: DatabaseSchema,
@@ -245,9 +258,15 @@ export const ConfigSchema = z
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
     portals: PortalsSchema,
     ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: DEFAULT_INGEST_HTTP }),
+    admin: z.object({ http: AdminHttpSchema }).strict().default({ http: { enabled: true, host: '127.0.0.1', port: 8081 } }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    // The admin listener answers operators (metrics, readiness, later admin verbs): never on the port portals push to.
+    const { admin, ingest } = cfg;
+    if (admin.http.enabled && ingest.http.enabled && admin.http.port !== 0 && admin.http.port === ingest.http.port) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'http', 'port'], message: `must differ from ingest.http.port (${ingest.http.port}): the admin listener never shares the push-ingest port` });
+    }
     // A venue must lead to a configured tenant, or every order for it would be unroutable.
     for (const [portal, section] of Object.entries(cfg.portals)) {
       for (const [venue, route] of Object.entries(section?.venues ?? {})) {

@@ -1,8 +1,14 @@
 import type { Worker } from 'bullmq';
+import { Registry } from 'prom-client';
+import { createAdminServer, listenAdminServer, type AdminServer } from '../admin/http/admin-server.js';
+import type { StoreProbe } from '../admin/http/readiness.js';
 import { BrpClient } from '../brp/brp-client.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
+import { logEvent } from '../observability/log-event.js';
+import { collectProcessMetrics, initialiseOrderCounters, processRegistry, setMetricsRecording } from '../observability/metrics.js';
+import { registerStateGauges } from '../observability/state-gauges.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
@@ -15,6 +21,8 @@ export interface Daemon {
   start(): Promise<void>;
   /** The push-ingest server's URL, when it runs. */
   readonly ingestUrl: string | undefined;
+  /** The admin listener's URL (/healthz, /readyz, /metrics), when it runs. */
+  readonly adminUrl: string | undefined;
   /** Stops taking jobs, lets in-flight BRP calls finish within the grace period, closes everything. */
   stop(reason?: string): Promise<void>;
 }
@@ -24,6 +32,10 @@ export interface DaemonOptions {
   ingest?: boolean;
   /** Override the push server's address (tests: port 0). */
   http?: { host?: string; port?: number };
+  /** Override the admin listener's address (tests: port 0). */
+  admin?: { host?: string; port?: number };
+  /** More stores /readyz must reach (each `{ name, probe }`, bounded at 1 s); PostgreSQL and Redis are always checked. */
+  stores?: readonly StoreProbe[];
 }
 
 /**
@@ -45,6 +57,44 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   let ingestServer: IngestServer | undefined;
   let pull: PullIngest | undefined;
   let sop: SopIngest | undefined;
+  let admin: AdminServer | undefined;
+  let workersStarted = false;
+
+  // What /readyz checks besides the config and the workers: every store the daemon needs.
+  const stores: StoreProbe[] = [
+    // The system of record: without it nothing can be accepted or recorded.
+    { name: 'postgres', probe: () => ledger.ping() },
+    {
+      name: 'redis',
+      // Not connected: no answer is coming (the offline queue would only make the probe wait).
+      probe: async () => {
+        if (services.redis.status !== 'ready') throw new Error(`connection ${services.redis.status}`);
+        await services.redis.ping();
+      },
+    },
+    ...(options.stores ?? []),
+  ];
+
+  async function startAdmin(): Promise<void> {
+    const { http } = config.admin;
+    if (!http.enabled) {
+      setMetricsRecording(false); // nothing could read them
+      return;
+    }
+    collectProcessMetrics();
+    initialiseOrderCounters(Object.keys(config.tenants), Object.keys(config.portals));
+    const stateRegistry = new Registry();
+    registerStateGauges(stateRegistry, services, { onError: (reason) => logEvent(logger, 'admin.metrics_failed', { reason }) });
+    const app = createAdminServer({
+      logger,
+      registries: [processRegistry, stateRegistry],
+      stores,
+      configSource: config.source,
+      workersRunning: () => workersStarted && workers.every((w) => w.isRunning()),
+      shuttingDown: () => stopping !== undefined,
+    });
+    admin = await listenAdminServer(app, logger, options.admin?.host ?? http.host, options.admin?.port ?? http.port);
+  }
 
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
@@ -54,7 +104,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
 
   function reconcile(why: string): void {
     if (stopping) return;
-    reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', why, err }, 'reconcile.error'));
+    reconciler.runOnce().catch((err) => logEvent(logger, 'reconcile.error', { err, why }));
   }
 
   /**
@@ -64,7 +114,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
    */
   async function checkRedisData(): Promise<void> {
     if ((await services.redis.set(dataMarker, new Date().toISOString(), 'NX')) === 'OK') {
-      logger.warn({ event: 'redis.data_lost' }, 'redis.data_lost: Redis no longer holds partnerd\'s queues; re-queueing live orders from the ledger');
+      logEvent(logger, 'redis.data_lost', {});
       reconcile('redis data lost');
     }
   }
@@ -73,17 +123,17 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
     for (const tenant of Object.values(config.tenants)) {
       if (!(await pause.info(tenant.name))) continue;
       const verdict = await clients.get(tenant.name)!.probeAuth();
-      logger.info({ event: 'tenant.probe', tenant: tenant.name, verdict }, 'tenant.probe');
+      logEvent(logger, 'tenant.probe', { tenant: tenant.name, verdict });
       if (verdict === 'accepted') await pause.resume(tenant.name, 'probe');
     }
   }
 
-  function every(ms: number, task: () => Promise<unknown>, name: string): void {
+  function every(ms: number, task: () => Promise<unknown>, failure: 'reconcile.error' | 'probe.error'): void {
     let running = false;
     const t = setInterval(() => {
       if (running || stopping) return;
       running = true;
-      task().catch((err) => logger.error({ event: `${name}.error`, err }, `${name}.error`)).finally(() => { running = false; });
+      task().catch((err) => logEvent(logger, failure, { err })).finally(() => { running = false; });
     }, ms);
     t.unref();
     timers.push(t);
@@ -91,14 +141,16 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
 
   return {
     async start() {
+      // First, so /healthz answers and /readyz says why it is not ready while the rest starts.
+      await startAdmin();
       // A paused tenant stays paused across restarts: make sure its queue agrees.
       for (const name of Object.keys(config.tenants)) if (await pause.info(name)) await queues.get(name).pause();
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await services.redis.set(dataMarker, new Date().toISOString(), 'NX');
-      await reconciler.runOnce().catch((err) => logger.error({ event: 'reconcile.error', err }, 'reconcile.error'));
-      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile');
-      every(Math.min(REDIS_DATA_CHECK_MS, config.queue.reconcileIntervalMs), checkRedisData, 'redis_check');
+      await reconciler.runOnce().catch((err) => logEvent(logger, 'reconcile.error', { err }));
+      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile.error');
+      every(Math.min(REDIS_DATA_CHECK_MS, config.queue.reconcileIntervalMs), checkRedisData, 'reconcile.error');
       // A Redis that comes back may have come back empty: look at once.
       let redisWasDown = false;
       workerRedis.on('close', () => { redisWasDown = true; });
@@ -109,7 +161,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         reconcile('redis reconnected');
       });
       const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
-      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe');
+      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe.error');
       // Ingest last: orders are only taken in once the workers that send them are running.
       const portals = options.ingest === false ? {} : config.portals;
       if (portals.wellnet || portals.epassi) {
@@ -123,21 +175,26 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
         ingestServer = await startIngestServer(services, options.http);
       }
-      logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url }, 'daemon.started');
+      workersStarted = true;
+      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url, adminUrl: admin?.url });
     },
 
     get ingestUrl() {
       return ingestServer?.url;
     },
 
+    get adminUrl() {
+      return admin?.url;
+    },
+
     stop(reason = 'stop') {
       stopping ??= (async () => {
-        logger.info({ event: 'daemon.stopping', reason, graceMs: config.shutdownGraceMs }, 'daemon.stopping');
+        logEvent(logger, 'daemon.stopping', { reason, graceMs: config.shutdownGraceMs });
         for (const t of timers) clearInterval(t);
         // Stop taking orders in first (a request in progress completes), then drain the workers.
-        await ingestServer?.close().catch((err) => logger.error({ event: 'ingest.close_failed', err }, 'ingest.close_failed'));
+        await ingestServer?.close().catch((err) => logEvent(logger, 'ingest.close_failed', { err }));
         sop?.stop();
-        await pull?.stop().catch((err) => logger.error({ event: 'pull.stop_failed', err }, 'pull.stop_failed'));
+        await pull?.stop().catch((err) => logEvent(logger, 'pull.stop_failed', { err }));
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), config.shutdownGraceMs); });
@@ -145,12 +202,14 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         clearTimeout(timer);
         if (result === 'expired') {
           // Calls still in flight are abandoned; their attempts stay open and become in-doubt on the next run.
-          logger.warn({ event: 'daemon.grace_expired' }, 'daemon.grace_expired');
+          logEvent(logger, 'daemon.grace_expired', {});
           await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
         }
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
         await workerRedis.quit().catch(() => workerRedis.disconnect());
-        logger.info({ event: 'daemon.stopped', reason }, 'daemon.stopped');
+        // Last: /readyz answers 503 "shutting down" for the whole drain.
+        await admin?.close().catch((err) => logEvent(logger, 'admin.close_failed', { err }));
+        logEvent(logger, 'daemon.stopped', { reason });
       })();
       return stopping;
     },

@@ -8,6 +8,7 @@ import { createDatabase, databaseAddress, type Database } from '../ledger/databa
 import { Ledger } from '../ledger/ledger.js';
 import { assertSchemaCurrent, migrate } from '../ledger/migrations.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
+import { logEvent } from '../observability/log-event.js';
 import { immediateEffects } from '../queue/commit-effects.js';
 import { OrderIntake } from '../queue/order-intake.js';
 import { SlidingWindowLimiter } from '../queue/sliding-window-limiter.js';
@@ -125,10 +126,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     // Once per outage, not once per reconnection attempt.
     if (redisDown) return;
     redisDown = true;
-    logger.error({ event: 'redis.error', err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis.error');
+    logEvent(logger, 'redis.error', { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } });
   });
   redis.on('ready', () => {
-    if (redisDown) logger.info({ event: 'redis.ready' }, 'redis.ready');
+    if (redisDown) logEvent(logger, 'redis.ready', {});
     redisDown = false;
   });
   try {

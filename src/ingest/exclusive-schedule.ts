@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { logEvent } from '../observability/log-event.js';
 
 /** Stockholm time for every schedule: "06:00" means 06:00 in Sweden, summer and winter. */
 export const SCHEDULE_TIMEZONE = 'Europe/Stockholm';
@@ -55,9 +56,9 @@ export function scheduleExclusive(
           await task();
           return true;
         });
-        if (ran === undefined) logger.info({ event: 'schedule.skipped', schedule: name, reason: 'previous run still going' }, 'schedule.skipped');
+        if (ran === undefined) logEvent(logger, 'schedule.skipped', { schedule: name, reason: 'previous run still going' });
       } catch (err) {
-        logger.error({ event: 'schedule.error', schedule: name, err }, 'schedule.error');
+        logEvent(logger, 'schedule.error', { schedule: name, err });
       }
     },
     { timezone: SCHEDULE_TIMEZONE, name, noOverlap: true },

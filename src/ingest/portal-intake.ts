@@ -4,9 +4,9 @@ import type { Config } from '../config/schema.js';
 import type { CanonicalOrder, FieldError } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import { PartnerdError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { UNROUTED_TENANT, type Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
 import type { PortalOrder } from '../portals/portal-order.js';
 import type { OrderIntake } from '../queue/order-intake.js';
 import type { CommitEffects } from '../queue/commit-effects.js';
@@ -31,6 +31,8 @@ export interface IngestOptions {
    */
   recordInvalid?: boolean;
   now?: Date;
+  /** The push request the order came with: its order.* line carries it, to correlate with `ingest.request`. */
+  requestId?: string;
 }
 
 /**
@@ -60,15 +62,16 @@ export class PortalIntake {
 
   async ingest(order: PortalOrder, options: IngestOptions = {}): Promise<PortalIntakeResult> {
     const now = options.now ?? new Date();
+    const { requestId } = options;
     // Fast path for redeliveries (register checks again, atomically).
     const known = await this.ledger.keyForPortalOrder(order.portal, order.ordernr);
-    if (known) return this.intake.duplicate(known, order);
+    if (known) return this.intake.duplicate(known, order, undefined, { requestId });
 
     const route = routePortalOrder(order, this.config);
     if (!route.ok) {
       const reg = await this.ledger.registerUnroutable(order.portal, order.ordernr, order, route.reason, now);
-      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
-      this.afterCommit(() => this.logger.warn({ event: 'order.unroutable', portal: order.portal, ordernr: order.ordernr, reason: route.reason }, 'order.unroutable'));
+      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state, { requestId });
+      this.afterCommit(() => logEvent(this.logger, 'order.unroutable', { tenant: UNROUTED_TENANT, portal: order.portal, ordernr: order.ordernr, reason: route.reason, requestId }));
       return { status: 'unroutable', key: reg.key, reason: route.reason };
     }
 
@@ -77,12 +80,12 @@ export class PortalIntake {
       const { errors } = checked;
       if (!options.recordInvalid) return { status: 'invalid', errors };
       const reg = await this.ledger.registerRejected(route.tenant, order, errors, now);
-      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state);
-      this.afterCommit(() => logOrderEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr }, { reason: 'invalid order' }));
+      if (!reg.created) return this.intake.duplicate(reg.existingKey, order, reg.state, { requestId });
+      this.afterCommit(() => logEvent(this.logger, 'order.rejected', { tenant: route.tenant, portal: order.portal, ordernr: order.ordernr, reason: 'invalid order', requestId }));
       return { status: 'rejected', key: reg.key, errors };
     }
 
-    return this.intake.submitProven(checked.order, checked, { now });
+    return this.intake.submitProven(checked.order, checked, { now, requestId });
   }
 
   /**

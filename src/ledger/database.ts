@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { logEvent } from '../observability/log-event.js';
 import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 
@@ -46,7 +47,7 @@ export function createDatabase(config: Config['database'], logger: Logger, purpo
   // An idle client whose server went away (restart, failover) must not crash the process: the
   // pool drops it and the next query connects again.
   pool.on('error', (err) => {
-    logger.warn({ event: 'database.connection_lost', code: (err as { code?: string }).code, reason: err.message }, 'database.connection_lost');
+    logEvent(logger, 'database.connection_lost', { code: (err as { code?: string }).code, reason: err.message });
   });
   return pool;
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from 'pino';
+import { logEvent } from '../observability/log-event.js';
 import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress } from './database.js';
@@ -41,10 +42,15 @@ export async function migrate(database: Config['database'], logger: Logger): Pro
       advisoryLockMode: 'wait',
       checkOrder: true,
       // Its chatter goes to debug; what was applied is logged once below.
-      logger: { debug: () => undefined, info: () => undefined, warn: (m: string) => logger.warn({ event: 'database.migration_warning', reason: m }, 'database.migration_warning'), error: (m: string) => logger.error({ event: 'database.migration_error', reason: m }, 'database.migration_error') },
+      logger: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (m: string) => logEvent(logger, 'database.migration_warning', { reason: m }),
+        error: (m: string) => logEvent(logger, 'database.migration_error', { reason: m }),
+      },
     });
     const names = applied.map((m) => m.name);
-    if (names.length > 0) logger.info({ event: 'database.migrated', applied: names }, 'database.migrated');
+    if (names.length > 0) logEvent(logger, 'database.migrated', { applied: names });
     return { applied: names };
   } catch (err) {
     throw asLedgerError(err, address);

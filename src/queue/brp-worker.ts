@@ -10,7 +10,8 @@ import { isPartnerdError, PartnerdError } from '../errors.js';
 import { isDatabaseUnavailable } from '../ledger/database.js';
 import type { Ledger, OrderOutcome } from '../ledger/ledger.js';
 import type { AttemptRecord, OrderState } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
+import { observeBrpCall } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix } from './queue-names.js';
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
@@ -64,7 +65,8 @@ export function maxAttemptMs(config: Config, tenant: TenantConfig): number {
  */
 export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   const { config, tenant, ledger, limiter, client, documents, pause, logger } = deps;
-  const log = logger.child({ tenant: tenant.name });
+  // Every order event names its tenant itself (no child logger binding it: the key would be written twice).
+  const ids = (o: OrderKey) => ({ tenant: o.tenant, portal: o.portal, ordernr: o.ordernr });
   const budget = tenant.rateLimit;
   const maxSlotWaitMs = Math.min(MAX_SLOT_WAIT_MS, Math.floor(config.queue.lockDurationMs / 4));
   let holdUntil = 0;
@@ -121,7 +123,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     } catch (err) {
       // Without the ledger nothing may be sent or recorded: the queue waits, no attempt is used.
       if (isDatabaseUnavailable(err)) {
-        log.warn({ event: 'order.ledger_unavailable', portal: order.portal, ordernr: order.ordernr }, 'order.ledger_unavailable');
+        logEvent(logger, 'order.ledger_unavailable', ids(order));
         return holdWorker(Date.now() + LEDGER_UNAVAILABLE_WAIT_MS);
       }
       throw err;
@@ -148,7 +150,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       };
       if (tenant.inDoubtPolicy === 'hold') {
         if (await ledger.finishAttempt(key, 'in_doubt', interrupted, { lastError: 'attempt interrupted' })) {
-          logOrderEvent(log, 'order.in_doubt', order, { attempt: begun.attempt, reason: 'attempt interrupted' });
+          logEvent(logger, 'order.in_doubt', { ...ids(order), attempt: begun.attempt, reason: 'attempt interrupted' });
         }
         return 'in_doubt';
       }
@@ -169,7 +171,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       if (!isPartnerdError(err, 'PD_XSD_INVALID')) throw err;
       const brpError = { errors: [{ message: 'order no longer satisfies the configured XSD', debugInfo: err.message.slice(0, 500) }] };
       await ledger.finishAttempt(key, 'rejected', { n: attempt, startedAt, class: 'rejected', detail: 'PD_XSD_INVALID' }, { brpError });
-      logOrderEvent(log, 'order.rejected', order, { attempt, reason: 'PD_XSD_INVALID' });
+      logEvent(logger, 'order.rejected', { ...ids(order), attempt, reason: 'PD_XSD_INVALID' });
       return 'rejected';
     }
 
@@ -177,6 +179,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     const exchange = await client.createPartnerOrder(order.portal, xml);
     const durationMs = Math.round(performance.now() - sentAt);
     const outcome = classifyOutcome(exchange);
+    observeBrpCall(tenant.name, outcome.class, durationMs / 1000);
     return record(job, order, key, attempt, startedAt, durationMs, outcome);
   }
 
@@ -196,14 +199,10 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
         // Up to the deadline, and once more at it: an outage as long as the lock time is absorbed.
         delay = Math.min(delay, deadline - Date.now());
         if (delay <= 0) {
-          log.error(
-            {
-              event: 'order.unrecorded', alert: true, portal: order.portal, ordernr: order.ordernr, state: next, attempt: attempt.n,
-              attemptClass: attempt.class, httpStatus: attempt.httpStatus, durationMs: attempt.durationMs,
-              brpOrderNumber: outcome.brpOrderNumber, invoiceNumber: outcome.invoiceNumber, ocr: outcome.ocr, amountOre: outcome.sumOre,
-            },
-            'order.unrecorded: BRP answered but the ledger could not be reached; the order becomes in_doubt: resolve it with these numbers',
-          );
+          logEvent(logger, 'order.unrecorded', {
+            ...ids(order), state: next, attempt: attempt.n, attemptClass: attempt.class, httpStatus: attempt.httpStatus, durationMs: attempt.durationMs,
+            brpOrderNumber: outcome.brpOrderNumber, invoiceNumber: outcome.invoiceNumber, ocr: outcome.ocr, amountOre: outcome.sumOre,
+          });
           throw new PartnerdError('PD_DATABASE_UNRECORDED', `${key}: outcome ${next} not recorded`);
         }
         await new Promise((r) => setTimeout(r, delay));
@@ -213,6 +212,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
 
   async function record(job: Job<OrderJob>, order: OrderKey, key: string, n: number, startedAt: string, durationMs: number, outcome: Outcome): Promise<string> {
     const httpStatus = 'status' in outcome ? outcome.status : undefined;
+    const call = { ...ids(order), attempt: n, durationMs };
     const attempt = (detail?: string): AttemptRecord => ({ n, startedAt, class: outcome.class, httpStatus, durationMs, detail });
 
     switch (outcome.class) {
@@ -224,14 +224,16 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
           invoiceDate: invoice.invoiceDate, dueDate: invoice.dueDate,
         };
         if (await finish(order, key, 'confirmed', attempt(), fields, { dropPayload: true })) {
-          logOrderEvent(log, 'order.confirmed', order, { ...fields, attempt: n, durationMs });
+          logEvent(logger, 'order.confirmed', {
+            ...call, brpOrderNumber: fields.brpOrderNumber, invoiceNumber: fields.invoiceNumber, ocr: fields.ocr, amountOre: fields.sumOre, dueDate: fields.dueDate,
+          });
         }
         return 'confirmed';
       }
       case 'confirmed_unparsed': {
         const fields: OrderOutcome = { review: outcome.reason, rawResponse: outcome.rawBody.slice(0, MAX_RAW_RESPONSE) };
         if (await finish(order, key, 'confirmed', attempt(outcome.reason), fields)) {
-          logOrderEvent(log, 'order.confirmed_unparsed', order, { attempt: n, httpStatus, reason: outcome.reason, durationMs });
+          logEvent(logger, 'order.confirmed_unparsed', { ...call, httpStatus, reason: outcome.reason });
         }
         return 'confirmed';
       }
@@ -239,7 +241,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
         const brpError = { status: outcome.status, errors: outcome.errors };
         const first = outcome.errors[0];
         if (await finish(order, key, 'rejected', attempt(first ? `${first.code ?? ''} ${first.message}`.trim() : undefined), { brpError })) {
-          logOrderEvent(log, 'order.rejected', order, { attempt: n, httpStatus, brpError, durationMs });
+          logEvent(logger, 'order.rejected', { ...call, httpStatus, brpErrorCode: first?.code });
         }
         return 'rejected';
       }
@@ -253,7 +255,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       case 'throttled': {
         const wait = outcome.retryAfterMs ?? backoffDelay(1, tenant.retry);
         await finish(order, key, 'queued', attempt(`retry after ${wait} ms`));
-        logOrderEvent(log, 'order.throttled', order, { attempt: n, httpStatus, reason: `retry after ${wait} ms`, durationMs });
+        logEvent(logger, 'order.throttled', { ...call, httpStatus, reason: `retry after ${wait} ms` });
         // BRP's Retry-After is for the tenant: no replica is granted a call before it has passed.
         await limiter.blockFor(tenant.name, budget, wait);
         return holdWorker(Date.now() + wait);
@@ -261,7 +263,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       case 'in_doubt':
         if (tenant.inDoubtPolicy === 'hold') {
           if (await finish(order, key, 'in_doubt', attempt(outcome.reason), { lastError: outcome.reason })) {
-            logOrderEvent(log, 'order.in_doubt', order, { attempt: n, reason: outcome.reason, durationMs });
+            logEvent(logger, 'order.in_doubt', { ...call, reason: outcome.reason });
           }
           return 'in_doubt';
         }
@@ -275,16 +277,16 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
       if (await finish(order, key, 'dead', attempt, { lastError: reason })) {
-        logOrderEvent(log, 'order.dead', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason, durationMs: attempt.durationMs });
+        logEvent(logger, 'order.dead', { ...ids(order), attempt: attempt.n, durationMs: attempt.durationMs ?? 0, httpStatus: attempt.httpStatus, reason });
       }
       return 'dead';
     }
     await finish(order, key, 'retrying', attempt, { lastError: reason });
-    logOrderEvent(log, 'order.retrying', order, { attempt: attempt.n, httpStatus: attempt.httpStatus, reason, durationMs: attempt.durationMs });
+    logEvent(logger, 'order.retrying', { ...ids(order), attempt: attempt.n, durationMs: attempt.durationMs ?? 0, httpStatus: attempt.httpStatus, reason });
     throw new TransientBrpError(reason);
   }
 
-  worker.on('error', (err) => log.error({ event: 'worker.error', err }, 'worker.error'));
+  worker.on('error', (err) => logEvent(logger, 'worker.error', { tenant: tenant.name, err }));
   worker.on('closing', () => {
     closing = true;
     clearTimeout(holdTimer);

@@ -6,7 +6,7 @@ import { validateOrder } from '../domain/validate-order.js';
 import type { OrderDocumentFactory } from '../brp/order-document.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { OrderState } from '../ledger/order-state.js';
-import { logOrderEvent } from '../observability/order-events.js';
+import { logEvent } from '../observability/log-event.js';
 import type { CommitEffects } from './commit-effects.js';
 
 export type IntakeResult =
@@ -70,15 +70,16 @@ export class OrderIntake {
   async submitProven(
     order: CanonicalOrder,
     proven: { proof: string; xml: string },
-    options: { now?: Date; replaceIndexFrom?: string } = {},
+    options: { now?: Date; replaceIndexFrom?: string; /** The push request it came with (logged on its order.* line). */ requestId?: string } = {},
   ): Promise<Extract<IntakeResult, { status: 'accepted' | 'duplicate' }>> {
-    const reg = await this.ledger.register(order, proven.proof, { ...options, xml: proven.xml });
+    const { requestId, ...registerOptions } = options;
+    const reg = await this.ledger.register(order, proven.proof, { ...registerOptions, xml: proven.xml });
     if (reg.created) {
-      this.effects.afterCommit(() => logOrderEvent(this.logger, 'order.accepted', order, { state: 'queued' }));
+      this.effects.afterCommit(() => logEvent(this.logger, 'order.accepted', { tenant: order.tenant, portal: order.portal, ordernr: order.ordernr, state: 'queued', requestId }));
       await this.dispatch(reg.key, order.tenant);
       return { status: 'accepted', key: reg.key };
     }
-    return this.duplicate(reg.existingKey, order, reg.state);
+    return this.duplicate(reg.existingKey, order, reg.state, { requestId });
   }
 
   /**
@@ -86,11 +87,16 @@ export class OrderIntake {
    * before adding its job) is queued without a job: the redelivery adds it (the job id is the
    * key's, so this adds nothing when the job exists).
    */
-  async duplicate(key: string, order: Pick<CanonicalOrder, 'portal' | 'ordernr'>, state?: OrderState | 'missing'): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
+  async duplicate(
+    key: string,
+    order: Pick<CanonicalOrder, 'portal' | 'ordernr'>,
+    state?: OrderState | 'missing',
+    options: { requestId?: string } = {},
+  ): Promise<{ status: 'duplicate'; key: string; state: OrderState | 'missing' }> {
     const s = state ?? (await this.ledger.get(key))?.state ?? 'missing';
     const tenant = parseOrderKey(key)?.tenant ?? '';
     if (s === 'queued' && this.config.tenants[tenant]) await this.dispatch(key, tenant);
-    logOrderEvent(this.logger, 'order.duplicate', { tenant, portal: order.portal, ordernr: order.ordernr }, { state: s });
+    logEvent(this.logger, 'order.duplicate', { tenant, portal: order.portal, ordernr: order.ordernr, state: s, requestId: options.requestId });
     return { status: 'duplicate', key, state: s };
   }
 
@@ -100,10 +106,7 @@ export class OrderIntake {
       await this.effects.enqueue(key, tenant);
     } catch (err) {
       const p = parseOrderKey(key);
-      this.logger.warn(
-        { event: 'order.enqueue_deferred', tenant, portal: p?.portal, ordernr: p?.ordernr, reason: (err as { code?: string }).code ?? (err as Error).name },
-        'order.enqueue_deferred: the order is stored; its job is added once Redis is reachable',
-      );
+      logEvent(this.logger, 'order.enqueue_deferred', { tenant, portal: p?.portal ?? '', ordernr: p?.ordernr ?? '', reason: (err as { code?: string }).code ?? (err as Error).name });
     }
   }
 }

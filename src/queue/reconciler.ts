@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
 import { parseOrderKey } from '../domain/canonical-order.js';
+import { logEvent } from '../observability/log-event.js';
 import type { TenantQueues } from './tenant-queues.js';
 
 /** Live orders checked per round trip to PostgreSQL and to Redis. */
@@ -60,25 +61,26 @@ export class Reconciler {
       const batch = await this.ledger.liveOrders({ afterKey, olderThan, limit: BATCH });
       if (batch.length === 0) break;
       afterKey = batch[batch.length - 1]!.key;
-      const byTenant = new Map<string, string[]>();
+      const byTenant = new Map<string, typeof batch>();
       for (const o of batch) {
         // A tenant removed from the config has no queue: its orders wait for it to come back.
         if (!tenants.has(o.tenant)) continue;
-        byTenant.set(o.tenant, [...(byTenant.get(o.tenant) ?? []), o.key]);
+        byTenant.set(o.tenant, [...(byTenant.get(o.tenant) ?? []), o]);
       }
-      for (const [tenant, keys] of byTenant) {
-        const pending = await this.queues.pendingJobs(tenant, keys);
-        for (const key of keys) {
+      for (const [tenant, orders] of byTenant) {
+        const pending = await this.queues.pendingJobs(tenant, orders.map((o) => o.key));
+        for (const o of orders) {
+          const key = o.key;
           if (pending.has(key)) continue;
           await this.queues.reenqueue(key, tenant);
           repaired++;
           const p = parseOrderKey(key);
-          this.logger.warn({ event: 'order.reconciled', tenant, portal: p?.portal, ordernr: p?.ordernr }, 'order.reconciled: live order had no job; job added');
+          logEvent(this.logger, 'order.reconciled', { tenant, portal: p?.portal ?? '', ordernr: p?.ordernr ?? '', state: o.state });
         }
       }
       if (batch.length < BATCH) break;
     }
-    if (repaired > 0) this.logger.info({ event: 'reconcile.done', repaired }, 'reconcile.done');
+    if (repaired > 0) logEvent(this.logger, 'reconcile.done', { repaired });
     return repaired;
   }
 }

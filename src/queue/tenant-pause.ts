@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { logEvent } from '../observability/log-event.js';
 import type { TenantQueues } from './tenant-queues.js';
 
 export interface PauseInfo {
@@ -30,8 +31,9 @@ export class TenantPause {
     const set = await this.redis.set(this.key(tenant), JSON.stringify({ since: new Date().toISOString(), ...info }), 'NX');
     await this.queues.get(tenant).pause();
     if (set === 'OK') {
-      this.logger.error({ event: 'tenant.paused', alert: true, tenant, httpStatus: info.httpStatus, reason: info.reason },
-        'tenant.paused: BRP refuses the partner key or our IP; submissions for this tenant wait');
+      logEvent(this.logger, 'tenant.paused', {
+        tenant, httpStatus: info.httpStatus, reason: info.reason, action: `fix the partner key or BRP's IP allow-list; the auth probe resumes it, or: partnerd resume ${tenant}`,
+      });
       return true;
     }
     return false;
@@ -42,7 +44,7 @@ export class TenantPause {
     const queue = this.queues.get(tenant);
     await queue.removeRateLimitKey();
     await queue.resume();
-    if (removed) this.logger.info({ event: 'tenant.resumed', tenant, by }, 'tenant.resumed');
+    if (removed) logEvent(this.logger, 'tenant.resumed', { tenant, by });
     return removed > 0;
   }
 

@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { EventName } from '../observability/events.js';
+import { logEvent } from '../observability/log-event.js';
+
+/** The alert a listener's auth-failure bursts are logged as (each is in the catalogue). */
+export type AuthFailureEvent = Extract<EventName, `${string}.auth_failures`>;
 
 /**
  * Slows down credential guessing: failed authentications are counted per realm (a portal; later
@@ -9,7 +14,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
  * answer to the right guess would still tell it apart). Other clients, and the same client in
  * other realms, are unaffected. A success forgets the client's failures.
  *
- * The moment a client is blocked, one `{scope}.auth_failures` alert is logged (`alert: true`)
+ * The moment a client is blocked, one alert (`ingest.auth_failures` for the push port) is logged (`alert: true`)
  * with the realm, the client address and the counts; what was tried is never logged.
  *
  * The counting is rate-limiter-flexible's (the fixed-window counter with a block that its
@@ -35,13 +40,13 @@ export class AuthFailureLimiter {
   readonly #limiter: RateLimiterMemory;
 
   constructor(
-    /** The log event's prefix: `ingest` logs `ingest.auth_failures`. */
-    private readonly scope: string,
+    /** The alert to log when a client is blocked, e.g. `ingest.auth_failures` for the push port. */
+    private readonly event: AuthFailureEvent,
     private readonly policy: AuthFailurePolicy,
     private readonly logger: Logger,
   ) {
     this.#limiter = new RateLimiterMemory({
-      keyPrefix: `${scope}-auth-failures`,
+      keyPrefix: event,
       points: policy.maxFailures,
       duration: policy.windowSeconds,
       blockDuration: policy.blockSeconds,
@@ -63,19 +68,14 @@ export class AuthFailureLimiter {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       // consume() blocks the key the first time the count goes over: that is the burst's one alert.
       if (rejection.consumedPoints === this.policy.maxFailures + 1) {
-        this.logger.error(
-          {
-            event: `${this.scope}.auth_failures`,
-            alert: true,
-            realm,
-            client,
-            failures: rejection.consumedPoints,
-            maxFailures: this.policy.maxFailures,
-            windowSeconds: this.policy.windowSeconds,
-            blockedSeconds: this.policy.blockSeconds,
-          },
-          `${this.scope}.auth_failures`,
-        );
+        logEvent(this.logger, this.event, {
+          realm,
+          client,
+          failures: rejection.consumedPoints,
+          maxFailures: this.policy.maxFailures,
+          windowSeconds: this.policy.windowSeconds,
+          blockedSeconds: this.policy.blockSeconds,
+        });
       }
       return blocked(rejection);
     }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { logEvent } from '../observability/log-event.js';
 import { createLogger } from '../observability/logger.js';
 import { DEFAULT_SIMULATOR_CONFIG_PATH, loadSimulatorConfig } from './config.js';
 import type { FaultConfig } from './faults.js';
@@ -26,24 +27,21 @@ export async function runSimulatorFromCli(
     logger,
   });
   const instances = Object.keys(options.instances);
-  logger.info(
-    {
-      url: sim.url,
-      baseUrls: Object.fromEntries(instances.map((i) => [i, sim.baseUrl(i)])),
-      faults: summariseFaults(sim.faults()),
-      config: configPath,
-    },
-    `BRP simulator listening on ${sim.url}`,
-  );
+  logEvent(logger, 'simulator.listening', {
+    url: sim.url,
+    baseUrls: Object.fromEntries(instances.map((i) => [i, sim.baseUrl(i)])),
+    faults: summariseFaults(sim.faults()),
+    config: configPath,
+  });
 
   const stop = (signal: NodeJS.Signals) => {
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
-    logger.info({ signal }, 'BRP simulator stopping');
+    logEvent(logger, 'simulator.stopping', { signal });
     sim.close().then(
-      () => logger.info('BRP simulator stopped'),
+      () => logEvent(logger, 'simulator.stopped', {}),
       (err: unknown) => {
-        logger.error({ err }, 'BRP simulator did not close cleanly');
+        logEvent(logger, 'simulator.close_failed', { err });
         process.exitCode = 1;
       },
     );

@@ -13,6 +13,7 @@ import { SIM_ERRORS, errorsXml, type SimErrorName } from './error-codes.js';
 import { FaultInjector, faultConfigSchema, type FaultAction, type FaultConfig } from './faults.js';
 import { SimInstance, ordernrOf, readPartnerOrder, type BrpSimulatorInstanceOptions } from './instance.js';
 import { OrderLedger, type SimDelivery, type SimOrderFilter, type SimOrderRecord } from './order-record.js';
+import { logEvent } from '../observability/log-event.js';
 
 /**
  * The BRP simulator's HTTP server: BRP's partner-order web service for any number of BRP
@@ -161,7 +162,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
       if (status === 413) return sendError(reply, 'BODY_TOO_LARGE');
       if (status === 415) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE');
       if (status >= 400 && status < 500) return sendError(reply, 'XML_MALFORMED', err.message ?? '');
-      log?.error({ err }, 'simulator error');
+      if (log) logEvent(log, 'simulator.error', { err });
       return sendError(reply, 'INTERNAL_ERROR');
     });
 
@@ -196,11 +197,13 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
         const delay = faults.latency();
         if (delay > 0) await sleep(delay);
 
-        const done = (outcome: string, status: number | 'none', ordernr?: string) =>
-          log?.debug(
-            { instance: instanceName, portal, ordernr, outcome, status, elapsedMicros: Number((process.hrtime.bigint() - started) / 1000n) },
-            'partner order',
-          );
+        const done = (outcome: string, status: number | 'none', ordernr?: string) => {
+          if (!log) return;
+          logEvent(log, 'simulator.request', {
+            instance: instanceName, portal, ordernr, outcome, status: status === 'none' ? undefined : status,
+            elapsedMicros: Number((process.hrtime.bigint() - started) / 1000n),
+          });
+        };
 
         // ---- faults before commit: nothing is looked at, nothing is created
         switch (action) {
@@ -314,7 +317,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
       return reply.code(400).send({ error: 'invalid fault configuration', issues: parsedFaults.error.issues });
     }
     faults.set(parsedFaults.data);
-    log?.info({ faults: summariseFaults(parsedFaults.data) }, 'faults replaced');
+    if (log) logEvent(log, 'simulator.faults_replaced', { faults: summariseFaults(parsedFaults.data) });
     return faults.config;
   });
 
@@ -335,7 +338,6 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log?.debug({ url, instances: [...instances.keys()] }, 'BRP simulator listening');
 
   let closed = false;
   return {

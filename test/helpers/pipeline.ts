@@ -141,7 +141,7 @@ export async function startPipeline(
   const sim = await startSimulator(options.faults ?? {});
   const config = testConfig({ redis: redis.url, database: postgres.url }, options.baseUrl ?? sim.baseUrl('t1'), options.tenant, options.extra);
   const services = await createServices(config, logger, { schema: 'run' });
-  const daemon = createDaemon(services, { ingest: options.ingest ?? false, http: { host: '127.0.0.1', port: 0 } });
+  const daemon = createDaemon(services, { ingest: options.ingest ?? false, http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } });
   await daemon.start();
   return {
     redis, postgres, sim, services, daemon, lines,

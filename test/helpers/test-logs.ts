@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../../src/observability/logger.js';
 
 /**
@@ -32,4 +33,17 @@ export function testLogger(level = 'debug', options: { toFile?: boolean } = {}):
     },
   };
   return { logger: createLogger({ level }, stream), lines };
+}
+
+/**
+ * Duplicate keys in one JSON line (JSON.parse silently keeps the last one; Elasticsearch refuses
+ * the document). JSON is YAML, and the YAML parser can be told to refuse repeated keys.
+ */
+export function duplicateKeyError(line: string): string | undefined {
+  try {
+    parseYaml(line, { uniqueKeys: true });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }

@@ -141,7 +141,7 @@ describe('epassi', { concurrency: false }, () => {
     assert.deepEqual([epassi.polls(), epassi.tokenRequests()], [2, 2], 'no request while stopped');
     assert.equal(logEvents(p.lines, 'portal.stopped').length, 1);
 
-    assert.deepEqual(await resumePortal(p.services, 'epassi'), { wasStopped: true });
+    assert.deepEqual(await resumePortal(p.services, 'epassi'), { wasStopped: true, notifyWasStopped: false });
     // Epassi now refuses our client: the token endpoint's 401 stops polling as well.
     epassi.setCredentials(EPASSI_CLIENT_ID, 'rotated');
     epassi.expireTokens();

@@ -1,8 +1,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rejectionReason } from '../../src/ingest/notify/portal-notifier.js';
+import { lastPollSuccess, portalStatus, resumePortal } from '../../src/ingest/pull/portal-state.js';
 import { startStores, type Stores } from '../helpers/pipeline.js';
-import { assertNoSecrets, drainNotifications, epassiPurchase, eventually, flush, logEvents, sleep, startHarness, waitAll, wellnetOrder } from './fixtures.js';
+import { assertNoSecrets, drainNotifications, FAST_NOTIFY, epassiPurchase, eventually, flush, logEvents, sleep, startHarness, waitAll, wellnetOrder } from './fixtures.js';
 
 /**
  * Acknowledgements survive the portal being down: outcomes arrive while the portal refuses
@@ -32,7 +33,7 @@ describe('portal notifier', { concurrency: false }, () => {
 
     // Down: nothing can be sent; everything stays queued.
     const down = await pull.notifier.runOnce();
-    assert.deepEqual(down, { claimed: 3, done: 0, failed: 3 });
+    assert.deepEqual(down, { claimed: 3, done: 0, failed: 3, skipped: 0 });
     assert.equal(await p.services.ledger.pendingNotifications(), 3);
     for (const k of keys) {
       const rec = await p.services.ledger.get(k);
@@ -41,13 +42,13 @@ describe('portal notifier', { concurrency: false }, () => {
       assert.equal(rec?.notifiedAt, undefined);
     }
     // Not due before the back-off has passed.
-    assert.deepEqual(await pull.notifier.runOnce(), { claimed: 0, done: 0, failed: 0 });
+    assert.deepEqual(await pull.notifier.runOnce(), { claimed: 0, done: 0, failed: 0, skipped: 0 });
 
     // Back, but answering 503.
     wellnet.setDown(false);
     wellnet.failNext(3, '503', 'ack');
     await sleep(350);
-    assert.deepEqual(await pull.notifier.runOnce(), { claimed: 3, done: 0, failed: 3 });
+    assert.deepEqual(await pull.notifier.runOnce(), { claimed: 3, done: 0, failed: 3, skipped: 0 });
     assert.equal(wellnet.deliveries().length, 0);
 
     // The first delivery is recorded by Wellnet but its answer is lost: the retry gets 409 = done.
@@ -101,6 +102,47 @@ describe('portal notifier', { concurrency: false }, () => {
     });
     assert.equal(epassi.stats().markRequests, 2, 'while down no request got through; afterwards one each');
     assert.equal(epassi.stats().conflicts, 0);
+    assertNoSecrets(p.lines);
+  });
+
+  test('a delivery refused with 401 stops notifying Wellnet with one alert (outcomes kept); resume-portal sends them', async (t) => {
+    const ids = ['WA-1', 'WA-2', 'WA-3'];
+    // One send at a time, so the refusal is seen before the next send starts.
+    const { p, wellnet, pull, close } = await startHarness(stores, {
+      wellnet: { orders: ids.map((id, i) => wellnetOrder(id, i + 1)) },
+      pull: { notifier: { ...FAST_NOTIFY, concurrency: 1 } },
+    });
+    t.after(close);
+    const before = Date.now();
+    assert.equal((await pull.pollOnce('wellnet')).accepted, 3);
+    // The successful poll is recorded in shared state (the staleness metric reads it).
+    assert.ok(((await lastPollSuccess(p.services.redis, 'pdtest', 'wellnet')) ?? 0) >= before);
+    const keys = ids.map((id) => `t1:wellnet:${id}`);
+    await waitAll(p, keys, 'confirmed');
+
+    wellnet.failNext(1, '401', 'ack');
+    const first = await pull.notifier.runOnce();
+    // The first send is refused; the others of the batch are not tried.
+    assert.deepEqual(first, { claimed: 3, done: 0, failed: 1, skipped: 2 });
+    assert.equal(wellnet.stats().deliveryRequests, 1);
+    const alerts = logEvents(p.lines, 'portal.notify_stopped');
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.alert, true);
+    assert.equal(alerts[0]!.portal, 'wellnet');
+    assert.match(String(alerts[0]!.action), /partnerd resume-portal wellnet/);
+    assert.ok((await portalStatus(p.services, 'wellnet')).notifyStopped);
+    assert.equal(await p.services.ledger.pendingNotifications(), 3, 'kept, never dropped');
+
+    // Stopped: nothing is sent, whatever runs (and no second alert).
+    await sleep(300);
+    await pull.notifier.runOnce();
+    assert.equal(wellnet.stats().deliveryRequests, 1);
+    assert.equal(logEvents(p.lines, 'portal.notify_stopped').length, 1);
+
+    assert.deepEqual(await resumePortal(p.services, 'wellnet'), { wasStopped: false, notifyWasStopped: true });
+    // Leased keys are due again when their lease ends (5 s in this harness).
+    await drainNotifications(p.services, pull, 15_000);
+    assert.deepEqual(wellnet.deliveries().map((d) => d.id).sort(), ids);
     assertNoSecrets(p.lines);
   });
 

@@ -208,8 +208,8 @@ describe('wellnet', { concurrency: false }, () => {
     assert.equal(status.stopped?.status, 401);
 
     wellnet.setToken('wn-token-5d1e0c7b9a');
-    assert.deepEqual(await resumePortal(p.services, 'wellnet'), { wasStopped: true });
-    assert.deepEqual(await resumePortal(p.services, 'wellnet'), { wasStopped: false });
+    assert.deepEqual(await resumePortal(p.services, 'wellnet'), { wasStopped: true, notifyWasStopped: false });
+    assert.deepEqual(await resumePortal(p.services, 'wellnet'), { wasStopped: false, notifyWasStopped: false });
     const s2 = await pull.pollOnce('wellnet');
     assert.deepEqual([s2.outcome, s2.accepted], ['ok', 1]);
     assert.equal(logEvents(p.lines, 'portal.stopped').length, 1);

@@ -39,6 +39,7 @@ test('a worker process SIGKILLed in the middle of 1,000 orders: after restart at
   writeFileSync(configPath, stringify({
     database: { url: stores.urls.database },
     redis: { url: stores.urls.redis, prefix: 'crash' },
+    admin: { http: { host: '127.0.0.1', port: 0 } }, // never the machine's 8081
     xsdPath: XSD_PATH,
     queue: { lockDurationMs: 2_000, maxStalledCount: 10, keepCompletedSeconds: 600, reconcileIntervalMs: 1_000 },
     shutdownGraceMs: 10_000,

@@ -35,6 +35,7 @@ test('two daemon processes started at once on an empty database: migrations run 
   writeFileSync(configPath, stringify({
     database: { url: stores.urls.database },
     redis: { url: stores.urls.redis, prefix: 'replicas' },
+    admin: { http: { host: '127.0.0.1', port: 0 } }, // never the machine's 8081
     xsdPath: XSD_PATH,
     tenants: { t1: { baseUrl: brp.baseUrl('t1'), apiKey: '${REPLICA_TEST_KEY}', articles: { 'GYM-12M': '1001' } } },
     portals: { wellnet: { baseUrl: wellnet.baseUrl, token: '${REPLICA_WELLNET_TOKEN}', schedule: '* * * * * *', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } } },

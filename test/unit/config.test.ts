@@ -130,3 +130,23 @@ test('push-port limits: defaults without an ingest section; timeouts and caps th
     /ingest\.http\.trustedProxies\.0: must be an IP address or a CIDR range/,
   );
 });
+
+test('admin.http: loopback :8081 by default; ADMIN_HTTP_HOST / ADMIN_HTTP_PORT override it; never the push-ingest port', () => {
+  const plain = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(plain.admin.http, { enabled: true, host: '127.0.0.1', port: 8081 });
+  const shipped = loadConfig('config/partnerd.yaml', PORTAL_SECRETS);
+  assert.deepEqual(shipped.admin.http, { enabled: true, host: '127.0.0.1', port: 8081 });
+
+  const env = { BRP_KEY: 'k', ADMIN_HTTP_HOST: '0.0.0.0', ADMIN_HTTP_PORT: '9181' };
+  const overridden = configFromObject({ tenants: { a: tenant }, admin: { http: { host: '127.0.0.1', port: 8081 } } }, 'x.yaml', env);
+  assert.deepEqual(overridden.admin.http, { enabled: true, host: '0.0.0.0', port: 9181 });
+  assert.throws(() => configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k', ADMIN_HTTP_PORT: 'eighty' }), /admin\.http\.port/);
+
+  assert.throws(
+    () => configFromObject({ tenants: { a: tenant }, admin: { http: { port: 8080 } } }, 'x.yaml', { BRP_KEY: 'k' }),
+    (err: unknown) => isPartnerdError(err, 'PD_CONFIG_INVALID') && /admin\.http\.port: must differ from ingest\.http\.port/.test(err.message),
+  );
+  // With ingest off there is no push port to share.
+  const noIngest = configFromObject({ tenants: { a: tenant }, admin: { http: { port: 8080 } }, ingest: { http: { enabled: false } } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.equal(noIngest.admin.http.port, 8080);
+});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startPipeline } from '../helpers/pipeline.js';
 import { sampleOrderInput, TEST_EMAIL } from '../helpers/orders.js';
-import { TEST_LOG_FILE } from '../helpers/test-logs.js';
+import { duplicateKeyError, TEST_LOG_FILE } from '../helpers/test-logs.js';
+import { EVENTS } from '../../src/observability/events.js';
 import { TEST_API_KEY } from '../helpers/pipeline.js';
 
 /**
@@ -50,4 +51,16 @@ test('the full log output of the test run contains no personnummer, name, e-mail
     assert.equal(hit, undefined, `log contains ${JSON.stringify(needle)}: ${hit?.slice(0, 300)}`);
   }
   for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `every log line is JSON: ${l.slice(0, 200)}`);
+});
+
+test('every line of the run is one catalogued event, with no key twice', () => {
+  const lines = readFileSync(TEST_LOG_FILE, 'utf8').split('\n').filter(Boolean);
+  assert.ok(lines.length > 100, `${lines.length} lines`);
+  for (const l of lines) {
+    const line = JSON.parse(l) as Record<string, unknown>;
+    assert.equal(typeof line.event, 'string', `a line without an event: ${l.slice(0, 200)}`);
+    assert.ok((line.event as string) in EVENTS, `${String(line.event)} is not in the catalogue`);
+    assert.equal(line.msg, line.event, `the message is the event name: ${l.slice(0, 200)}`);
+    assert.equal(duplicateKeyError(l), undefined, `duplicate key: ${l.slice(0, 300)}`);
+  }
 });

@@ -9,6 +9,7 @@ import type { PortalIntake } from '../portal-intake.js';
 import { readSopFile } from '../payload/read-portal-payload.js';
 import { stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
 import { ensureSopFolders, moveWithoutOverwrite, sopFolder, writeFileAtomic } from './sop-folders.js';
+import { logEvent } from '../../observability/log-event.js';
 
 /**
  * S&P's inbox (sop.md): every complete `*.csv` file is read, its orders go to the portal intake,
@@ -99,10 +100,7 @@ export async function scanSopInbox(deps: SopFileDropDeps): Promise<ScanSummary> 
       await processSopFile(deps, name, summary);
     } catch (err) {
       summary.outcome = 'failed';
-      deps.logger.error(
-        { event: 'sop.file.failed', file: name, err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, ...counts(summary) },
-        'sop.file.failed',
-      );
+      logEvent(deps.logger, 'sop.file.failed', { file: name, err: { message: (err as Error).message, code: (err as { code?: unknown }).code }, ...counts(summary) });
     }
     files.push(summary);
   }
@@ -141,7 +139,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
     const moved = await moveWithoutOverwrite(source, sopFolder(root, 'rejected'), name);
     summary.outcome = moved === undefined ? 'gone' : 'rejected';
     if (moved !== undefined) summary.movedTo = `rejected/${moved}`;
-    logger.warn({ event: 'sop.file.rejected', file: name, line, reason: problem, movedTo: summary.movedTo }, 'sop.file.rejected');
+    logEvent(logger, 'sop.file.rejected', { file: name, line, reason: problem, movedTo: summary.movedTo });
     return summary;
   }
 
@@ -181,16 +179,12 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
     await writeFileAtomic(join(sopFolder(root, 'rejected'), errorsFile), errorsCsv(rejected));
     summary.errorsFile = `rejected/${errorsFile}`;
     for (const r of rejected) {
-      logger.warn(
-        {
-          event: 'sop.order.rejected',
-          file: name,
-          ordernr: r.group.ordernr,
-          lines: r.group.rows.map((row) => row.line),
-          badLines: [...r.problems.keys()].sort((a, b) => a - b),
-        },
-        'sop.order.rejected',
-      );
+      logEvent(logger, 'sop.order.rejected', {
+        file: name,
+        ordernr: r.group.ordernr,
+        lines: r.group.rows.map((row) => row.line),
+        badLines: [...r.problems.keys()].sort((a, b) => a - b),
+      });
     }
   }
 
@@ -199,7 +193,7 @@ export async function processSopFile(deps: SopFileDropDeps, name: string, summar
   const moved = await moveWithoutOverwrite(source, join(sopFolder(root, 'archive'), day), name);
   summary.outcome = moved === undefined ? 'gone' : 'archived';
   if (moved !== undefined) summary.movedTo = `archive/${day}/${moved}`;
-  logger.info({ event: 'sop.file.processed', file: name, ...counts(summary), movedTo: summary.movedTo, errorsFile: summary.errorsFile }, 'sop.file.processed');
+  logEvent(logger, 'sop.file.processed', { file: name, ...counts(summary), movedTo: summary.movedTo, errorsFile: summary.errorsFile });
   return summary;
 }
 

@@ -4,6 +4,7 @@ import { scanSopInbox, type ScanSummary } from './sop-file-drop.js';
 import { ensureSopFolders } from './sop-folders.js';
 import { writeSopReceipts } from './sop-receipts.js';
 import { previousStockholmDay } from '../../domain/stockholm-date.js';
+import { logEvent } from '../../observability/log-event.js';
 
 export type { ScanSummary, SopFileSummary } from './sop-file-drop.js';
 
@@ -45,12 +46,12 @@ export function createSopIngest(services: Services, options: { now?: () => Date;
   return {
     start() {
       if (schedules.length > 0) return;
-      ensureSopFolders(sop.root).catch((err) => logger.error({ event: 'sop.folders.error', err }, 'sop.folders.error'));
+      ensureSopFolders(sop.root).catch((err) => logEvent(logger, 'sop.folders.error', { err }));
       schedules = [
         scheduleExclusive({ redis, prefix, name: SOP_SCAN_SCHEDULE, cron: sop.schedule, logger, lockTtlMs: SCAN_LOCK_TTL_MS }, scan),
         scheduleExclusive({ redis, prefix, name: SOP_RECEIPTS_SCHEDULE, cron: sop.receiptsSchedule, logger }, () => receipts()),
       ];
-      logger.info({ event: 'sop.started', schedule: sop.schedule, receiptsSchedule: sop.receiptsSchedule }, 'sop.started');
+      logEvent(logger, 'sop.started', { schedule: sop.schedule, receiptsSchedule: sop.receiptsSchedule });
     },
 
     stop() {

@@ -8,6 +8,7 @@ import type { PortalOrder } from '../../portals/portal-order.js';
 import { stringifySopCsv } from './sop-csv.js';
 import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
 import { stockholmDayBounds } from '../../domain/stockholm-date.js';
+import { logEvent } from '../../observability/log-event.js';
 
 /**
  * S&P's daily receipt (sop.md): `outbox/receipts-YYYY-MM-DD.csv` lists the S&P orders whose
@@ -45,7 +46,7 @@ export async function writeSopReceipts(services: SopReceiptServices, day: string
 
   const path = join(sopFolder(root, 'outbox'), `receipts-${day}.csv`);
   await writeFileAtomic(path, stringifySopCsv([[...RECEIPT_HEADER], ...rows]));
-  services.logger.info({ event: 'sop.receipts.written', day, file: `outbox/receipts-${day}.csv`, rows: rows.length }, 'sop.receipts.written');
+  logEvent(services.logger, 'sop.receipts.written', { day, file: `outbox/receipts-${day}.csv`, rows: rows.length });
   return path;
 }
 

@@ -81,7 +81,7 @@ export async function benifyRoutes(scope: FastifyInstance, deps: BenifyRouteDeps
       return replies.refuse(reply, 400, read.errors);
     }
 
-    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at);
+    const outcome = await ingestPushed(deps.portalIntake, read.orders[0]!.adapted, at, request.id);
     noteRequest(request, { ordernr: outcome.ordernr, outcome: outcome.kind === 'accepted' && outcome.unroutable ? 'unroutable' : outcome.kind });
     switch (outcome.kind) {
       case 'accepted':

@@ -1,6 +1,7 @@
 import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { logEvent } from '../../observability/log-event.js';
 
 /**
  * Caps on the push port's open connections, so that a handful of clients cannot hold it: in total
@@ -27,7 +28,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits, logge
   server.on('drop', () => {
     if (saturated) return;
     saturated = true;
-    logger.warn({ event: 'ingest.connections_refused', limit: 'total', maxConnections: limits.maxConnections }, 'ingest.connections_refused');
+    logEvent(logger, 'ingest.connections_refused', { limit: 'total', maxConnections: limits.maxConnections });
   });
 
   server.prependListener('connection', (socket: Socket) => {
@@ -39,7 +40,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits, logge
       socket.destroy();
       if (!refusing.has(address)) {
         refusing.add(address);
-        logger.warn({ event: 'ingest.connections_refused', limit: 'client', client: address, maxConnectionsPerClient: limits.maxConnectionsPerClient }, 'ingest.connections_refused');
+        logEvent(logger, 'ingest.connections_refused', { limit: 'client', client: address, maxConnectionsPerClient: limits.maxConnectionsPerClient });
       }
       return;
     }

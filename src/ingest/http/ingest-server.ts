@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Services } from '../../daemon/services.js';
 import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
+import { logEvent } from '../../observability/log-event.js';
 import { ACTIWAY_ORDERS, actiwayRoutes } from './actiway-routes.js';
 import { AuthGuard } from './auth-guard.js';
 import { BENIFY_ORDER, BENIFY_ORDERS, benifyRoutes } from './benify-routes.js';
@@ -57,10 +59,16 @@ export function createIngestServer(services: IngestServices): FastifyInstance {
       void replies.refuse(reply, 400, [{ path: replies.rootPath, message: 'malformed request' }]);
     },
     clientErrorHandler: answerClientError,
+    // Our own id for every request (a portal's header is not trusted): on the ingest.request line,
+    // in the x-request-id response header, and on the order.* line the request led to.
+    genReqId: () => randomUUID(),
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
   });
 
   limitConnections(app.server, http, logger);
-  const authFailures = new AuthFailureLimiter('ingest', http.authFailures, logger);
+  const authFailures = new AuthFailureLimiter('ingest.auth_failures', http.authFailures, logger);
 
   // No parser outside the portal scopes: a body sent to an unknown URL is never read or parsed.
   app.removeAllContentTypeParsers();
@@ -110,12 +118,12 @@ export async function startIngestServer(services: IngestServices, override: { ho
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   const portals = (['benify', 'actiway'] as const).filter((p) => services.config.portals[p] !== undefined);
-  services.logger.info({ event: 'ingest.listening', host, port: boundPort, portals }, 'ingest.listening');
+  logEvent(services.logger, 'ingest.listening', { host, port: boundPort, portals });
   let closing: Promise<void> | undefined;
   return {
     url,
     close() {
-      closing ??= app.close().then(() => services.logger.info({ event: 'ingest.closed' }, 'ingest.closed'));
+      closing ??= app.close().then(() => logEvent(services.logger, 'ingest.closed', {}));
       return closing;
     },
   };

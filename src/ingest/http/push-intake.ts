@@ -22,13 +22,13 @@ export type PushOutcome =
   | { kind: 'invalid'; errors: FieldError[]; ordernr?: string }
   | { kind: 'unavailable'; ordernr: string; reason: string };
 
-export async function ingestPushed(intake: Pick<PortalIntake, 'ingest'>, adapted: AdapterResult, now: Date): Promise<PushOutcome> {
+export async function ingestPushed(intake: Pick<PortalIntake, 'ingest'>, adapted: AdapterResult, now: Date, requestId?: string): Promise<PushOutcome> {
   if (!adapted.ok) return { kind: 'invalid', errors: adapted.errors, ...(adapted.ordernr !== undefined ? { ordernr: adapted.ordernr } : {}) };
   const order: PortalOrder = adapted.order;
   const ordernr = order.ordernr;
   let result;
   try {
-    result = await intake.ingest(order, { recordInvalid: false, now });
+    result = await intake.ingest(order, { recordInvalid: false, now, ...(requestId !== undefined ? { requestId } : {}) });
   } catch (err) {
     // The intake only throws when Redis (or a script in it) failed: the code, never the message.
     const code = (err as { code?: unknown; name?: unknown }).code ?? (err as { name?: unknown }).name;

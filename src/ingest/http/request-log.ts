@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { logEvent } from '../../observability/log-event.js';
 
 /**
- * One structured line per request (Fastify's own request logging is off: it would log URLs and
+ * One structured line per request (`ingest.request`, with the request id Fastify gave it, which
+ * the response's `x-request-id` header and the resulting `order.*` line carry too) (Fastify's own request logging is off: it would log URLs and
  * headers we do not control). Routes note what they learnt — the portal, the portal's order id
  * once the request is authenticated, the outcome — and the line is written when the response
  * has gone out. Never bodies, headers, signatures or credentials.
@@ -30,8 +32,8 @@ export function addRequestLog(app: FastifyInstance, logger: Logger): void {
   app.addHook('onResponse', async (request, reply) => {
     const note = notes.get(request) ?? {};
     const status = reply.statusCode;
-    const line = {
-      event: 'ingest.request',
+    logEvent(logger, 'ingest.request', {
+      requestId: request.id,
       method: request.method,
       // The route pattern, not the URL: a URL carries the order id of unauthenticated requests.
       route: request.routeOptions.url ?? '(unmatched)',
@@ -41,9 +43,6 @@ export function addRequestLog(app: FastifyInstance, logger: Logger): void {
       reason: note.reason,
       status,
       elapsedMs: Math.round(reply.elapsedTime),
-    };
-    if (status >= 500) logger.error(line, 'ingest.request');
-    else if (note.portal === undefined) logger.debug(line, 'ingest.request'); // 404s, scanners
-    else logger.info(line, 'ingest.request');
+    });
   });
 }

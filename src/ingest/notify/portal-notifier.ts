@@ -1,8 +1,10 @@
 import type { Services } from '../../daemon/services.js';
 import type { LedgerRecord } from '../../ledger/ledger.js';
+import { logEvent } from '../../observability/log-event.js';
 import { backoffDelay } from '../../queue/backoff.js';
 import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
 import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
+import { markNotifyStopped, stoppedInfo } from '../pull/portal-state.js';
 import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-client.js';
 
 /**
@@ -21,6 +23,10 @@ import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-clie
  *            { status: delivered, supplierOrderNumber, invoiceNumber, ocr } | { status: rejected, reason }
  *   Epassi   PATCH {baseUrl}/v2/purchases/{purchaseId}
  *            { status: DELIVERED, merchantReference, invoiceNumber, ocr } | { status: REJECTED, reason }
+ *
+ * A 401/403 from a portal (its token or client credentials refused) stops notifying that portal,
+ * as a 401 stops polling it: one `portal.notify_stopped` alert, the flag in Redis for every
+ * replica, its outcomes kept due (never dropped) but not sent until `partnerd resume-portal`.
  *
  * The rejection reason is built from the recorded error messages and BRP error codes (never
  * BRP's debug info, never personal data): "Unknown product (BRP error 1030)".
@@ -54,11 +60,13 @@ export interface NotifySummary {
   claimed: number;
   done: number;
   failed: number;
+  /** Claimed but not sent: the portal's notifying is stopped (due again when the lease ends). */
+  skipped: number;
 }
 
 const MAX_REASON = 500;
 
-export type NotifierServices = Pick<Services, 'config' | 'ledger' | 'logger'>;
+export type NotifierServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'redis'>;
 
 export class PortalNotifier {
   private readonly clients: { wellnet?: WellnetClient; epassi?: EpassiClient };
@@ -100,7 +108,19 @@ export class PortalNotifier {
   }
 
   private async drain(): Promise<NotifySummary> {
-    const total: NotifySummary = { claimed: 0, done: 0, failed: 0 };
+    const total: NotifySummary = { claimed: 0, done: 0, failed: 0, skipped: 0 };
+    // Whether each portal's notifying is stopped, read once per run (and set when a send is refused).
+    const stopped = new Map<string, Promise<boolean>>();
+    const isStopped = (portal: string) => {
+      let s = stopped.get(portal);
+      if (!s) {
+        s = (portal === 'wellnet' || portal === 'epassi')
+          ? stoppedInfo(this.services.redis, this.services.config.redis.prefix, portal, 'notifyStopped').then((i) => i !== undefined)
+          : Promise.resolve(false);
+        stopped.set(portal, s);
+      }
+      return s;
+    };
     for (let b = 0; b < this.maxBatches && !this.stopped; b++) {
       const keys = await this.services.ledger.claimDueNotifications(this.batchSize, this.leaseMs, new Date());
       if (keys.length === 0) break;
@@ -109,8 +129,8 @@ export class PortalNotifier {
       const worker = async () => {
         while (next < keys.length) {
           const key = keys[next++]!;
-          if (await this.notify(key)) total.done++;
-          else total.failed++;
+          const result = await this.notify(key, isStopped, (portal) => stopped.set(portal, Promise.resolve(true)));
+          total[result]++;
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, keys.length) }, worker));
@@ -119,23 +139,27 @@ export class PortalNotifier {
     return total;
   }
 
-  /** One key: true when the portal has the outcome (or there is nothing to tell), false when it is due again later. */
-  private async notify(key: string): Promise<boolean> {
-    const { ledger, logger } = this.services;
+  /**
+   * One key: `done` when the portal has the outcome (or there is nothing to tell), `failed` when it
+   * is due again later, `skipped` when the portal's notifying is stopped (left leased, not touched).
+   */
+  private async notify(key: string, isStopped: (portal: string) => Promise<boolean>, markStopped: (portal: string) => void): Promise<'done' | 'failed' | 'skipped'> {
+    const { ledger, logger, redis, config } = this.services;
     let rec: LedgerRecord | undefined;
     try {
       rec = await ledger.get(key);
       if (!rec) {
-        logger.warn({ event: 'portal.notify_orphan', key }, 'portal.notify_orphan');
+        logEvent(logger, 'portal.notify_orphan', { key });
         await ledger.notificationDone(key);
-        return true;
+        return 'done';
       }
       if (rec.state !== 'confirmed' && rec.state !== 'rejected') {
         // Moved on since (an operator re-queued it): it is queued again when it reaches an outcome.
-        logger.info({ event: 'portal.notify_not_final', key, state: rec.state }, 'portal.notify_not_final');
+        logEvent(logger, 'portal.notify_not_final', { key, state: rec.state });
         await ledger.notificationDone(key);
-        return true;
+        return 'done';
       }
+      if (await isStopped(rec.portal)) return 'skipped';
       if (rec.state === 'confirmed' && (!rec.brpOrderNumber || !rec.invoiceNumber || !rec.ocr)) {
         // E.g. a confirmation BRP sent unreadable, resolved by an operator without the numbers:
         // the portal needs them, so it waits (retried, never dropped) until they are recorded.
@@ -144,11 +168,8 @@ export class PortalNotifier {
       const portal = rec.portal as PullPortal;
       const status = await this.send(portal, rec);
       await ledger.notificationDone(key);
-      logger.info(
-        { event: 'portal.notified', portal, tenant: rec.tenant, ordernr: rec.ordernr, key, outcome: rec.state, httpStatus: status, attempts: (rec.notifyAttempts ?? 0) + 1 },
-        'portal.notified',
-      );
-      return true;
+      logEvent(logger, 'portal.notified', { portal, tenant: rec.tenant, ordernr: rec.ordernr, key, outcome: rec.state, httpStatus: status, attempts: (rec.notifyAttempts ?? 0) + 1 });
+      return 'done';
     } catch (err) {
       const attempt = (rec?.notifyAttempts ?? 0) + 1;
       const delay = backoffDelay(attempt, { attempts: Number.MAX_SAFE_INTEGER, ...this.retry });
@@ -159,14 +180,21 @@ export class PortalNotifier {
       } catch {
         // Redis is failing too: the lease makes the key due again anyway.
       }
-      logger.warn(
-        {
-          event: 'portal.notify_failed', key, portal: rec?.portal, ordernr: rec?.ordernr, attempt, retryAt: retryAt.toISOString(), reason: detail,
-          ...(isPortalHttpError(err) ? { kind: err.kind, httpStatus: err.status, code: err.code } : {}),
-        },
-        'portal.notify_failed',
-      );
-      return false;
+      logEvent(logger, 'portal.notify_failed', {
+        key, portal: rec?.portal, ordernr: rec?.ordernr, attempt, retryAt: retryAt.toISOString(), reason: detail,
+        ...(isPortalHttpError(err) ? { kind: err.kind, httpStatus: err.status, code: err.code } : {}),
+      });
+      if (isPortalHttpError(err, 'auth') && rec) {
+        const portal = rec.portal as PullPortal;
+        markStopped(portal);
+        const info = { at: new Date().toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) };
+        if (await markNotifyStopped(redis, config.redis.prefix, portal, info).catch(() => false)) {
+          logEvent(logger, 'portal.notify_stopped', {
+            portal, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}`,
+          });
+        }
+      }
+      return 'failed';
     }
   }
 
@@ -190,7 +218,7 @@ export class PortalNotifier {
     this.stopped = false;
     this.timer = setInterval(() => {
       if (this.current || this.stopped) return;
-      this.runOnce().catch((err) => this.services.logger.error({ event: 'portal.notify_error', reason: err instanceof Error ? err.message : String(err) }, 'portal.notify_error'));
+      this.runOnce().catch((err) => logEvent(this.services.logger, 'portal.notify_error', { reason: err instanceof Error ? err.message : String(err) }));
     }, intervalMs);
     this.timer.unref();
   }

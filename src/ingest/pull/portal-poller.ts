@@ -1,9 +1,11 @@
 import type { Services } from '../../daemon/services.js';
+import { parseOrderKey } from '../../domain/canonical-order.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import { logEvent } from '../../observability/log-event.js';
 import { DeferredEffects } from '../../queue/commit-effects.js';
 import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
 import { isPortalHttpError, PortalHttpError, type PullPortal } from './portal-http.js';
-import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, stoppedInfo, type BackoffPolicy } from './portal-state.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from './portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
 
 /**
@@ -91,7 +93,7 @@ export abstract class PortalPoller {
 
     const stopped = await stoppedInfo(redis, this.prefix, portal);
     if (stopped) {
-      logger.debug({ event: 'portal.poll_skipped', portal, reason: 'stopped' }, 'portal.poll_skipped');
+      logEvent(logger, 'portal.poll_skipped', { portal, reason: 'stopped' });
       return { ...summary, outcome: 'stopped', error: stopped.reason, ...(stopped.status ? { httpStatus: stopped.status } : {}) };
     }
     const startedAt = this.clock();
@@ -99,7 +101,7 @@ export abstract class PortalPoller {
       const b = await readBackoff(redis, this.prefix, portal);
       if (b && startedAt < b.until) {
         const retryAt = new Date(b.until).toISOString();
-        logger.debug({ event: 'portal.poll_skipped', portal, reason: 'backoff', failures: b.failures, retryAt }, 'portal.poll_skipped');
+        logEvent(logger, 'portal.poll_skipped', { portal, reason: 'backoff', failures: b.failures, retryAt });
         return { ...summary, outcome: 'skipped', retryAt };
       }
     }
@@ -117,16 +119,18 @@ export abstract class PortalPoller {
         summary.orders++;
         summary[outcome]++;
       }
-      await effects.flush(this.services.queues, (_key, err) => {
-        logger.warn({ event: 'order.enqueue_deferred', portal, reason: (err as { code?: string }).code ?? (err as Error).name }, 'order.enqueue_deferred');
+      await effects.flush(this.services.queues, (key, err) => {
+        const k = parseOrderKey(key);
+        logEvent(logger, 'order.enqueue_deferred', { tenant: k?.tenant ?? '', portal, ordernr: k?.ordernr ?? '', reason: (err as { code?: string }).code ?? (err as Error).name });
       });
     };
 
     try {
       await this.fetchAll(summary, storePage);
       await clearBackoff(redis, this.prefix, portal);
+      await recordPollSuccess(redis, this.prefix, portal, this.clock());
       summary.outcome = 'ok';
-      logger.info({ event: 'portal.poll', ...counts(summary) }, 'portal.poll');
+      logEvent(logger, 'portal.poll', counts(summary));
       return summary;
     } catch (err) {
       if (isPortalHttpError(err)) {
@@ -136,25 +140,19 @@ export abstract class PortalPoller {
           summary.outcome = 'stopped';
           const first = await markStopped(redis, this.prefix, portal, { at: new Date(this.clock()).toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) });
           if (first) {
-            logger.error(
-              { event: 'portal.stopped', alert: true, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}`, ...counts(summary) },
-              'portal.stopped',
-            );
+            logEvent(logger, 'portal.stopped', { ...counts(summary), httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}` });
           }
           return summary;
         }
         const state = await recordFailure(redis, this.prefix, portal, this.backoff, this.clock(), err.retryAfterMs);
         summary.outcome = 'backoff';
         summary.retryAt = new Date(state.until).toISOString();
-        logger.warn(
-          { event: 'portal.backoff', kind: err.kind, httpStatus: err.status, code: err.code, failures: state.failures, retryAt: summary.retryAt, ...counts(summary) },
-          'portal.backoff',
-        );
+        logEvent(logger, 'portal.backoff', { ...counts(summary), kind: err.kind, httpStatus: err.status, code: err.code, failures: state.failures, retryAt: summary.retryAt });
         return summary;
       }
       summary.outcome = 'failed';
       summary.error = err instanceof Error ? err.message : String(err);
-      logger.error({ event: 'portal.poll_failed', reason: summary.error, ...counts(summary) }, 'portal.poll_failed');
+      logEvent(logger, 'portal.poll_failed', { ...counts(summary), reason: summary.error });
       return summary;
     }
   }

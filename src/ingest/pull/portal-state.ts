@@ -1,14 +1,17 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Ledger } from '../../ledger/ledger.js';
+import { logEvent } from '../../observability/log-event.js';
 import type { PullPortal } from './portal-http.js';
 
 /**
  * The operational state of each pull portal, in Redis, shared by every replica (the cursor is
  * the ledger's: it moves with the orders of its page, see wellnet-poller.ts):
  *
- *   {prefix}:portal:{portal}:stopped    JSON {at, reason, status}: polling stopped after a 401 (until resumePortal)
- *   {prefix}:portal:{portal}:backoff    hash {failures, until}: consecutive 429/5xx/network failures
+ *   {prefix}:portal:{portal}:stopped          JSON {at, reason, status}: polling stopped after a 401 (until resumePortal)
+ *   {prefix}:portal:{portal}:notify_stopped   JSON {at, reason, status}: telling outcomes stopped after a 401/403 (until resumePortal)
+ *   {prefix}:portal:{portal}:backoff          hash {failures, until}: consecutive 429/5xx/network failures
+ *   {prefix}:portal:{portal}:last_poll_ok     ms since epoch of the last poll that read every page (the staleness metric)
  *
  * Losing these (Redis without persistence) costs nothing durable: a stopped portal is polled,
  * answers 401 again and stops again; a back-off starts over.
@@ -17,7 +20,9 @@ import type { PullPortal } from './portal-http.js';
 export function portalKeys(prefix: string, portal: PullPortal) {
   return {
     stopped: `${prefix}:portal:${portal}:stopped`,
+    notifyStopped: `${prefix}:portal:${portal}:notify_stopped`,
     backoff: `${prefix}:portal:${portal}:backoff`,
+    lastPollOk: `${prefix}:portal:${portal}:last_poll_ok`,
   };
 }
 
@@ -52,8 +57,8 @@ export function backoffPause(failures: number, policy: BackoffPolicy, retryAfter
   return Math.max(exp, Math.min(retryAfterMs ?? 0, policy.maxMs));
 }
 
-export async function stoppedInfo(redis: Redis, prefix: string, portal: PullPortal): Promise<StoppedInfo | undefined> {
-  const raw = await redis.get(portalKeys(prefix, portal).stopped);
+export async function stoppedInfo(redis: Redis, prefix: string, portal: PullPortal, which: 'stopped' | 'notifyStopped' = 'stopped'): Promise<StoppedInfo | undefined> {
+  const raw = await redis.get(portalKeys(prefix, portal)[which]);
   if (raw === null) return undefined;
   try {
     return JSON.parse(raw) as StoppedInfo;
@@ -65,6 +70,26 @@ export async function stoppedInfo(redis: Redis, prefix: string, portal: PullPort
 /** Sets the stop flag; true only for the caller that set it (so the alert is logged once, whatever the replicas). */
 export async function markStopped(redis: Redis, prefix: string, portal: PullPortal, info: StoppedInfo): Promise<boolean> {
   return (await redis.set(portalKeys(prefix, portal).stopped, JSON.stringify(info), 'NX')) === 'OK';
+}
+
+/**
+ * Stops telling this portal outcomes after it refused our credentials (401/403) on a delivery or
+ * marking: every further send would be refused too. The outcomes stay queued (never dropped)
+ * until `partnerd resume-portal`. True only for the caller that set it (one alert).
+ */
+export async function markNotifyStopped(redis: Redis, prefix: string, portal: PullPortal, info: StoppedInfo): Promise<boolean> {
+  return (await redis.set(portalKeys(prefix, portal).notifyStopped, JSON.stringify(info), 'NX')) === 'OK';
+}
+
+/** A poll read every page and stored every order: shared by the replicas, read by /metrics. */
+export async function recordPollSuccess(redis: Redis, prefix: string, portal: PullPortal, at: number): Promise<void> {
+  await redis.set(portalKeys(prefix, portal).lastPollOk, String(at));
+}
+
+/** ms since epoch of the last successful poll, if there was one. */
+export async function lastPollSuccess(redis: Redis, prefix: string, portal: PullPortal): Promise<number | undefined> {
+  const v = await redis.get(portalKeys(prefix, portal).lastPollOk);
+  return v === null ? undefined : Number(v);
 }
 
 export async function readBackoff(redis: Redis, prefix: string, portal: PullPortal): Promise<BackoffState | undefined> {
@@ -88,33 +113,44 @@ export async function clearBackoff(redis: Redis, prefix: string, portal: PullPor
 export interface PortalStatus {
   portal: PullPortal;
   stopped?: StoppedInfo;
+  /** Telling outcomes stopped after a 401/403. */
+  notifyStopped?: StoppedInfo;
   backoff?: BackoffState;
+  /** ISO time of the last successful poll. */
+  lastPollSuccessAt?: string;
   /** Wellnet only: the stored cursor. */
   cursor?: string;
 }
 
 export async function portalStatus(services: { redis: Redis; ledger: Ledger; config: { redis: { prefix: string } } }, portal: PullPortal): Promise<PortalStatus> {
   const prefix = services.config.redis.prefix;
-  const [stopped, backoff, cursor] = await Promise.all([
+  const [stopped, notifyStopped, backoff, cursor, lastOk] = await Promise.all([
     stoppedInfo(services.redis, prefix, portal),
+    stoppedInfo(services.redis, prefix, portal, 'notifyStopped'),
     readBackoff(services.redis, prefix, portal),
     services.ledger.cursor(portal),
+    lastPollSuccess(services.redis, prefix, portal),
   ]);
-  return { portal, ...(stopped ? { stopped } : {}), ...(backoff ? { backoff } : {}), ...(cursor !== undefined ? { cursor } : {}) };
+  return {
+    portal, ...(stopped ? { stopped } : {}), ...(notifyStopped ? { notifyStopped } : {}), ...(backoff ? { backoff } : {}),
+    ...(cursor !== undefined ? { cursor } : {}), ...(lastOk !== undefined ? { lastPollSuccessAt: new Date(lastOk).toISOString() } : {}),
+  };
 }
 
 /**
- * Lets polling of a stopped portal start again (after the token or client credentials were
- * fixed): clears the stop flag and any back-off. Returns whether the portal was stopped.
- * The cursor is kept: polling continues where it stopped.
+ * Lets polling and notifying of a stopped portal start again (after the token or client
+ * credentials were fixed): clears both stop flags and any back-off. Returns whether polling and
+ * notifying were stopped. The cursor is kept: polling continues where it stopped, and the
+ * outcomes waiting in the notification queue are sent.
  */
 export async function resumePortal(
   services: { redis: Redis; logger: Logger; config: { redis: { prefix: string } } },
   portal: PullPortal,
-): Promise<{ wasStopped: boolean }> {
+): Promise<{ wasStopped: boolean; notifyWasStopped: boolean }> {
   const keys = portalKeys(services.config.redis.prefix, portal);
-  const [removed] = await Promise.all([services.redis.del(keys.stopped), services.redis.del(keys.backoff)]);
+  const [removed, notifyRemoved] = await Promise.all([services.redis.del(keys.stopped), services.redis.del(keys.notifyStopped), services.redis.del(keys.backoff)]);
   const wasStopped = removed === 1;
-  services.logger.info({ event: 'portal.resumed', portal, wasStopped }, 'portal.resumed');
-  return { wasStopped };
+  const notifyWasStopped = notifyRemoved === 1;
+  logEvent(services.logger, 'portal.resumed', { portal, wasStopped, notifyWasStopped });
+  return { wasStopped, notifyWasStopped };
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../../daemon/services.js';
 import { PartnerdError } from '../../errors.js';
+import { logEvent } from '../../observability/log-event.js';
 import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclusive-schedule.js';
 import { PortalNotifier, type PortalNotifierOptions } from '../notify/portal-notifier.js';
 import { EpassiClient } from './epassi-client.js';
@@ -95,7 +96,7 @@ export function createPullIngest(services: Services, options: PullIngestOptions 
         );
       }
       if (pollers.size > 0) notifier.start(options.notifyIntervalMs ?? 2_000);
-      logger.info({ event: 'pull.started', portals: [...pollers.keys()], schedules: Object.fromEntries([...pollers].map(([p, v]) => [p, v.schedule])) }, 'pull.started');
+      logEvent(logger, 'pull.started', { portals: [...pollers.keys()], schedules: Object.fromEntries([...pollers].map(([p, v]) => [p, v.schedule])) });
     },
 
     stop() {
@@ -104,7 +105,7 @@ export function createPullIngest(services: Services, options: PullIngestOptions 
         await notifier.stop();
         await Promise.allSettled([...running]);
         await Promise.all([wellnet?.close(), epassi?.close()]);
-        if (started) logger.info({ event: 'pull.stopped' }, 'pull.stopped');
+        if (started) logEvent(logger, 'pull.stopped', {});
       })();
       return stopping;
     },

@@ -1,6 +1,7 @@
 import type { FieldError } from '../../domain/canonical-order.js';
 import { parseOrderKey } from '../../domain/canonical-order.js';
-import { logOrderEvent } from '../../observability/order-events.js';
+import { UNROUTED_TENANT } from '../../ledger/ledger.js';
+import { logEvent } from '../../observability/log-event.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
 import { describeErrors, type OrderRead } from '../payload/read-portal-payload.js';
 import type { Services } from '../../daemon/services.js';
@@ -64,7 +65,7 @@ export async function ingestPullOrder(
         return { outcome: r.status, key: r.key, ordernr };
       case 'invalid':
         // Not reachable with recordInvalid; never let it pass silently.
-        services.logger.error({ event: 'portal.order_not_recorded', portal, ordernr, errors: r.errors.length }, 'portal.order_not_recorded');
+        logEvent(services.logger, 'portal.order_not_recorded', { portal, ordernr, errors: r.errors.length });
         return { outcome: 'skipped', ordernr };
     }
   }
@@ -81,7 +82,7 @@ async function recordUnreadable(
 ): Promise<PullOrderResult> {
   const { ledger, logger, config } = services;
   if (!ordernr) {
-    logger.warn({ event: 'portal.order_unidentifiable', portal, problems: describeErrors(errors) }, 'portal.order_unidentifiable');
+    logEvent(logger, 'portal.order_unidentifiable', { portal, problems: describeErrors(errors) });
     return { outcome: 'skipped' };
   }
   const known = await ledger.keyForPortalOrder(portal, ordernr);
@@ -105,19 +106,19 @@ async function recordUnreadable(
   if (route.ok) {
     const reg = await ledger.registerRejected(route.tenant, { portal, ordernr }, errors, now);
     if (!reg.created) return duplicate(services, portal, ordernr, reg.existingKey);
-    services.portalIntake.afterCommit(() => logOrderEvent(logger, 'order.rejected', { tenant: route.tenant, portal, ordernr }, { reason: 'invalid order' }));
+    services.portalIntake.afterCommit(() => logEvent(logger, 'order.rejected', { tenant: route.tenant, portal, ordernr, reason: 'invalid order' }));
     return { outcome: 'rejected', key: reg.key, ordernr };
   }
   const reason = `${route.reason}; the order is also invalid: ${describeErrors(errors)}`.slice(0, MAX_REASON);
   const reg = await ledger.registerUnroutable(portal, ordernr, stub, reason, now);
   if (!reg.created) return duplicate(services, portal, ordernr, reg.existingKey);
-  services.portalIntake.afterCommit(() => logger.warn({ event: 'order.unroutable', portal, ordernr, reason }, 'order.unroutable'));
+  services.portalIntake.afterCommit(() => logEvent(logger, 'order.unroutable', { tenant: UNROUTED_TENANT, portal, ordernr, reason }));
   return { outcome: 'unroutable', key: reg.key, ordernr };
 }
 
 function duplicate(services: Pick<Services, 'logger'>, portal: PullPortal, ordernr: string, key: string): PullOrderResult {
   const tenant = parseOrderKey(key)?.tenant ?? '';
-  logOrderEvent(services.logger, 'order.duplicate', { tenant, portal, ordernr }, {});
+  logEvent(services.logger, 'order.duplicate', { tenant, portal, ordernr });
   return { outcome: 'duplicate', key, ordernr };
 }
 

@@ -1,6 +1,7 @@
 import { readWellnetPage } from '../payload/read-portal-payload.js';
 import type { WellnetClient } from './wellnet-client.js';
 import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
+import { logEvent } from '../../observability/log-event.js';
 
 /** A run stops after this many pages (the next run continues from the saved cursor). */
 export const MAX_PAGES_PER_RUN = 1000;
@@ -34,7 +35,7 @@ export class WellnetPoller extends PortalPoller {
       }
       if (!page.hasMore) return;
       if (!moved || page.orders.length === 0) {
-        logger.warn({ event: 'portal.protocol', portal: 'wellnet', reason: 'hasMore without a new cursor or orders; the next run continues' }, 'portal.protocol');
+        logEvent(logger, 'portal.protocol', { portal: 'wellnet', reason: 'hasMore without a new cursor or orders; the next run continues' });
         return;
       }
     }
