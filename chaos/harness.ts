@@ -44,6 +44,8 @@ export interface Tally {
   stuck: number;
   seconds: number;
   notes?: string;
+  /** Scenarios with an outage: how the backlog drained once BRP was back, on BRP's clock. */
+  drain?: { orders: number; seconds: number; shareOfLimit: number; maxInAnySecond: number; limit: number };
 }
 
 export interface DaemonProcess {
@@ -73,7 +75,8 @@ export class ChaosRig {
   }
 
   /** A clean slate for the next scenario: empty stores, BRP's record and the tallies reset. */
-  async reset(tenant: Record<string, unknown> = {}, faults: FaultConfig = {}): Promise<void> {
+  async reset(tenant: Record<string, unknown> = {}, faults: FaultConfig = {}, ratePerSecond = 500): Promise<void> {
+    this.ratePerSecond = ratePerSecond;
     await this.stopDaemons();
     await this.services?.close();
     this.services = undefined;
@@ -96,10 +99,12 @@ export class ChaosRig {
       tenants: {
         t1: {
           baseUrl: `http://127.0.0.1:${this.brpPort}/t1/`, apiKey: '${CHAOS_API_KEY}',
-          concurrency: 16, connections: 16, rateLimit: { max: 500, durationMs: 1_000 },
+          concurrency: 16, connections: 16, rateLimit: { max: this.ratePerSecond, durationMs: 1_000 },
           timeouts: { connectMs: 1_000, responseMs: 3_000 },
           retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 3_000, jitter: 0.2 },
           inDoubtPolicy: 'hold', authProbeIntervalMs: 1_000,
+          // Probes back off to 10 s at most here, so a scenario ends soon after BRP is back.
+          breaker: { failures: 5, timeouts: 3, probeIntervalMs: 500, maxProbeIntervalMs: 10_000 },
           ...tenant,
         },
       },
@@ -142,14 +147,21 @@ export class ChaosRig {
   /** Orders BRP has committed so far, from its own record. */
   brpOrders(): Map<string, number> {
     const m = new Map<string, number>();
-    if (!existsSync(this.ordersFile)) return m;
-    for (const line of readFileSync(this.ordersFile, 'utf8').split('\n')) {
-      if (!line) continue;
-      const o = JSON.parse(line) as { ordernr: string };
-      m.set(o.ordernr, (m.get(o.ordernr) ?? 0) + 1);
-    }
+    for (const o of this.brpRecord()) m.set(o.ordernr, (m.get(o.ordernr) ?? 0) + 1);
     return m;
   }
+
+  /** BRP's record: each order it committed and when (its own clock), in order. */
+  brpRecord(): Array<{ ordernr: string; at: number }> {
+    if (!existsSync(this.ordersFile)) return [];
+    return readFileSync(this.ordersFile, 'utf8').split('\n').filter(Boolean).map((line) => {
+      const o = JSON.parse(line) as { ordernr: string; at: string };
+      return { ordernr: o.ordernr, at: Date.parse(o.at) };
+    });
+  }
+
+  /** The tenant's rate limit in calls per second for the current scenario (reset sets it). */
+  ratePerSecond = 500;
 
   brpOrderCount(): number {
     let n = 0;

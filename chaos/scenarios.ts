@@ -102,16 +102,55 @@ export const SCENARIOS: Scenario[] = [
     async run(rig, scale) {
       const n = ordersAt(scale);
       const outageMs = Math.max(10_000, Math.round(120_000 * scale));
-      await rig.reset();
+      // A limit below what this machine can do, so the drain measures the limiter, not the CPU.
+      await rig.reset({}, {}, 100);
       const t0 = Date.now();
       await rig.startDaemon();
       const submitting = rig.submit('BO', n);
       await rig.untilBrpOrders(Math.floor(n / 4));
       await rig.stopBrp('SIGKILL');
       await sleep(outageMs);
+      const back = Date.now();
       await rig.startBrp();
       await submitting;
-      return rig.tally(this.name, n, t0, DRAIN_MS, `BRP down (connections refused) for ${outageMs / 1000} s mid-burst`);
+      const tally = await rig.tally(this.name, n, t0, DRAIN_MS, `BRP down (connections refused) for ${outageMs / 1000} s mid-burst`);
+      return { ...tally, drain: drainAfter(rig, back) };
+    },
+  },
+  {
+    name: 'brp-hang',
+    async run(rig, scale) {
+      const n = ordersAt(scale);
+      const hangMs = Math.max(10_000, Math.round(60_000 * scale));
+      await rig.reset();
+      const t0 = Date.now();
+      await rig.startDaemon();
+      const submitting = rig.submit('BH', n);
+      await rig.untilBrpOrders(Math.floor(n / 4));
+      rig.freezeBrp(); // SIGSTOP: the kernel still accepts connections; nothing answers
+      await sleep(hangMs);
+      rig.thawBrp();
+      await submitting;
+      return rig.tally(this.name, n, t0, DRAIN_MS, `BRP hanging (SIGSTOP) for ${hangMs / 1000} s mid-burst; at most concurrency (16) in doubt`);
     },
   },
 ];
+
+/**
+ * The orders BRP committed after `since`: their span, their pace against the tenant's limit, and
+ * the most that arrived in any one-second window (the limit is a sliding window: never above it).
+ */
+function drainAfter(rig: ChaosRig, since: number): NonNullable<Tally['drain']> {
+  const times = rig.brpRecord().map((o) => o.at).filter((t) => t >= since).sort((a, b) => a - b);
+  const seconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
+  const rate = seconds > 0 ? (times.length - 1) / seconds : 0;
+  let maxInAnySecond = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[j]! <= times[i]! - 1_000) j++;
+    maxInAnySecond = Math.max(maxInAnySecond, i - j + 1);
+  }
+  return {
+    orders: times.length, seconds: Math.round(seconds * 10) / 10, shareOfLimit: Math.round((rate / rig.ratePerSecond) * 1000) / 1000,
+    maxInAnySecond, limit: rig.ratePerSecond,
+  };
+}

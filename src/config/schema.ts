@@ -39,6 +39,22 @@ export const TenantSchema = z
     inDoubtPolicy: z.enum(['hold', 'retry']).default('hold'),
     /** While the tenant is paused for 401/403, how often to check whether the key works again. */
     authProbeIntervalMs: z.number().int().positive().default(60_000),
+    /**
+     * The circuit breaker: when this BRP cannot be reached, the tenant is held (its orders wait,
+     * no attempts spent) instead of every waiting order dying, and probed until it answers.
+     */
+    breaker: z
+      .object({
+        /** Consecutive calls that reached no one (refused, DNS, connect timeout, 5xx) that open it. */
+        failures: z.number().int().min(1).default(5),
+        /** Consecutive calls that got no answer after sending (each ends in doubt) that open it. */
+        timeouts: z.number().int().min(1).default(3),
+        /** First probe after it opens; doubles after each unanswered probe, up to the max. */
+        probeIntervalMs: z.number().int().positive().default(1_000),
+        maxProbeIntervalMs: z.number().int().positive().default(60_000),
+      })
+      .strict()
+      .prefault({}),
     /** Portal article code → this BRP instance's product number (a portal section may override). */
     articles: z.record(z.string().min(1), z.string().min(1)).default({}),
   })

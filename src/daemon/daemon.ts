@@ -11,6 +11,7 @@ import { collectProcessMetrics, initialiseOrderCounters, processRegistry, setMet
 import { registerStateGauges } from '../observability/state-gauges.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
+import { TenantProber } from '../queue/tenant-prober.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
 import { createRedis, type Services } from './services.js';
 
@@ -119,14 +120,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
     }
   }
 
-  async function probePausedTenants(): Promise<void> {
-    for (const tenant of Object.values(config.tenants)) {
-      if (!(await pause.info(tenant.name))) continue;
-      const verdict = await clients.get(tenant.name)!.probeAuth();
-      logEvent(logger, 'tenant.probe', { tenant: tenant.name, verdict });
-      if (verdict === 'accepted') await pause.resume(tenant.name, 'probe');
-    }
-  }
+  const prober = new TenantProber(config, pause, clients, logger);
 
   function every(ms: number, task: () => Promise<unknown>, failure: 'reconcile.error' | 'probe.error'): void {
     let running = false;
@@ -160,8 +154,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         void checkRedisData().catch(() => undefined);
         reconcile('redis reconnected');
       });
-      const probeMs = Math.min(...Object.values(config.tenants).map((t) => t.authProbeIntervalMs));
-      if (Number.isFinite(probeMs)) every(probeMs, probePausedTenants, 'probe.error');
+      if (Object.keys(config.tenants).length > 0) every(prober.tickMs(), () => prober.runOnce(), 'probe.error');
       // Ingest last: orders are only taken in once the workers that send them are running.
       const portals = options.ingest === false ? {} : config.portals;
       if (portals.wellnet || portals.epassi) {

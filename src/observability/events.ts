@@ -123,6 +123,16 @@ export const EVENTS = {
     },
     summary: 'BRP answered, but PostgreSQL stayed unreachable for the whole lock time, so the outcome (`state`) could not be recorded. The order becomes in_doubt: with BRP\'s numbers from this line, `partnerd resolve <key> --brp-order N --invoice N --ocr N`.',
   },
+  'order.held': {
+    level: 'info', alert: false, redact: false,
+    fields: { ...ORDER_KEY, ...BRP_CALL, reason: 'string' },
+    summary: 'The call failed because the tenant\'s BRP is unreachable and the tenant is held (`tenant.unreachable`): the order waits with the others, no attempt spent.',
+  },
+  'order.resent': {
+    level: 'warn', alert: false, redact: false,
+    fields: { ...ORDER_KEY, interruptedAttempt: 'number', reason: 'string' },
+    summary: 'Policy `inDoubtPolicy: retry`: an order whose attempt got no answer (`interruptedAttempt`) is sent again. BRP may have created it already: a duplicate is possible, which the operator accepted by choosing this policy.',
+  },
   'order.reconciled': {
     level: 'warn', alert: false, redact: false,
     fields: { ...ORDER_KEY, state: 'string' },
@@ -135,6 +145,11 @@ export const EVENTS = {
     fields: { tenant: 'string', httpStatus: 'number?', reason: 'string', action: 'string' },
     summary: 'BRP refused the partner key or our IP (401/403): the tenant\'s submissions wait, no attempts are used. Fix the key or allow-list; the auth probe resumes it, or `partnerd resume <tenant>`.',
   },
+  'tenant.unreachable': {
+    level: 'error', alert: true,
+    fields: { tenant: 'string', reason: 'string' },
+    summary: 'The tenant\'s BRP cannot be reached (refused, DNS, connect timeouts, 5xx, or no answers after sending): its orders wait, no attempts are spent, and a probe (which can never create an order) asks again with growing intervals; the first answer resumes it and the backlog drains at the rate limit. Look into BRP\'s availability; if it is back and the probe has not noticed yet: partnerd resume <tenant>.',
+  },
   'tenant.resumed': {
     level: 'info', alert: false,
     fields: { tenant: 'string', by: 'string' },
@@ -142,8 +157,8 @@ export const EVENTS = {
   },
   'tenant.probe': {
     level: 'info', alert: false,
-    fields: { tenant: 'string', verdict: 'string' },
-    summary: 'The auth probe of a paused tenant ran (`verdict`: accepted, refused or unreachable).',
+    fields: { tenant: 'string', verdict: 'string', kind: 'string' },
+    summary: 'The probe of a held tenant ran (`kind`: auth or unreachable; `verdict`: accepted, refused or unreachable).',
   },
 
   // ---- the daemon

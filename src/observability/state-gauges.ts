@@ -89,7 +89,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
       Promise.all(tenants.map(async (tenant) => ({ tenant, counts: await sources.queues.get(tenant).getJobCounts(...QUEUE_JOB_STATES) }))),
       Promise.all(tenants.map(async (tenant) => {
         const info = await sources.pause.info(tenant);
-        return { tenant, reason: info ? (info.httpStatus ? `http_${info.httpStatus}` : 'auth') : undefined };
+        return { tenant, reason: info ? (info.kind === 'unreachable' ? 'unreachable' : info.httpStatus ? `http_${info.httpStatus}` : 'auth') : undefined };
       })),
       Promise.all(pullPortals.map(async (portal) => {
         const [poll, notify, lastPollOk] = await Promise.all([
@@ -191,7 +191,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
 
   new Gauge({
     name: 'partnerd_tenant_paused',
-    help: `1 while the tenant is paused because BRP refused its key (reason http_401/http_403; \`partnerd resume <tenant>\`), else 0 (reason none). ${MAX_HINT}`,
+    help: `1 while the tenant is held: BRP refused its key (reason http_401/http_403; \`partnerd resume <tenant>\`) or cannot be reached (reason unreachable: the circuit breaker, resumed by its probe), else 0 (reason none). ${MAX_HINT}`,
     labelNames: ['tenant', 'reason'] as const,
     registers: [registry],
     async collect() {

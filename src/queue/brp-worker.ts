@@ -15,6 +15,7 @@ import { observeBrpCall } from '../observability/metrics.js';
 import { backoffDelay } from './backoff.js';
 import { brpQueueName, bullPrefix } from './queue-names.js';
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
+import { breakerSignal, TenantBreaker } from './tenant-breaker.js';
 import type { OrderJob } from './tenant-queues.js';
 import type { TenantPause } from './tenant-pause.js';
 
@@ -69,6 +70,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   const ids = (o: OrderKey) => ({ tenant: o.tenant, portal: o.portal, ordernr: o.ordernr });
   const budget = tenant.rateLimit;
   const maxSlotWaitMs = Math.min(MAX_SLOT_WAIT_MS, Math.floor(config.queue.lockDurationMs / 4));
+  const breaker = new TenantBreaker(tenant.breaker);
   let holdUntil = 0;
   let holdTimer: NodeJS.Timeout | undefined;
   let closing = false;
@@ -154,6 +156,8 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
         }
         return 'in_doubt';
       }
+      // Policy `retry`: the operator chose a possible duplicate over a delay. Say so, every time.
+      logEvent(logger, 'order.resent', { ...ids(order), interruptedAttempt: begun.attempt, reason: 'attempt interrupted' });
       await ledger.finishAttempt(key, 'retrying', interrupted);
       begun = await ledger.beginAttempt(key);
       if (begun.kind !== 'started') return `skipped: ${begun.kind}`;
@@ -180,7 +184,17 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     const durationMs = Math.round(performance.now() - sentAt);
     const outcome = classifyOutcome(exchange);
     observeBrpCall(tenant.name, outcome.class, durationMs / 1000);
-    return record(job, order, key, attempt, startedAt, durationMs, outcome);
+    const signal = breakerSignal(outcome);
+    let tenantHeld = false;
+    if (breaker.record(signal) === 'open') {
+      // Not this order's fault: BRP is not there. Hold the tenant before more orders spend attempts.
+      const reason = 'reason' in outcome ? outcome.reason : `HTTP ${'status' in outcome ? outcome.status : '?'}`;
+      await pause.pause(tenant.name, { kind: 'unreachable', reason });
+      tenantHeld = true;
+    } else if (signal === 'unreachable') {
+      tenantHeld = (await pause.info(tenant.name)) !== undefined;
+    }
+    return record(job, order, key, attempt, startedAt, durationMs, outcome, tenantHeld);
   }
 
   /**
@@ -210,7 +224,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     }
   }
 
-  async function record(job: Job<OrderJob>, order: OrderKey, key: string, n: number, startedAt: string, durationMs: number, outcome: Outcome): Promise<string> {
+  async function record(job: Job<OrderJob>, order: OrderKey, key: string, n: number, startedAt: string, durationMs: number, outcome: Outcome, tenantHeld: boolean): Promise<string> {
     const httpStatus = 'status' in outcome ? outcome.status : undefined;
     const call = { ...ids(order), attempt: n, durationMs };
     const attempt = (detail?: string): AttemptRecord => ({ n, startedAt, class: outcome.class, httpStatus, durationMs, detail });
@@ -248,7 +262,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       case 'auth_failed': {
         // Not the order's fault: put it back without using an attempt and stop the tenant.
         await finish(order, key, 'queued', attempt(`HTTP ${outcome.status}`));
-        await pause.pause(tenant.name, { httpStatus: outcome.status, reason: outcome.errors[0]?.message ?? `HTTP ${outcome.status}` });
+        await pause.pause(tenant.name, { kind: 'auth', httpStatus: outcome.status, reason: outcome.errors[0]?.message ?? `HTTP ${outcome.status}` });
         // The paused queue keeps the other jobs; this one goes back to wait with them.
         throw Worker.RateLimitError();
       }
@@ -267,8 +281,16 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
           }
           return 'in_doubt';
         }
+        logEvent(logger, 'order.resent', { ...ids(order), interruptedAttempt: n, reason: outcome.reason });
         return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason);
       case 'transient':
+        if (tenantHeld) {
+          // BRP is unreachable for the whole tenant, which is held: this order waits with the
+          // others and spends no attempt (attempts are for failures that single out the order).
+          await finish(order, key, 'queued', attempt(outcome.reason), { lastError: outcome.reason });
+          logEvent(logger, 'order.held', { ...call, reason: outcome.reason });
+          throw Worker.RateLimitError();
+        }
         return retryOrDie(job, order, key, attempt(outcome.reason), outcome.reason);
     }
   }

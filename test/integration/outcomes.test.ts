@@ -259,6 +259,10 @@ describe('outcomes', { concurrency: false }, () => {
     const rec = await p.waitForState(key, 'confirmed');
     assert.equal(rec.attempts, 2);
     assert.equal(p.sim.orders({ ordernr: 'H-3' }).length, 2);
+    const resent = events(p.lines, 'order.resent', 'H-3');
+    assert.equal(resent.length, 1, 'every resend is logged');
+    assert.equal(resent[0]!.level, 'warn');
+    assert.equal(resent[0]!.interruptedAttempt, 1);
   });
 
   test('operator resolves an in-doubt order found in BRP: confirmed with those numbers', async (t) => {

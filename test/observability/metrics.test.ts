@@ -76,7 +76,7 @@ test('the daemon\'s /metrics: every required metric with exactly its labels, sha
   assert.equal((await pull.pollOnce('wellnet')).outcome, 'ok');
   await pull.stop();
   await p.waitForState('t1:wellnet:WN-M-1', 'confirmed');
-  await p.services.pause.pause('t1', { httpStatus: 401, reason: 'Invalid API key' });
+  await p.services.pause.pause('t1', { kind: 'auth', httpStatus: 401, reason: 'Invalid API key' });
   await markNotifyStopped(p.services.redis, 'pdtest', 'wellnet', { at: new Date().toISOString(), reason: 'wellnet delivery: HTTP 401', status: 401 });
 
   // A second replica on the same Redis.
