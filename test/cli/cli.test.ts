@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startStores, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
-import { TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 
 /** The operator's CLI, run as a real process: exit codes, stdout, stderr. */
@@ -38,6 +38,7 @@ before(async () => {
     database: { url: stores.urls.database },
     redis: { url: stores.urls.redis, prefix: 'cli' },
     xsdPath: XSD_PATH,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}', articles: { 'GYM-12M': '1001', TOWEL: '2001', 'CLIP-10': '1002' } } },
     portals: {
       benify: { secret: 'cli-test-benify-secret', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } },

@@ -8,10 +8,16 @@ import { isPartnerdError } from '../../src/errors.js';
 
 const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
 
-const PORTAL_SECRETS = { BENIFY_SECRET: 'benify-secret-0123456789', ACTIWAY_PASSWORD: 'actiway-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es' };
+const ERASURE_KEY = 'config-test-erasure-key-0123456789abcdef';
+/** Every config needs the erasure key (retention.erasureKey is required). */
+const retention = { erasureKey: ERASURE_KEY };
+
+const PORTAL_SECRETS = { BENIFY_SECRET: 'benify-secret-0123456789', ACTIWAY_PASSWORD: 'actiway-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es', PARTNERD_ERASURE_KEY: ERASURE_KEY };
 
 test('the shipped example config loads with its defaults once the portal secrets are given', () => {
   assert.throws(() => loadConfig('config/partnerd.yaml', {}), /portals\.benify\.secret: environment variable BENIFY_SECRET is not set/);
+  const { PARTNERD_ERASURE_KEY: _key, ...withoutKey } = PORTAL_SECRETS;
+  assert.throws(() => loadConfig('config/partnerd.yaml', withoutKey), /retention\.erasureKey: environment variable PARTNERD_ERASURE_KEY is not set/);
   const cfg = loadConfig('config/partnerd.yaml', PORTAL_SECRETS);
   assert.deepEqual(cfg.portals.benify?.venues.odenplan, { tenant: 'sandbox', businessUnit: '1' });
   assert.equal(cfg.tenants.sandbox?.articles['GYM-12M'], '1001');
@@ -23,7 +29,7 @@ test('the shipped example config loads with its defaults once the portal secrets
 });
 
 test('${ENV} is substituted; REDIS_URL overrides redis.url', () => {
-  const cfg = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k-123', REDIS_URL: 'redis://10.0.0.1:6380' });
+  const cfg = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k-123', REDIS_URL: 'redis://10.0.0.1:6380' });
   assert.equal(cfg.tenants.a?.apiKey, 'k-123');
   assert.equal(cfg.redis.url, 'redis://10.0.0.1:6380');
   assert.equal(cfg.tenants.a?.retry.attempts, 10);
@@ -31,13 +37,13 @@ test('${ENV} is substituted; REDIS_URL overrides redis.url', () => {
 });
 
 test('a missing variable is named, with the key that needs it', () => {
-  assert.throws(() => configFromObject({ tenants: { a: tenant } }, 'x.yaml', {}), (err: unknown) =>
+  assert.throws(() => configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', {}), (err: unknown) =>
     isPartnerdError(err, 'PD_CONFIG_INVALID') && /tenants\.a\.apiKey: environment variable BRP_KEY is not set/.test(err.message));
 });
 
 test('every bad key is reported with its path, never the secret', () => {
   try {
-    configFromObject({ tenants: { a: { ...tenant, rateLimit: { max: 0, durationMs: 1000 }, inDoubtPolicy: 'maybe', bogus: 1 } } }, 'x.yaml', { BRP_KEY: 'sekret-777' });
+    configFromObject({ tenants: { a: { ...tenant, rateLimit: { max: 0, durationMs: 1000 }, inDoubtPolicy: 'maybe', bogus: 1 } }, retention }, 'x.yaml', { BRP_KEY: 'sekret-777' });
     assert.fail('should throw');
   } catch (err) {
     assert.ok(isPartnerdError(err, 'PD_CONFIG_INVALID'));
@@ -51,9 +57,9 @@ test('every bad key is reported with its path, never the secret', () => {
 test('apiKeyFile reads the secret from a file; exactly one of apiKey/apiKeyFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
   writeFileSync(join(dir, 'key'), 'from-file\n');
-  const cfg = configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl, apiKeyFile: join(dir, 'key') } } }, join(dir, 'c.yaml'), {});
+  const cfg = configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl, apiKeyFile: join(dir, 'key') } }, retention }, join(dir, 'c.yaml'), {});
   assert.equal(cfg.tenants.a?.apiKey, 'from-file');
-  assert.throws(() => configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl } } }, 'x.yaml', {}), /exactly one of apiKey and apiKeyFile/);
+  assert.throws(() => configFromObject({ tenants: { a: { baseUrl: tenant.baseUrl } }, retention }, 'x.yaml', {}), /exactly one of apiKey and apiKeyFile/);
 });
 
 test('an unreadable file is a clear error', () => {
@@ -61,18 +67,37 @@ test('an unreadable file is a clear error', () => {
 });
 
 test('the ledger database: defaults, DATABASE_URL overrides the URL, the password comes from a file', () => {
-  const defaults = configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' });
+  const defaults = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' });
   assert.deepEqual(defaults.database, { url: 'postgres://postgres@127.0.0.1:5432/partnerd', poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 });
   const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
   writeFileSync(join(dir, 'pgpass'), 's3cret-db-pass\n');
   const cfg = configFromObject(
-    { database: { url: 'postgres://partnerd@db:5432/partnerd', passwordFile: 'pgpass', poolSize: 4 }, tenants: { a: tenant } },
+    { database: { url: 'postgres://partnerd@db:5432/partnerd', passwordFile: 'pgpass', poolSize: 4 }, tenants: { a: tenant }, retention },
     join(dir, 'c.yaml'), { BRP_KEY: 'k', DATABASE_URL: 'postgresql://partnerd@primary.internal:6432/ledger' },
   );
   assert.equal(cfg.database.url, 'postgresql://partnerd@primary.internal:6432/ledger');
   assert.equal(cfg.database.password, 's3cret-db-pass', 'relative to the config file, trimmed');
   assert.equal(cfg.database.poolSize, 4);
-  assert.throws(() => configFromObject({ database: { url: 'mysql://x' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }), /database\.url: must be a postgres/);
-  assert.throws(() => configFromObject({ database: { passwordFile: '/nonexistent/pw' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
+  assert.throws(() => configFromObject({ database: { url: 'mysql://x' }, tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' }), /database\.url: must be a postgres/);
+  assert.throws(() => configFromObject({ database: { passwordFile: '/nonexistent/pw' }, tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' }),
     /database\.passwordFile: cannot read secret file \(ENOENT\)/);
+});
+
+test('retention: defaults; the erasure key is required, at least 32 characters, from the config or a file', () => {
+  const cfg = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(cfg.retention, { personalDataDays: 30, fileDays: 30, recordYears: 7, schedule: '30 3 * * *', erasureKey: ERASURE_KEY });
+  assert.throws(() => configFromObject({ tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
+    /retention\.erasureKey: exactly one of erasureKey and erasureKeyFile must be set/);
+  assert.throws(() => configFromObject({ tenants: { a: tenant }, retention: { erasureKey: 'short-key' } }, 'x.yaml', { BRP_KEY: 'k' }),
+    (err: unknown) => isPartnerdError(err, 'PD_CONFIG_INVALID') && /retention\.erasureKey: at least 32 characters/.test(err.message) && !err.message.includes('short-key'));
+  const dir = mkdtempSync(join(tmpdir(), 'pdcfg-'));
+  writeFileSync(join(dir, 'erasure-key'), `${ERASURE_KEY}\n`);
+  const fromFile = configFromObject({ tenants: { a: tenant }, retention: { erasureKeyFile: 'erasure-key', personalDataDays: 14 } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' });
+  assert.equal(fromFile.retention.erasureKey, ERASURE_KEY);
+  assert.equal(fromFile.retention.personalDataDays, 14);
+  writeFileSync(join(dir, 'short-key'), 'too-short\n');
+  assert.throws(() => configFromObject({ tenants: { a: tenant }, retention: { erasureKeyFile: 'short-key' } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' }),
+    /retention\.erasureKeyFile: the key must be at least 32 characters/);
+  assert.throws(() => configFromObject({ tenants: { a: tenant }, retention: { ...retention, erasureKeyFile: 'erasure-key' } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' }),
+    /exactly one of erasureKey and erasureKeyFile/);
 });
