@@ -3,6 +3,8 @@ import { BrpClient } from '../brp/brp-client.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
+import type { ExclusiveSchedule } from '../ingest/exclusive-schedule.js';
+import { scheduleRetention } from '../privacy/retention.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
@@ -45,6 +47,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   let ingestServer: IngestServer | undefined;
   let pull: PullIngest | undefined;
   let sop: SopIngest | undefined;
+  let retention: ExclusiveSchedule | undefined;
 
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
@@ -123,6 +126,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
         ingestServer = await startIngestServer(services, options.http);
       }
+      // Personal data, S&P files and old records: daily, once per tick across replicas.
+      retention = scheduleRetention({ database: services.database, config, logger, redis: services.redis, prefix: config.redis.prefix });
       logger.info({ event: 'daemon.started', tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url }, 'daemon.started');
     },
 
@@ -137,6 +142,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         // Stop taking orders in first (a request in progress completes), then drain the workers.
         await ingestServer?.close().catch((err) => logger.error({ event: 'ingest.close_failed', err }, 'ingest.close_failed'));
         sop?.stop();
+        retention?.stop();
         await pull?.stop().catch((err) => logger.error({ event: 'pull.stop_failed', err }, 'pull.stop_failed'));
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;

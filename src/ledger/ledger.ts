@@ -483,24 +483,29 @@ export class Ledger {
       note ? 1 : 0, note?.actor ?? 'partnerd', note?.action ?? to, note?.reason ?? null, note?.detail ?? null,
     ];
     const sets = outcomeSets(fields, params);
-    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null }>(
+    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null; sendable: boolean | null }>(
       `WITH cur AS (
-         SELECT key, state FROM orders WHERE key = $1 FOR UPDATE
+         SELECT key, state, payload IS NOT NULL AS sendable FROM orders WHERE key = $1 FOR UPDATE
        ), o AS (
          UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', 'cur.state')},
                 portal_order = CASE WHEN $7 THEN NULL ELSE o.portal_order END${sets}
            FROM cur WHERE o.key = cur.key AND cur.state = ANY($6::text[])
+            -- Never live without the order to send (its personal data removed by retention or erasure).
+            AND (cur.sendable OR $2 NOT IN ${LIVE_SQL})
          RETURNING o.key, o.portal, cur.state AS from_state
        ), act AS (
          INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
          SELECT key, $3, $9, $10, from_state, $2, $11, $12 FROM o WHERE $8 = 1
        ), notify AS (${notifyCte('o', '$2', '$3::timestamptz', '$5')})
-       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current`,
+       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current, (SELECT sendable FROM cur) AS sendable`,
       params,
     );
     const row = r.rows[0];
     if (row?.from_state) return row.from_state;
     if (!row?.current) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
+    if (from.includes(row.current) && row.sendable === false && LIVE_STATES.includes(to)) {
+      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored order to send (its personal data was removed)`, { state: row.current });
+    }
     throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${row.current}, not ${from.join('/')}`, { state: row.current });
   }
 
