@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, unlink } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { AdminService } from '../admin/admin-service.js';
@@ -9,13 +12,20 @@ import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import { PORTALS, type Portal } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
-import { isIsoDate } from '../domain/stockholm-date.js';
+import { isIsoDate, previousStockholmDay } from '../domain/stockholm-date.js';
+import { formatOreSwedish } from '../domain/money.js';
+import { dailyReport } from '../finance/daily-report.js';
+import { exportInvoices, type InvoiceFormat } from '../finance/invoice-export.js';
+import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
+import { assertSchemaCurrent } from '../ledger/migrations.js';
+import { erase } from '../privacy/erasure.js';
+import { runRetentionExclusive } from '../privacy/retention.js';
 import { createSopIngest } from '../ingest/file-drop/sop-ingest.js';
 import { createPullIngest, resumePortal } from '../ingest/pull/pull-ingest.js';
 import { renderPortalPayload } from '../admin/render-portal-payload.js';
 import { createDaemon } from '../daemon/daemon.js';
 import { createServices, type Services } from '../daemon/services.js';
-import { isPartnerdError } from '../errors.js';
+import { isPartnerdError, PartnerdError } from '../errors.js';
 import { migrate } from '../ledger/migrations.js';
 import { createLogger } from '../observability/logger.js';
 import { runSimulatorFromCli } from '../simulator/index.js';
@@ -255,6 +265,176 @@ program.command('resume-portal <portal>').description('resume polling a portal s
     console.log(wasStopped ? `resumed ${portal}` : `${portal} was not stopped`);
   }));
 
+// ---- finance and data protection ---------------------------------------------------------------
+
+/** Commands that only read or write the ledger (no Redis): a pool, the schema checked. */
+async function withDatabase<T>(fn: (database: Database, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const database = createDatabase(cfg.database, cliLogger(cfg), 'partnerd-cli');
+  try {
+    await assertSchemaCurrent(database, databaseAddress(cfg.database.url));
+    return await fn(database, cfg);
+  } finally {
+    await database.end().catch(() => undefined);
+  }
+}
+
+function portalArg(v: string | undefined): Portal | undefined {
+  if (v === undefined) return undefined;
+  if (!(PORTALS as readonly string[]).includes(v)) throw new InvalidArgumentError(`unknown portal ${v} (${PORTALS.join(', ')})`);
+  return v as Portal;
+}
+
+function dayArg(v: string): string {
+  if (!isIsoDate(v)) throw new InvalidArgumentError('a real date written YYYY-MM-DD');
+  return v;
+}
+
+/** Who an audited action is recorded for: --actor, else the OS user running the command. */
+function actorOf(actor: string | undefined): string {
+  if (actor?.trim()) return actor.trim();
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}
+
+const sek = (ore: number) => `${formatOreSwedish(ore)} kr`;
+
+const exportCommand = program.command('export').description('exports for finance: `export invoices`');
+exportCommand
+  .command('invoices')
+  .description('one row per confirmed order, confirmed between --from and --to (Stockholm days, both included): portal, order ids, employer, BRP order/invoice/OCR, dates, totals and VAT per rate in SEK and öre. No personal data. Progress and totals on stderr')
+  .requiredOption('--from <day>', 'first day (YYYY-MM-DD)', dayArg)
+  .requiredOption('--to <day>', 'last day (YYYY-MM-DD)', dayArg)
+  .option('--portal <portal>', 'only this portal')
+  .option('--tenant <tenant>', 'only this tenant')
+  .option('--format <format>', 'csv or jsonl', 'csv')
+  .option('--excel', 'CSV for a Swedish Excel: ; as separator, decimal comma, UTF-8 byte-order mark')
+  .option('--out <file>', 'write here (complete or not at all) instead of stdout')
+  .action(async (o: { from: string; to: string; portal?: string; tenant?: string; format: string; excel?: boolean; out?: string }) => {
+    if (o.format !== 'csv' && o.format !== 'jsonl') throw new InvalidArgumentError('--format must be csv or jsonl');
+    const portal = portalArg(o.portal);
+    await withDatabase(async (database) => {
+      const bar = new SingleBar({
+        stream: process.stderr, format: 'export invoices [{bar}] {value}/{total} orders', hideCursor: null,
+        noTTYOutput: true, notTTYSchedule: 2_000, clearOnComplete: false,
+      }, Presets.shades_classic);
+      let started = false;
+      const onProgress = (done: number, total: number) => {
+        if (!started) { bar.start(total, done); started = true; } else bar.update(done);
+      };
+      // A file is written under a temporary name and renamed once complete: never half an export.
+      const partial = o.out ? `${o.out}.partial` : undefined;
+      const target = partial ? createWriteStream(partial) : process.stdout;
+      let summary;
+      try {
+        summary = await exportInvoices(database, {
+          from: o.from, to: o.to, ...(portal ? { portal } : {}), ...(o.tenant ? { tenant: o.tenant } : {}),
+          format: o.format as InvoiceFormat, excel: o.excel ?? false, onProgress, end: partial !== undefined,
+        }, target);
+      } catch (err) {
+        if (partial) await unlink(partial).catch(() => undefined);
+        throw err;
+      } finally {
+        if (started) bar.stop();
+      }
+      if (partial && o.out) await rename(partial, o.out);
+      const vat = summary.vatByRate.map((v) => `${v.ratePercent} %: ${sek(v.ore)}`).join(', ') || 'none';
+      console.error(
+        `exported ${summary.rows} confirmed order(s), ${o.from}..${o.to}${o.out ? ` to ${o.out}` : ''}: total incl. VAT ${sek(summary.totalIncVatOre)}, ` +
+        `ex. VAT ${sek(summary.totalExVatOre)}, VAT ${vat}; amount as sent (no BRP sums) ${summary.byAmountSource.as_sent}, ` +
+        `no amount ${summary.byAmountSource.none}, resolved by operator ${summary.resolvedByOperator}, review ${summary.review}`,
+      );
+    });
+  });
+
+const reportCommand = program.command('report').description('reports for finance: `report daily`');
+reportCommand
+  .command('daily')
+  .description('per portal and tenant, one Stockholm day: orders confirmed and their total (as the invoice export gives them), orders rejected and unroutable (S&P: the receipts\' levererad and avvisad lines)')
+  .option('--date <day>', 'the day (YYYY-MM-DD; default yesterday, Stockholm time)', dayArg)
+  .option('--portal <portal>', 'only this portal')
+  .option('--json', 'JSON lines instead of a table')
+  .action(async (o: { date?: string; portal?: string; json?: boolean }) => {
+    const portal = portalArg(o.portal);
+    const day = o.date ?? previousStockholmDay();
+    await withDatabase(async (database) => {
+      const rows = await dailyReport(database, { from: day, to: day, ...(portal ? { portal } : {}) });
+      if (o.json) {
+        for (const r of rows) console.log(JSON.stringify(r));
+        return;
+      }
+      console.log(['day'.padEnd(10), 'portal'.padEnd(8), 'tenant'.padEnd(12), 'confirmed'.padStart(9), 'total (SEK)'.padStart(16), 'rejected'.padStart(8), 'unroutable'.padStart(10)].join('  '));
+      for (const r of rows) {
+        console.log([r.day, r.portal.padEnd(8), r.tenant.padEnd(12), String(r.confirmed).padStart(9), formatOreSwedish(r.confirmedTotalOre).padStart(16), String(r.rejected).padStart(8), String(r.unroutable).padStart(10)].join('  '));
+      }
+      if (rows.length === 0) console.log(`(no outcomes on ${day})`);
+    });
+  });
+
+const retentionCommand = program.command('retention').description('retention of personal data, S&P files and records: `retention run`');
+retentionCommand
+  .command('run')
+  .description('run retention now (the daemon runs it daily): remove the personal data of orders resting in an outcome past retention.personalDataDays, delete S&P files past retention.fileDays and records past retention.recordYears. Audited')
+  .option('--dry-run', 'only count what would be removed')
+  .option('--actor <name>', 'who runs it, for the audit (default: the OS user)')
+  .option('--json', 'the summary as JSON')
+  .action((o: { dryRun?: boolean; actor?: string; json?: boolean }) => withServices(async (s) => {
+    const summary = await runRetentionExclusive(
+      { database: s.database, config: s.config, logger: s.logger, redis: s.redis, prefix: s.config.redis.prefix },
+      { dryRun: o.dryRun ?? false, actor: actorOf(o.actor) },
+    );
+    if (!summary) throw new PartnerdError('PD_BUSY', 'a retention run is going on elsewhere');
+    if (o.json) {
+      console.log(JSON.stringify(summary, null, 2));
+      return;
+    }
+    const verb = summary.dryRun ? 'would remove' : 'removed';
+    const states = (c: { byState: Record<string, number | undefined> }) => Object.entries(c.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
+    console.log(`personal data: ${verb} from ${summary.personalData.total} order(s) unchanged since ${summary.personalData.cutoff} (${states(summary.personalData)})`);
+    console.log(`records: ${summary.dryRun ? 'would delete' : 'deleted'} ${summary.records.total} last changed before ${summary.records.cutoff} (${states(summary.records)})`);
+    if (summary.files) console.log(`S&P files: ${summary.dryRun ? 'would delete' : 'deleted'} ${summary.files.deleted.length} written before ${summary.files.cutoff}, kept ${summary.files.kept}${summary.files.deleted.length ? `: ${summary.files.deleted.join(', ')}` : ''}`);
+  }));
+
+program
+  .command('erase [key]')
+  .description('erase personal data on request (GDPR art. 17): `erase --personnummer X` (any form; `-` reads it from stdin, keeping it out of the shell history) finds the person\'s orders, `erase <key>` one order. Personal fields go, financial ones stay; the S&P archive and rejected files lose the rows. Live or in-flight orders are refused (exit 1). Audited')
+  .option('--personnummer <number>', 'the person\'s personnummer or samordningsnummer, or - to read it from stdin')
+  .requiredOption('--reason <text>', 'why (the request\'s reference; kept in the audit trail: no personal data)')
+  .option('--actor <name>', 'who erases, for the audit (default: the OS user)')
+  .option('--dry-run', 'only show what would be erased')
+  .option('--json', 'the result as JSON')
+  .action(async (key: string | undefined, o: { personnummer?: string; reason: string; actor?: string; dryRun?: boolean; json?: boolean }) => {
+    if ((key === undefined) === (o.personnummer === undefined)) throw new InvalidArgumentError('give either an order key or --personnummer');
+    const personnummer = o.personnummer === '-' ? (await readStdin()).trim() : o.personnummer;
+    await withServices(async (s) => {
+      const result = await erase(
+        { database: s.database, ledger: s.ledger, config: s.config, logger: s.logger, redis: s.redis },
+        { target: personnummer !== undefined ? { personnummer } : { key: key! }, reason: o.reason, actor: actorOf(o.actor), dryRun: o.dryRun ?? false },
+      );
+      if (result.refused > 0) process.exitCode = 1;
+      if (o.json) {
+        console.log(JSON.stringify(result, null, 2));
+        return;
+      }
+      const would = result.dryRun ? 'would erase' : 'erased';
+      if (result.orders.length === 0) console.log('no order in the ledger holds personal data of this person');
+      for (const r of result.orders) console.log(r.outcome === 'erased' ? `${would} ${r.key} (${r.state})` : `refused ${r.key}: ${r.why}`);
+      for (const f of result.files ?? []) {
+        if (f.outcome === 'pending') console.log(`refused ${f.file}: in the S&P inbox, not read yet (${f.rows} row(s)): run again after the next scan`);
+        else console.log(`${result.dryRun ? `would ${f.outcome === 'deleted' ? 'delete' : 'rewrite'}` : f.outcome} ${f.file} (${f.rows} row(s))`);
+      }
+    });
+  });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function parseIntArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
@@ -271,6 +451,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);
   }
-  console.error(err);
+  // One line, never a stack trace (LOG_LEVEL=debug logs the details where a logger runs).
+  console.error(`partnerd: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
