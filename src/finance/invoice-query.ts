@@ -89,7 +89,7 @@ export async function invoiceOverview(db: Queryable, filter: InvoiceFilter): Pro
 }
 
 /** The rows, oldest confirmation first, read through a server-side cursor `batchSize` rows at a time. */
-export function invoiceRowStream(filter: InvoiceFilter, batchSize = 1_000): QueryStream {
+export function invoiceRowStream(filter: InvoiceFilter, batchSize = 200): QueryStream {
   const w = where(filter);
   return new QueryStream(
     `SELECT o.tenant, o.portal, o.ordernr, o.business_unit, o.organisation_number, o.organisation_name, o.organisation_sole_trader,
