@@ -84,7 +84,7 @@ test('the daily report, the invoice export and the S&P receipts agree on counts 
   const rejectedOrUnroutable = sop.rejected + (row('sop', '~')?.unroutable ?? 0);
   assert.deepEqual([sop.rejected, row('sop', '~')?.unroutable], [1, 1]);
   assert.equal(receipts.filter((r) => r.Status === 'avvisad').length, rejectedOrUnroutable);
-  assert.ok(!receipts.some((r) => r.Ordernummer === 'SP-5'));
+  assert.ok(!receipts.some((r) => r.Ordernummer === 'SP-5'), 'an invalid S&P order is in no view');
 
   // Benify: report = export.
   const benify = row('benify', 't1')!;
@@ -97,7 +97,7 @@ test('the daily report, the invoice export and the S&P receipts agree on counts 
   // The whole day.
   assert.equal(sum(report.map((r) => r.confirmed)), exportedSummary.rows);
   assert.equal(sum(report.map((r) => r.confirmedTotalOre)), exportedSummary.totalIncVatOre);
-  assert.ok(report.every((r) => r.day === today));
+  assert.ok(report.every((r) => r.day === today), 'one day');
   assert.deepEqual(await dailyReport(p.services.database, { from: today, to: today, portal: 'benify' }), [benify]);
   assert.deepEqual(await dailyReport(p.services.database, { from: '2020-01-01', to: '2020-01-01' }), []);
 });

@@ -82,6 +82,15 @@ describe('export from the ledger', { concurrency: false }, () => {
     assert.deepEqual((await exportToBuffer(db, { from: '2026-03-02', to: '2026-03-02' })).summary.vatColumns, [25, 12, 6]);
   });
 
+  test('--excel: text a spreadsheet would run as a formula is neutralised; amounts stay numbers, also negative ones', async () => {
+    await confirmed('=F-1', '2026-04-01T10:00:00Z', { sumOre: 10_600, vat: [[6, 600]] });
+    await db.query(`UPDATE orders SET organisation_name = '=HYPERLINK("http://x")', sum_ex_vat_ore = -5 WHERE ordernr = '=F-1'`);
+    const excel = csvObjects((await exportToBuffer(db, { from: '2026-04-01', to: '2026-04-01', excel: true })).bytes, ';')[0]!;
+    assert.deepEqual([excel.portal_order_id, excel.organisation_name, excel.total_ex_vat_sek, excel.total_ex_vat_ore], ["'=F-1", '\'=HYPERLINK("http://x")', '-0,05', '-5']);
+    const plain = csvObjects((await exportToBuffer(db, { from: '2026-04-01', to: '2026-04-01' })).bytes)[0]!;
+    assert.deepEqual([plain.portal_order_id, plain.organisation_name, plain.total_ex_vat_sek], ['=F-1', '=HYPERLINK("http://x")', '-0.05']);
+  });
+
   test('the cursor reads in batches: every row once, in confirmation order, progress reported', async () => {
     for (let i = 0; i < 10; i++) await confirmed(`B-${i}`, `2026-05-05T08:${String(59 - i).padStart(2, '0')}:00Z`, { sumOre: 100 + i, vat: [[25, 20]] });
     const progress: Array<[number, number]> = [];
