@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Database } from '../ledger/database.js';
 import { asLedgerError } from '../ledger/database.js';
 import { PartnerdError } from '../errors.js';
-import { invoiceOverview, invoiceRowStream, type InvoiceFilter, type InvoiceRowData } from './invoice-query.js';
+import { invoiceOverview, invoiceRange, invoiceRowStream, type InvoiceFilter, type InvoiceRowData } from './invoice-query.js';
 import { amountsOf, csvHeader, csvRecord, InvoiceTotalsCounter, jsonRecord, vatColumnRates, type InvoiceTotals } from './invoice-row.js';
 
 /**
@@ -52,6 +52,7 @@ export async function exportInvoices(
   const excel = options.excel ?? false;
   if (excel && format !== 'csv') throw new PartnerdError('PD_INVALID_ARGUMENT', '--excel applies to the csv format only');
   const filter: InvoiceFilter = { from: options.from, to: options.to, ...(options.portal ? { portal: options.portal } : {}), ...(options.tenant ? { tenant: options.tenant } : {}) };
+  invoiceRange(filter); // a bad range is refused before a connection is taken
 
   let client: pg.PoolClient;
   try {

@@ -299,7 +299,7 @@ export class Ledger {
     const personnummer = read?.person?.personnummer;
     return this.insert(key, { tenant: UNROUTED_TENANT, portal, ordernr }, 'unroutable', now, {
       portalOrder, unroutableReason: reason,
-      orderTotalOre: lines.length > 0 ? total(lines.map((l) => (isValidOre(l.priceIncVatOre) && Number.isSafeInteger(l.quantity ?? 1) ? l.priceIncVatOre * ((l.quantity as number | undefined) ?? 1) : -1))) : undefined,
+      orderTotalOre: lines.length > 0 ? total(lines.map(lineAmount)) : undefined,
       personHash: typeof personnummer === 'string' && personnummer !== '' ? this.personHash?.(personnummer, now) : undefined,
     });
   }
@@ -737,6 +737,13 @@ function outcomeSets(outcome: OrderOutcome, params: unknown[]): string {
     sets += `, ${col.column} = $${params.length}${col.json ? '::jsonb' : ''}`;
   }
   return sets;
+}
+
+/** A portal order line's unit price × quantity (1 when absent), or -1 (invalid) when either is not a valid number. */
+function lineAmount(line: { priceIncVatOre?: unknown; quantity?: unknown }): number {
+  const quantity = line.quantity ?? 1;
+  if (!isValidOre(line.priceIncVatOre) || !Number.isSafeInteger(quantity)) return -1;
+  return line.priceIncVatOre * (quantity as number);
 }
 
 /** The sum of amounts in öre, or undefined when one of them (or the sum) is not a valid amount. */
