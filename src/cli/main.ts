@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -334,7 +335,10 @@ exportCommand
       };
       // A file is written under a temporary name and renamed once complete: never half an export.
       const partial = o.out ? `${o.out}.partial` : undefined;
-      const target = partial ? createWriteStream(partial) : process.stdout;
+      const file = partial ? createWriteStream(partial) : undefined;
+      // Opened before anything can fail, so that a failure's unlink never races the open.
+      if (file) await once(file, 'open');
+      const target = file ?? process.stdout;
       let summary;
       try {
         summary = await exportInvoices(database, {
@@ -342,6 +346,7 @@ exportCommand
           format: o.format as InvoiceFormat, excel: o.excel ?? false, onProgress, end: partial !== undefined,
         }, target);
       } catch (err) {
+        file?.destroy();
         if (partial) await unlink(partial).catch(() => undefined);
         throw err;
       } finally {
