@@ -33,7 +33,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
-import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
 import { procPeakRssMiB } from './proc-stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -94,6 +94,7 @@ async function main() {
     xsdPath: XSD_PATH,
     log: { level: 'warn' },
     shutdownGraceMs: 10_000,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: {
       t1: {
         baseUrl: sim.baseUrl('t1'), apiKey: '${BACKLOG_API_KEY}', concurrency: CONCURRENCY, connections: CONCURRENCY,

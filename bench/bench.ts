@@ -50,7 +50,7 @@ import { createServices, type Services } from '../src/daemon/services.js';
 import { validateOrder } from '../src/domain/validate-order.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { BrpSimulator } from '../src/simulator/index.js';
-import { startSimulator, TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
 import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { startPostgres, truncateLedger } from '../support/private-postgres.js';
@@ -319,6 +319,7 @@ function rawConfig(prefix: string, metrics = true): Record<string, unknown> {
     // random window (it runs once at daemon start, before the warm-up).
     queue: { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 600_000 },
     shutdownGraceMs: 10_000,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: {
       t1: {
         baseUrl,

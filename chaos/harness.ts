@@ -13,7 +13,7 @@ import type { FaultConfig } from '../src/simulator/index.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../support/private-postgres.js';
 import { freePort, startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../test/helpers/orders.js';
-import { TEST_API_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
 
 /**
  * What a chaos scenario runs on: a private Redis and PostgreSQL, BRP (the simulator) in a
@@ -92,6 +92,7 @@ export class ChaosRig {
     const raw = {
       database: { url: this.postgres.url, poolSize: 10, connectTimeoutMs: 2_000 },
       redis: { url: this.redis.url, prefix: 'chaos' },
+      retention: { erasureKey: TEST_ERASURE_KEY },
       xsdPath: XSD_PATH,
       log: { level: 'info' },
       queue: { lockDurationMs: 3_000, maxStalledCount: 10, reconcileIntervalMs: 2_000 },

@@ -112,6 +112,7 @@ const DEMO_ENV = {
   ACTIWAY_PASSWORD: 's3cret', // the contract's example header: Basic YWN0aXdheTpzM2NyZXQ=
   WELLNET_TOKEN: 'demo-wellnet-token',
   EPASSI_CLIENT_SECRET: 'demo-epassi-secret',
+  PARTNERD_ERASURE_KEY: 'demo-erasure-key-not-for-production-0123456789',
 };
 
 async function main(): Promise<void> {

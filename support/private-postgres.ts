@@ -137,6 +137,9 @@ export async function truncateLedger(url: string): Promise<void> {
       IF to_regclass('public.orders') IS NOT NULL THEN
         TRUNCATE orders, portal_orders, attempts, order_actions, notifications, pull_cursors RESTART IDENTITY CASCADE;
       END IF;
+      IF to_regclass('public.privacy_actions') IS NOT NULL THEN
+        TRUNCATE privacy_actions, ledger_settings RESTART IDENTITY;
+      END IF;
     END $$`);
   } finally {
     await client.end();

@@ -90,7 +90,10 @@ export class AdminService {
     if (!REQUEUEABLE_STATES.includes(rec.state)) {
       throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${rec.state}, not ${REQUEUEABLE_STATES.join('/')}`);
     }
-    if (!rec.payload) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored payload to send`);
+    if (!rec.payload) {
+      const why = rec.personalDataRemovedAt ? ` (its personal data was removed ${rec.personalDataRemovedAt})` : '';
+      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored payload to send${why}`);
+    }
     const from = await ledger.transition(key, REQUEUEABLE_STATES, 'queued', { action: 'requeue', actor: 'operator', detail: `${note} (was ${rec.state})` });
     await queues.reenqueue(key, rec.tenant);
     logEvent(logger, 'order.requeued', { tenant: rec.tenant, portal: rec.portal, ordernr: rec.ordernr, state: 'queued', reason: `was ${from}` });

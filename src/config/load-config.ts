@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { PartnerdError } from '../errors.js';
 import { readYamlFile, validateYamlDocument } from './yaml-document.js';
+import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
 import { ConfigSchema, type Config, type TenantConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/partnerd.yaml';
@@ -43,7 +44,15 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
     ...(sentinelPasswordFile ? { sentinelPassword: readSecretFile(sentinelPasswordFile, 'redis.sentinelPasswordFile', baseDir) } : {}),
     ...(tls ? { tls: { ...(tls.caFile ? { ca: readPemFile(tls.caFile, 'redis.tls.caFile', baseDir) } : {}), ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
   };
-  return { ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, xsdPath, tenants, source };
+  const { erasureKey, erasureKeyFile, ...retention } = data.retention;
+  const key = erasureKey ?? readSecretFile(erasureKeyFile!, 'retention.erasureKeyFile', baseDir);
+  if (key.length < ERASURE_KEY_MIN_LENGTH) {
+    throw new PartnerdError('PD_CONFIG_INVALID', `retention.erasureKeyFile: the key must be at least ${ERASURE_KEY_MIN_LENGTH} characters`);
+  }
+  return {
+    ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, xsdPath, tenants, source,
+    retention: { ...retention, erasureKey: key },
+  };
 }
 
 function readSecretFile(file: string, key: string, baseDir: string): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
 
 /** What one BRP instance (a gym chain's own BRP, one base URL and one partner API key) needs. */
 export const TenantSchema = z
@@ -224,6 +225,34 @@ export const AdminHttpSchema = z
   .strict()
   .default({ enabled: true, host: '127.0.0.1', port: 8081 });
 
+/** Retention of personal data, S&P files and records; the erasure key (docs/personal-data.md). */
+export const RetentionSchema = z
+  .object({
+    /** Personal fields of orders that rest in an outcome are removed this many days after their last change. */
+    personalDataDays: z.number().int().min(1).default(30),
+    /** S&P archive/, rejected/ and outbox/ files are deleted this many days after they were last written. */
+    fileDays: z.number().int().min(1).default(30),
+    /**
+     * Whole records (with attempts, actions, notifications) are deleted once this many calendar
+     * years have ended after the year of their last change: 7 is the Swedish bookkeeping period.
+     */
+    recordYears: z.number().int().min(1).default(7),
+    /** When the daemon runs retention (cron, Stockholm time), once per tick across replicas. */
+    schedule: cronExpression.default('30 3 * * *'),
+    /**
+     * The HMAC key of the person hashes erasure requests find orders by. Required: a secret of at
+     * least 32 characters, the same for every replica and never changed (or the hashes stop matching).
+     */
+    erasureKey: optionalSecret.pipe(z.string().min(ERASURE_KEY_MIN_LENGTH, `at least ${ERASURE_KEY_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`).optional()),
+    erasureKeyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((r) => (r.erasureKey === undefined) !== (r.erasureKeyFile === undefined), {
+    message: 'exactly one of erasureKey and erasureKeyFile must be set (a secret of at least 32 characters, e.g. openssl rand -hex 32)',
+    path: ['erasureKey'],
+  })
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     database: DatabaseSchema,
@@ -275,6 +304,7 @@ export const ConfigSchema = z
     portals: PortalsSchema,
     ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: DEFAULT_INGEST_HTTP }),
     admin: z.object({ http: AdminHttpSchema }).strict().default({ http: { enabled: true, host: '127.0.0.1', port: 8081 } }),
+    retention: RetentionSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -312,10 +342,14 @@ export type RedisConfig = Omit<z.output<typeof ConfigSchema>['redis'], 'password
 /** The database section with its password file read. */
 export type DatabaseConfig = Omit<z.output<typeof DatabaseSchema>, 'passwordFile'> & { password?: string };
 
-export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis'> {
+/** The retention section with the erasure key read (from erasureKeyFile where that is given). */
+export type RetentionConfig = Omit<z.output<typeof RetentionSchema>, 'erasureKey' | 'erasureKeyFile'> & { erasureKey: string };
+
+export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis' | 'retention'> {
   tenants: Record<string, TenantConfig>;
   database: DatabaseConfig;
   redis: RedisConfig;
+  retention: RetentionConfig;
   /** Where the config was read from, for messages. */
   source: string;
 }

@@ -9,6 +9,8 @@ import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js
 import { logEvent } from '../observability/log-event.js';
 import { collectProcessMetrics, initialiseOrderCounters, processRegistry, setMetricsRecording } from '../observability/metrics.js';
 import { registerStateGauges } from '../observability/state-gauges.js';
+import type { ExclusiveSchedule } from '../ingest/exclusive-schedule.js';
+import { scheduleRetention } from '../privacy/retention.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
 import { Reconciler } from '../queue/reconciler.js';
 import { TenantProber } from '../queue/tenant-prober.js';
@@ -96,6 +98,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
     });
     admin = await listenAdminServer(app, logger, options.admin?.host ?? http.host, options.admin?.port ?? http.port);
   }
+  let retention: ExclusiveSchedule | undefined;
 
   for (const tenant of Object.values(config.tenants)) {
     const client = new BrpClient(tenant);
@@ -168,6 +171,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       if (config.ingest.http.enabled && (portals.benify || portals.actiway)) {
         ingestServer = await startIngestServer(services, options.http);
       }
+      // Personal data, S&P files and old records: daily, once per tick across replicas.
+      retention = scheduleRetention({ database: services.database, config, logger, redis: services.redis, prefix: config.redis.prefix });
       workersStarted = true;
       logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url, adminUrl: admin?.url });
     },
@@ -187,6 +192,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         // Stop taking orders in first (a request in progress completes), then drain the workers.
         await ingestServer?.close().catch((err) => logEvent(logger, 'ingest.close_failed', { err }));
         sop?.stop();
+        retention?.stop();
         await pull?.stop().catch((err) => logEvent(logger, 'pull.stop_failed', { err }));
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;

@@ -6,6 +6,7 @@ import type { Config, RedisConfig } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
 import { Ledger } from '../ledger/ledger.js';
+import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../privacy/person-hash.js';
 import { assertSchemaCurrent, migrate } from '../ledger/migrations.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
 import { logEvent } from '../observability/log-event.js';
@@ -117,9 +118,21 @@ async function connectRedis(redis: Redis, where: string, waitMs: number): Promis
   }
 }
 
+/**
+ * The person hashes in the ledger are only found again with the key they were made with: the
+ * first process stores the key's fingerprint, every later one must have the same key.
+ */
+async function assertErasureKey(ledger: Ledger, key: string): Promise<void> {
+  const fingerprint = erasureKeyFingerprint(key);
+  if ((await ledger.settleSetting(ERASURE_KEY_SETTING, fingerprint)) !== fingerprint) {
+    throw new PartnerdError('PD_CONFIG_INVALID', 'retention.erasureKey is not the key the ledger\'s person hashes were made with: configure the original key (a changed key makes erasure requests find nothing)');
+  }
+}
+
 export async function createServices(config: Config, logger: Logger, options: ServicesOptions = {}): Promise<Services> {
   const database = createDatabase(config.database, logger);
-  const ledger = Ledger.fromDatabase(database, config.database.url);
+  const personHash = createPersonHasher(config.retention.erasureKey);
+  const ledger = Ledger.fromDatabase(database, config.database.url, undefined, { personHash });
   const redis = createRedis(config.redis, 'commands');
   let redisDown = false;
   redis.on('error', (err) => {
@@ -135,6 +148,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   try {
     if (options.schema === 'run') await migrate(config.database, logger);
     else await assertSchemaCurrent(database, databaseAddress(config.database.url));
+    await assertErasureKey(ledger, config.retention.erasureKey);
     await connectRedis(redis, redisAddressOf(config.redis), options.redisWaitMs ?? 10_000);
   } catch (err) {
     redis.disconnect();

@@ -67,3 +67,12 @@ export function formatOreDecimal(ore: number): string {
   const parts = splitOre(ore);
   return `${parts.kronor}.${parts.ore}`;
 }
+
+/**
+ * Any whole number of öre, as a bigint (sums of many orders, or a negative amount), → `2510.00`,
+ * `-0.05`; `decimalMark` `,` for Swedish spreadsheets. Exact at any size: no number is divided.
+ */
+export function formatOreExact(ore: bigint, decimalMark: '.' | ',' = '.'): string {
+  const abs = ore < 0n ? -ore : ore;
+  return `${ore < 0n ? '-' : ''}${abs / 100n}${decimalMark}${String(abs % 100n).padStart(2, '0')}`;
+}

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
 import { formatOrderKey } from '../domain/canonical-order.js';
+import { isValidOre } from '../domain/money.js';
+import { normaliseOrganisationsnummer } from '../domain/organisationsnummer.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
 import { FINAL_STATES, LIVE_STATES, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
@@ -19,6 +21,8 @@ import { FINAL_STATES, LIVE_STATES, ORDER_STATES, type AttemptClass, type Attemp
  *   order_actions   operator and daemon actions (the audit trail)
  *   notifications   the outbox of outcomes Wellnet and Epassi must be told
  *   pull_cursors    where each pull portal's reading stands
+ *   privacy_actions retention runs and erasure requests (ledger/personal-data.ts)
+ *   ledger_settings values every process must agree on (the erasure key's fingerprint)
  *
  * Unroutable orders (no tenant yet) live under the key `~:{portal}:{ordernr}`.
  */
@@ -71,6 +75,16 @@ export interface LedgerRecord extends Omit<OrderOutcome, 'unroutableReason'>, Or
   unroutableReason?: string;
   /** `partnerd` when the order was refused before reaching BRP (invalid), absent for BRP's own rejections. */
   rejectedBy?: string;
+  /** The employer (not personal data, except a sole trader's number: see organisationSoleTrader). */
+  organisationNumber?: string;
+  organisationName?: string;
+  /** The organisation number is its owner's personnummer (enskild firma): show it masked. */
+  organisationSoleTrader?: boolean;
+  businessUnit?: string;
+  /** The order total incl. VAT as the portal sent it (öre); kept for the record's life. */
+  orderTotalOre?: number;
+  /** When retention or an erasure removed the order's personal fields. */
+  personalDataRemovedAt?: string;
   /** Portal notification bookkeeping (wellnet, epassi). */
   notifiedAt?: string;
   notifyAttempts?: number;
@@ -118,16 +132,20 @@ export interface ListFilter {
   after?: { updatedAt: string; key: string };
 }
 
+/** What is kept of an order for its whole life besides BRP's numbers: the employer and the total as sent. */
+const FINANCE_COLUMNS = `o.organisation_number, o.organisation_name, o.organisation_sole_trader, o.business_unit, o.order_total_ore,
+  o.personal_data_removed_at`;
+
 /** The columns that make up an order's record (the document `xml` is read only by the worker). */
 const RECORD_COLUMNS = `o.key, o.tenant, o.portal, o.ordernr, o.state, o.received_at, o.updated_at, o.final_at, o.confirmed_at,
   o.attempts, o.open_attempt_at, o.xml_proof, o.payload, o.portal_order, o.unroutable_reason, o.routed_to, o.rejected_by,
   o.brp_order_number, o.brp_created_at, o.invoice_number, o.ocr, o.invoice_date, o.due_date, o.sum_ore, o.sum_ex_vat_ore,
-  o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review, o.raw_response`;
+  o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review, o.raw_response, ${FINANCE_COLUMNS}`;
 
 /** What a listing needs: no payload, no portal order, no raw response. */
 const SUMMARY_COLUMNS = `o.key, o.tenant, o.portal, o.ordernr, o.state, o.received_at, o.updated_at, o.final_at, o.confirmed_at,
   o.attempts, o.unroutable_reason, o.routed_to, o.rejected_by, o.brp_order_number, o.invoice_number, o.ocr, o.invoice_date,
-  o.due_date, o.sum_ore, o.sum_ex_vat_ore, o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review`;
+  o.due_date, o.sum_ore, o.sum_ex_vat_ore, o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review, ${FINANCE_COLUMNS}`;
 
 /** Outcome field → column. Only these can be written through an outcome (no SQL from data). */
 const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true }> = {
@@ -177,22 +195,38 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
     ON CONFLICT (order_key) DO UPDATE SET due_at = EXCLUDED.due_at, notified_at = NULL, attempts = 0, last_error = NULL`;
 }
 
+/**
+ * The keyed hash of a personnummer (privacy/person-hash.ts) stored with each order, so that an
+ * erasure request can find the person's orders; undefined for a value that is not a personnummer.
+ */
+export type PersonHash = (personnummer: string, now: Date) => string | undefined;
+
+export interface LedgerOptions {
+  notifyPortals?: readonly Portal[];
+  address?: string;
+  pool?: Pick<Database, 'connect'>;
+  /** Without it orders are registered without a person hash (tests of other concerns). */
+  personHash?: PersonHash;
+}
+
 export class Ledger {
   private readonly address: string;
 
   private readonly notifyPortals: string[];
   /** The pool transactions take a connection from; absent on a ledger that is one transaction. */
   private readonly pool: Pick<Database, 'connect'> | undefined;
+  private readonly personHash: PersonHash | undefined;
 
   /** `db`: the pool (or, inside `transaction`, the one client that holds the transaction). */
-  constructor(private readonly db: Queryable, options: { notifyPortals?: readonly Portal[]; address?: string; pool?: Pick<Database, 'connect'> } = {}) {
+  constructor(private readonly db: Queryable, options: LedgerOptions = {}) {
     this.notifyPortals = [...(options.notifyPortals ?? DEFAULT_NOTIFY_PORTALS)];
     this.address = options.address ?? 'the ledger database';
     this.pool = options.pool;
+    this.personHash = options.personHash;
   }
 
-  static fromDatabase(db: Database, url: string, notifyPortals?: readonly Portal[]): Ledger {
-    return new Ledger(db, { address: databaseAddress(url), pool: db, ...(notifyPortals ? { notifyPortals } : {}) });
+  static fromDatabase(db: Database, url: string, notifyPortals?: readonly Portal[], options: Pick<LedgerOptions, 'personHash'> = {}): Ledger {
+    return new Ledger(db, { address: databaseAddress(url), pool: db, ...(notifyPortals ? { notifyPortals } : {}), ...options });
   }
 
   private async q<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
@@ -216,7 +250,7 @@ export class Ledger {
     } catch (err) {
       throw asLedgerError(err, this.address);
     }
-    const tx = new Ledger(client, { notifyPortals: this.notifyPortals as Portal[], address: this.address });
+    const tx = new Ledger(client, { notifyPortals: this.notifyPortals as Portal[], address: this.address, ...(this.personHash ? { personHash: this.personHash } : {}) });
     let broken: unknown;
     try {
       await tx.q('BEGIN');
@@ -242,8 +276,13 @@ export class Ledger {
     xmlProof = '',
     options: { replaceIndexFrom?: string; now?: Date; /** The validated document, kept until confirmed. */ xml?: string } = {},
   ): Promise<RegisterResult & { key: string }> {
-    return this.insert(formatOrderKey(order), order, 'queued', options.now ?? new Date(), {
+    const now = options.now ?? new Date();
+    const organisation = normaliseOrganisationsnummer(order.organization.number, now);
+    return this.insert(formatOrderKey(order), order, 'queued', now, {
       payload: order, xml: options.xml, xmlProof: xmlProof || undefined, replaceIndexFrom: options.replaceIndexFrom,
+      organisationNumber: order.organization.number, organisationName: order.organization.name,
+      organisationSoleTrader: organisation.ok ? organisation.soleTrader : undefined, businessUnit: order.businessUnit,
+      orderTotalOre: total(order.items.map((i) => i.priceIncVatOre)), personHash: this.personHash?.(order.person.personnummer, now),
     });
   }
 
@@ -253,7 +292,16 @@ export class Ledger {
    */
   async registerUnroutable(portal: Portal, ordernr: string, portalOrder: unknown, reason: string, now = new Date()): Promise<RegisterResult & { key: string }> {
     const key = formatOrderKey({ tenant: UNROUTED_TENANT, portal, ordernr });
-    return this.insert(key, { tenant: UNROUTED_TENANT, portal, ordernr }, 'unroutable', now, { portalOrder, unroutableReason: reason });
+    // The portal order as read: its lines give the total as sent, its person the hash (raw values:
+    // a personnummer that does not validate gets no hash; retention removes it in time).
+    const read = portalOrder as { lines?: Array<{ priceIncVatOre?: unknown; quantity?: unknown }>; person?: { personnummer?: unknown } } | null;
+    const lines = Array.isArray(read?.lines) ? read.lines : [];
+    const personnummer = read?.person?.personnummer;
+    return this.insert(key, { tenant: UNROUTED_TENANT, portal, ordernr }, 'unroutable', now, {
+      portalOrder, unroutableReason: reason,
+      orderTotalOre: lines.length > 0 ? total(lines.map(lineAmount)) : undefined,
+      personHash: typeof personnummer === 'string' && personnummer !== '' ? this.personHash?.(personnummer, now) : undefined,
+    });
   }
 
   /**
@@ -287,6 +335,8 @@ export class Ledger {
     fields: {
       payload?: unknown; xml?: string; xmlProof?: string; portalOrder?: unknown; unroutableReason?: string;
       brpError?: OrderOutcome['brpError']; rejectedBy?: string; replaceIndexFrom?: string;
+      organisationNumber?: string; organisationName?: string; organisationSoleTrader?: boolean; businessUnit?: string;
+      orderTotalOre?: number; personHash?: string;
     },
   ): Promise<RegisterResult & { key: string }> {
     const params = [
@@ -297,6 +347,8 @@ export class Ledger {
       fields.unroutableReason ?? null,
       fields.brpError === undefined ? null : JSON.stringify(fields.brpError),
       fields.rejectedBy ?? null, fields.replaceIndexFrom ?? null, this.notifyPortals,
+      fields.organisationNumber ?? null, fields.organisationName ?? null, fields.organisationSoleTrader ?? null,
+      fields.businessUnit ?? null, fields.orderTotalOre ?? null, fields.personHash ?? null,
     ];
     const r = await this.q<{ status: 'created' | 'duplicate'; key: string; state: OrderState | null }>(
       `WITH claim AS (
@@ -305,9 +357,10 @@ export class Ledger {
          RETURNING order_key
        ), created AS (
          INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, payload, xml, xml_proof,
-                             portal_order, unroutable_reason, brp_error, rejected_by)
+                             portal_order, unroutable_reason, brp_error, rejected_by, organisation_number, organisation_name,
+                             organisation_sole_trader, business_unit, order_total_ore, person_hash)
          SELECT $1, $2, $3, $4, $5, $6, $6, CASE WHEN $5 IN ${FINAL_SQL} THEN $6::timestamptz END,
-                $7::jsonb, $8, $9, $10::jsonb, $11, $12::jsonb, $13
+                $7::jsonb, $8, $9, $10::jsonb, $11, $12::jsonb, $13, $16, $17, $18, $19, $20, $21
          WHERE EXISTS (SELECT 1 FROM claim)
          ON CONFLICT DO NOTHING
          RETURNING key, portal, state
@@ -430,24 +483,29 @@ export class Ledger {
       note ? 1 : 0, note?.actor ?? 'partnerd', note?.action ?? to, note?.reason ?? null, note?.detail ?? null,
     ];
     const sets = outcomeSets(fields, params);
-    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null }>(
+    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null; sendable: boolean | null }>(
       `WITH cur AS (
-         SELECT key, state FROM orders WHERE key = $1 FOR UPDATE
+         SELECT key, state, payload IS NOT NULL AS sendable FROM orders WHERE key = $1 FOR UPDATE
        ), o AS (
          UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', 'cur.state')},
                 portal_order = CASE WHEN $7 THEN NULL ELSE o.portal_order END${sets}
            FROM cur WHERE o.key = cur.key AND cur.state = ANY($6::text[])
+            -- Never live without the order to send (its personal data removed by retention or erasure).
+            AND (cur.sendable OR $2 NOT IN ${LIVE_SQL})
          RETURNING o.key, o.portal, cur.state AS from_state
        ), act AS (
          INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
          SELECT key, $3, $9, $10, from_state, $2, $11, $12 FROM o WHERE $8 = 1
        ), notify AS (${notifyCte('o', '$2', '$3::timestamptz', '$5')})
-       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current`,
+       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current, (SELECT sendable FROM cur) AS sendable`,
       params,
     );
     const row = r.rows[0];
     if (row?.from_state) return row.from_state;
     if (!row?.current) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
+    if (from.includes(row.current) && row.sendable === false && LIVE_STATES.includes(to)) {
+      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} has no stored order to send (its personal data was removed)`, { state: row.current });
+    }
     throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${row.current}, not ${from.join('/')}`, { state: row.current });
   }
 
@@ -629,6 +687,24 @@ export class Ledger {
     await this.q('DELETE FROM pull_cursors WHERE portal = $1', [portal]);
   }
 
+  // ---- settings -----------------------------------------------------------------------------
+
+  /**
+   * The value stored under `name`, storing `value` first if there is none: the first process to
+   * ask sets it, every later one learns what it was (to compare with its own).
+   */
+  async settleSetting(name: string, value: string): Promise<string> {
+    const r = await this.q<{ value: string }>(
+      `WITH ins AS (INSERT INTO ledger_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+       SELECT value FROM ins UNION ALL SELECT value FROM ledger_settings WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+      [name, value],
+    );
+    if (r.rows[0]) return r.rows[0].value;
+    // Another process stored it while this statement ran (its snapshot predates that): read it now.
+    const again = await this.q<{ value: string }>('SELECT value FROM ledger_settings WHERE name = $1', [name]);
+    return again.rows[0]?.value ?? value;
+  }
+
   /** A trivial round trip, bounded by the pool's connect timeout: is the ledger reachable? */
   async ping(): Promise<void> {
     await this.q('SELECT 1');
@@ -663,6 +739,23 @@ function outcomeSets(outcome: OrderOutcome, params: unknown[]): string {
   return sets;
 }
 
+/** A portal order line's unit price × quantity (1 when absent), or -1 (invalid) when either is not a valid number. */
+function lineAmount(line: { priceIncVatOre?: unknown; quantity?: unknown }): number {
+  const quantity = line.quantity ?? 1;
+  if (!isValidOre(line.priceIncVatOre) || !Number.isSafeInteger(quantity)) return -1;
+  return line.priceIncVatOre * (quantity as number);
+}
+
+/** The sum of amounts in öre, or undefined when one of them (or the sum) is not a valid amount. */
+function total(amounts: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const a of amounts) {
+    if (!isValidOre(a)) return undefined;
+    sum += a;
+  }
+  return isValidOre(sum) ? sum : undefined;
+}
+
 function iso(v: unknown): string | undefined {
   return v instanceof Date ? v.toISOString() : typeof v === 'string' ? v : undefined;
 }
@@ -694,6 +787,9 @@ function toRecord(row: Record<string, unknown>): LedgerRecord {
     vatSums: (row.vat_sums ?? undefined) as LedgerRecord['vatSums'], brpError: (row.brp_error ?? undefined) as LedgerRecord['brpError'],
     lastError: s(row.last_error), review: s(row.review), rawResponse: s(row.raw_response),
     notifiedAt: iso(row.notified_at), notifyAttempts: (row.notify_attempts ?? undefined) as number | undefined, notifyLastError: s(row.notify_last_error),
+    organisationNumber: s(row.organisation_number), organisationName: s(row.organisation_name),
+    organisationSoleTrader: (row.organisation_sole_trader ?? undefined) as boolean | undefined, businessUnit: s(row.business_unit),
+    orderTotalOre: (row.order_total_ore ?? undefined) as number | undefined, personalDataRemovedAt: iso(row.personal_data_removed_at),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (rec as unknown as Record<string, unknown>)[k] = v;
   return rec;

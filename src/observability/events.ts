@@ -223,6 +223,21 @@ export const EVENTS = {
     summary: 'Redis no longer holds partnerd\'s queues (a restart without persistence, a failover, a FLUSHALL): every live order is re-queued from the ledger at once. Nothing is lost; look into why Redis lost its data.',
   },
 
+  // ---- personal data (docs/personal-data.md)
+  'retention.run': {
+    level: 'info', alert: false,
+    fields: {
+      dryRun: 'boolean', actor: 'string', personalDataRemoved: 'number', personalDataByState: 'object',
+      recordsDeleted: 'number', recordsByState: 'object', filesDeleted: 'number?', filesKept: 'number?',
+    },
+    summary: 'A retention run: personal data stripped from orders past `retention.personalDataDays`, records past `recordYears` deleted, S&P files past `fileDays` deleted (counts only).',
+  },
+  'privacy.erasure': {
+    level: 'info', alert: false,
+    fields: { dryRun: 'boolean', by: 'string', actor: 'string', erased: 'string[]', refused: 'string[]', files: 'string[]?' },
+    summary: 'An erasure request (GDPR art. 17) was carried out: the order keys erased and refused (live orders) and the S&P files touched; never the personnummer or its hash.',
+  },
+
   // ---- the ledger's database
   'database.connection_lost': {
     level: 'warn', alert: false,

@@ -72,6 +72,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   const maxSlotWaitMs = Math.min(MAX_SLOT_WAIT_MS, Math.floor(config.queue.lockDurationMs / 4));
   const breaker = new TenantBreaker(tenant.breaker);
   let holdUntil = 0;
+  let holdWhy: 'hold' | 'suspect' = 'hold';
   let holdTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
@@ -93,19 +94,30 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   );
 
   /**
-   * This worker stops fetching jobs until `until` (other replicas find the same budget, or the same
-   * unreachable ledger, on their own), and this job goes back to wait without using an attempt.
+   * This worker fetches no more jobs until `until` (calls in progress go on). `suspect`: after a
+   * call got no answer, until one of this worker's calls gets an answer again (see below).
+   */
+  function stopFetching(until: number, why: 'hold' | 'suspect'): void {
+    if (until <= holdUntil || closing) return;
+    holdUntil = until;
+    holdWhy = why;
+    clearTimeout(holdTimer);
+    void worker.pause(true);
+    holdTimer = setTimeout(resumeFetching, Math.max(0, until - Date.now()));
+  }
+
+  function resumeFetching(): void {
+    clearTimeout(holdTimer);
+    holdUntil = 0;
+    if (!closing) void worker.resume();
+  }
+
+  /**
+   * Stops fetching until `until` (other replicas find the same budget, or the same unreachable
+   * ledger, on their own), and puts this job back to wait without using an attempt.
    */
   function holdWorker(until: number): never {
-    if (until > holdUntil && !closing) {
-      holdUntil = until;
-      clearTimeout(holdTimer);
-      void worker.pause(true);
-      holdTimer = setTimeout(() => {
-        holdUntil = 0;
-        if (!closing) void worker.resume();
-      }, Math.max(0, until - Date.now()));
-    }
+    stopFetching(until, 'hold');
     throw Worker.RateLimitError();
   }
 
@@ -193,6 +205,13 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       tenantHeld = true;
     } else if (signal === 'unreachable') {
       tenantHeld = (await pause.info(tenant.name)) !== undefined;
+    } else if (signal === 'timeout') {
+      // A call got no answer: BRP may be hanging, and every new call would then end in doubt too.
+      // Send nothing new until one of the calls still in flight gets an answer (then it was this
+      // order, or a passing hiccup) or the breaker opens: a hang costs at most `concurrency` orders.
+      stopFetching(Date.now() + tenant.timeouts.connectMs + tenant.timeouts.responseMs, 'suspect');
+    } else if (signal === 'answered' && holdUntil > 0 && holdWhy === 'suspect') {
+      resumeFetching();
     }
     return record(job, order, key, attempt, startedAt, durationMs, outcome, tenantHeld);
   }

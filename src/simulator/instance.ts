@@ -164,6 +164,8 @@ export class SimInstance {
     const ocr = ocrNumber(invoiceNumber);
     const stamp = stockholmStamp(at);
     const vat = summariseVat(req.items.map((item, i) => ({ priceIncVat: item.priceIncVat, ratePercent: products[i]!.vatRate })));
+    const invoiceDate = stamp.date;
+    const dueDate = addDays(stamp.date, INVOICE_DUE_DAYS);
     const confirmation = confirmationXml({
       orderNumber,
       created: stamp.minute,
@@ -178,8 +180,8 @@ export class SimInstance {
       invoice: {
         number: invoiceNumber,
         ocr,
-        invoiceDate: stamp.date,
-        dueDate: addDays(stamp.date, INVOICE_DUE_DAYS),
+        invoiceDate,
+        dueDate,
         mark: invoiceMark(req.ordernr, portal),
       },
     });
@@ -191,6 +193,10 @@ export class SimInstance {
       invoiceNumber,
       ocr,
       sum: Number(vat.sum),
+      sumExVat: Number(vat.sumExVat),
+      vatSums: vat.vatSums.map((v) => ({ rate: v.rate, amount: Number(v.amount) })),
+      invoiceDate,
+      dueDate,
       businessUnit: String(accepted.businessUnit.id),
       createdAt: at.toISOString(),
       delivery,

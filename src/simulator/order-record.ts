@@ -18,6 +18,13 @@ export interface SimOrderRecord {
   ocr: string;
   /** Order total incl. VAT, öre. */
   sum: number;
+  /** Order total ex. VAT, öre. */
+  sumExVat: number;
+  /** VAT per rate (percent), öre, highest rate first: as on the invoice. */
+  vatSums: Array<{ rate: number; amount: number }>;
+  /** The invoice's dates, `YYYY-MM-DD`. */
+  invoiceDate: string;
+  dueDate: string;
   /** Business unit id as a string, e.g. `"1"`. */
   businessUnit: string;
   /** ISO 8601 UTC timestamp. */
@@ -45,7 +52,7 @@ export class OrderLedger {
       if (filter.instance !== undefined && r.instance !== filter.instance) continue;
       if (filter.origin !== undefined && r.origin !== filter.origin) continue;
       if (filter.ordernr !== undefined && r.ordernr !== filter.ordernr) continue;
-      out.push({ ...r });
+      out.push({ ...r, vatSums: r.vatSums.map((v) => ({ ...v })) });
     }
     return out;
   }

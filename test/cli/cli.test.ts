@@ -1,13 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startStores, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
-import { TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 
 /** The operator's CLI, run as a real process: exit codes, stdout, stderr. */
@@ -16,9 +18,9 @@ let stores: Stores;
 let dir: string;
 let configPath: string;
 
-function cli(args: string[]) {
+function cli(args: string[], input?: string) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', configPath, ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLI_TEST_KEY: TEST_API_KEY }, timeout: 60_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLI_TEST_KEY: TEST_API_KEY }, timeout: 60_000, ...(input !== undefined ? { input } : {}),
   });
   appendTestLog(r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => `${l}\n`).join(''));
   return r;
@@ -38,6 +40,7 @@ before(async () => {
     database: { url: stores.urls.database },
     redis: { url: stores.urls.redis, prefix: 'cli' },
     xsdPath: XSD_PATH,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: '${CLI_TEST_KEY}', articles: { 'GYM-12M': '1001', TOWEL: '2001', 'CLIP-10': '1002' } } },
     portals: {
       benify: { secret: 'cli-test-benify-secret', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } },
@@ -105,10 +108,10 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {
     const before = cli(['status']);
     assert.equal(before.status, 1);
-    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 1 migration\(s\); run: partnerd migrate\n$/);
+    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 2 migration\(s\); run: partnerd migrate\n$/);
     const first = cli(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 1 migration\(s\): \d+_ledger\n$/);
+    assert.match(first.stdout, /^applied 2 migration\(s\): \d+_ledger, \d+_finance-and-personal-data\n$/);
     const second = cli(['migrate']);
     assert.equal(second.stdout, 'schema is up to date\n');
   });
@@ -148,6 +151,85 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.match(r.stderr, /order state does not allow that action: t1:benify:CLI-3 is queued/);
     const resume = cli(['resume', 't1']);
     assert.equal(resume.stdout, 't1 was not paused\n');
+  });
+
+  test('export invoices: a file written whole (Excel conventions), JSON lines on stdout, totals and progress on stderr; bad dates refused in one line', async () => {
+    const today = stockholmDateOf(new Date());
+    const db = new pg.Client({ connectionString: stores.urls.database });
+    await db.connect();
+    try {
+      // CLI-4 as BRP confirms it (the test has no daemon).
+      await db.query(`UPDATE orders SET state = 'confirmed', confirmed_at = now(), final_at = now(), updated_at = now(), payload = NULL, xml = NULL,
+        brp_order_number = '41', invoice_number = '42', ocr = '422', sum_ore = 251000, sum_ex_vat_ore = 236649, invoice_total_ore = 251000,
+        vat_sums = '[{"ratePercent":25,"amountOre":200},{"ratePercent":6,"amountOre":14151}]', invoice_date = $1, due_date = $1 WHERE key = 't1:benify:CLI-4'`, [today]);
+    } finally {
+      await db.end();
+    }
+    const out = join(dir, 'invoices.csv');
+    const r = cli(['export', 'invoices', '--from', today, '--to', today, '--excel', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    const bytes = readFileSync(out);
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n');
+    assert.equal(lines.length, 3, 'header, one order, the final CRLF');
+    assert.match(lines[1]!, /^benify;CLI-4;t1;1;556016-0680;Test Org & Söner AB;41;42;422;\d{4}-\d{2}-\d{2};\d{4}-\d{2}-\d{2};2510,00;251000;2366,49;236649;2,00;200;0,00;0;141,51;14151;brp;/);
+    assert.ok(!existsSync(`${out}.partial`), 'no partial file left');
+    assert.match(r.stderr, /exported 1 confirmed order\(s\), .* total incl\. VAT 2 510,00 kr, ex\. VAT 2 366,49 kr, VAT 25 %: 2,00 kr, 6 %: 141,51 kr;/);
+    assert.match(r.stderr, /export invoices \[.*\] 1\/1 orders/, 'progress');
+
+    const jsonl = cli(['export', 'invoices', '--from', today, '--to', today, '--format', 'jsonl', '--portal', 'benify']);
+    assert.equal(jsonl.status, 0, jsonl.stderr);
+    const [order] = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual([order.portalOrderId, order.ocr, order.totalIncVat], ['CLI-4', '422', { sek: '2510.00', ore: 251000 }]);
+    for (const text of [bytes.toString('utf8'), jsonl.stdout]) assert.doesNotMatch(text, /Tessan|Testsson|1116|tessan@/);
+
+    const bad = cli(['export', 'invoices', '--from', '2026-02-30', '--to', today]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--from.*a real date written YYYY-MM-DD/);
+    const backwards = cli(['export', 'invoices', '--from', today, '--to', '2020-01-01', '--out', join(dir, 'none.csv')]);
+    assert.equal(backwards.status, 1);
+    assert.match(backwards.stderr, /^partnerd: invalid argument: the range ends \(2020-01-01\) before it starts/m);
+    assert.equal(backwards.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+    assert.ok(!existsSync(join(dir, 'none.csv')) && !existsSync(join(dir, 'none.csv.partial')), 'nothing written');
+  });
+
+  test('report daily: per portal and tenant, the day\'s confirmed orders and their total', () => {
+    const today = stockholmDateOf(new Date());
+    const r = cli(['report', 'daily', '--date', today, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
+      { day: today, portal: 'benify', tenant: 't1', confirmed: 1, confirmedTotalOre: 251000, confirmedAsSent: 0, rejected: 0, unroutable: 0 },
+    ]);
+    const table = cli(['report', 'daily', '--date', today]);
+    assert.match(table.stdout, new RegExp(`${today}  benify\\s+t1\\s+1\\s+2 510,00\\s+0\\s+0`));
+    assert.match(cli(['report', 'daily', '--date', '2020-01-01']).stdout, /\(no outcomes on 2020-01-01\)/);
+  });
+
+  test('retention run --dry-run: counts, changes nothing', () => {
+    const r = cli(['retention', 'run', '--dry-run', '--actor', 'dpo']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^personal data: would remove from 0 order\(s\) unchanged since /m);
+    assert.match(r.stdout, /^records: would delete 0 last changed before \d{4}-12-31T23:00:00\.000Z/m);
+    assert.match(r.stdout, /^S&P files: would delete 0 written before /m);
+  });
+
+  test('erase: --personnummer from stdin (any form), a live order refused with exit 1; by key; audited', () => {
+    const dry = cli(['erase', '--personnummer', '-', '--reason', 'DSR-1', '--dry-run'], '19111111-1116\n');
+    assert.equal(dry.status, 1, 'a live order of the person is refused');
+    assert.match(dry.stdout, /^refused t1:benify:CLI-3: queued: it is still to be sent to BRP/m);
+    assert.match(dry.stdout, /^would erase t1:benify:CLI-4 \(confirmed\)$/m);
+    const byKey = cli(['erase', 't1:benify:CLI-4', '--reason', 'DSR-1', '--actor', 'dpo']);
+    assert.equal(byKey.status, 0, byKey.stderr);
+    assert.equal(byKey.stdout, 'erased t1:benify:CLI-4 (confirmed)\n');
+    const after = cli(['erase', '--personnummer', '191111111116', '--reason', 'DSR-1', '--json']);
+    assert.deepEqual(JSON.parse(after.stdout).orders.map((o: { key: string }) => o.key), ['t1:benify:CLI-3'], 'CLI-4 has nothing left to find');
+    const show = JSON.parse(cli(['show', 't1:benify:CLI-4']).stdout);
+    assert.deepEqual(show.history.filter((h: { action?: string }) => h.action === 'erase').map((h: { actor: string; reason: string }) => [h.actor, h.reason]), [['dpo', 'DSR-1']]);
+    const neither = cli(['erase', '--reason', 'x']);
+    assert.equal(neither.status, 1);
+    assert.match(neither.stderr, /^partnerd: give either an order key or --personnummer$/m);
+    for (const r of [dry, byKey, after]) assert.doesNotMatch(r.stdout + r.stderr, /1116/);
   });
 
   test('a bad config is refused at start, naming the key', () => {

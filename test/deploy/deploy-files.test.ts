@@ -44,6 +44,7 @@ test('the image entry command works from the build output with the config the im
   const env = {
     ...process.env, NODE_ENV: 'production', PARTNERD_CONFIG: join(ROOT, 'config/partnerd.yaml'), REDIS_URL: 'redis://redis:6379',
     BENIFY_SECRET: 'image-test-benify-secret', ACTIWAY_PASSWORD: 'image-test-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es',
+    PARTNERD_ERASURE_KEY: 'image-test-erasure-key-0123456789abcdef',
   };
   const help = spawnSync(process.execPath, ['bin/partnerd.js', '--help'], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(help.status, 0, help.stderr);

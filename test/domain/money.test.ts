@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatOreDecimal, formatOreSwedish, isValidOre, parseSekToOre } from '../../src/domain/money.js';
+import { formatOreDecimal, formatOreExact, formatOreSwedish, isValidOre, parseSekToOre } from '../../src/domain/money.js';
 
 const ore = (text: string) => {
   const r = parseSekToOre(text);
@@ -136,5 +136,18 @@ describe('isValidOre', () => {
     assert.equal(isValidOre('100'), false);
     assert.equal(isValidOre(100n), false);
     assert.equal(isValidOre(null), false);
+  });
+});
+
+describe('formatOreExact', () => {
+  it('formats any bigint of öre exactly, with either decimal mark', () => {
+    assert.equal(formatOreExact(251000n), '2510.00');
+    assert.equal(formatOreExact(251000n, ','), '2510,00');
+    assert.equal(formatOreExact(5n), '0.05');
+    assert.equal(formatOreExact(0n, ','), '0,00');
+    assert.equal(formatOreExact(-5n), '-0.05');
+    assert.equal(formatOreExact(-123456n, ','), '-1234,56');
+    // Past Number.MAX_SAFE_INTEGER: still exact.
+    assert.equal(formatOreExact(9007199254740993n), '90071992547409.93');
   });
 });

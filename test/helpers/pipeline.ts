@@ -14,6 +14,8 @@ import { testLogger } from './test-logs.js';
 
 export const XSD_PATH = resolve(import.meta.dirname, '../../xsd/createpartnerorder.xsd');
 export const TEST_API_KEY = 'test-key-7f3a9c1e5b';
+/** retention.erasureKey of every test config (the key is required). */
+export const TEST_ERASURE_KEY = 'test-erasure-key-4b1d9e7a0c3f5a8e2d6b';
 
 export const TEST_CATALOGUE = {
   businessUnits: [{ id: 1, name: 'Odenplan' }, { id: 2, name: 'Göteborg City' }],
@@ -68,6 +70,7 @@ export function testConfig(stores: StoreUrls, baseUrl: string, tenant: Record<st
       // has tests of its own (test/ingest-push/push-limits.test.ts) with tight limits.
       ingest: { http: { authFailures: { maxFailures: 100_000, windowSeconds: 60, blockSeconds: 1 } } },
       ...extra,
+      retention: { erasureKey: TEST_ERASURE_KEY, ...(extra.retention as Record<string, unknown> | undefined) },
     },
     'test-config',
     {},

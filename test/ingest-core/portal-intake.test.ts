@@ -163,6 +163,7 @@ describe('portal intake against the daemon', { concurrency: false }, () => {
   test('the same portal order id cannot become two records even if routing changes', async (t) => {
     await start();
     t.after(() => p.close());
+    await p.services.queues.get('t1').pause(); // kept queued: its payload is read below
     await intake.ingest(portalOrder('W-13'));
     const moved = await intake.ingest(portalOrder('W-13', { venueRef: 'gbg-city' }));
     assert.deepEqual(moved, { status: 'duplicate', key: 't1:wellnet:W-13', state: (moved as { state: string }).state });

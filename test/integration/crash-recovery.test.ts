@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createServices } from '../../src/daemon/services.js';
-import { startSimulator, startStores, testConfig, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 import { appendTestLog, testLogger } from '../helpers/test-logs.js';
 
@@ -43,6 +43,7 @@ test('a worker process SIGKILLed in the middle of 1,000 orders: after restart at
     xsdPath: XSD_PATH,
     queue: { lockDurationMs: 2_000, maxStalledCount: 10, keepCompletedSeconds: 600, reconcileIntervalMs: 1_000 },
     shutdownGraceMs: 10_000,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: {
       t1: {
         baseUrl: sim.baseUrl('t1'),

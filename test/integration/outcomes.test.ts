@@ -88,8 +88,9 @@ describe('outcomes', { concurrency: false }, () => {
   });
 
   test('per-tenant rate limit: no more than max calls reach BRP in ANY window of the configured length', async (t) => {
-    // marginMs: the limiter's allowance for the time between granting a call and BRP seeing it.
-    const p = await start({ tenant: { rateLimit: { max: 4, durationMs: 500, marginMs: 50 } } });
+    // marginMs: the limiter's allowance for the time between granting a call and BRP seeing it;
+    // generous here, so that a machine loaded by other work cannot make the arrivals bunch.
+    const p = await start({ tenant: { rateLimit: { max: 4, durationMs: 500, marginMs: 150 } } });
     t.after(() => p.close());
     const keys = [];
     for (let i = 0; i < 14; i++) keys.push(await accept(p, `RL-${i}`));
@@ -100,8 +101,8 @@ describe('outcomes', { concurrency: false }, () => {
     // Sliding, not fixed: any 5 consecutive calls span at least a whole window, wherever it starts
     // (a fixed-window limiter lets 8 through within a few ms around a window boundary).
     for (let i = 0; i + 4 < times.length; i++) assert.ok(times[i + 4]! - times[i]! >= 500, `5 calls within ${times[i + 4]! - times[i]!} ms`);
-    // And the budget is used: 14 calls at 4 per 500 ms take about three windows, not much more.
-    assert.ok(times[13]! - times[0]! < 2_500, `spread ${times[13]! - times[0]!} ms`);
+    // And the budget is used: 14 calls at 4 per 650 ms take about three windows, not much more.
+    assert.ok(times[13]! - times[0]! < 3_000, `spread ${times[13]! - times[0]!} ms`);
   });
 
   test('invalid orders are never queued: every error with its path', async (t) => {

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
 import pg from 'pg';
 import { startStores } from '../helpers/pipeline.js';
-import { startSimulator, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -37,6 +37,7 @@ test('two daemon processes started at once on an empty database: migrations run 
     redis: { url: stores.urls.redis, prefix: 'replicas' },
     admin: { http: { host: '127.0.0.1', port: 0 } }, // never the machine's 8081
     xsdPath: XSD_PATH,
+    retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: { t1: { baseUrl: brp.baseUrl('t1'), apiKey: '${REPLICA_TEST_KEY}', articles: { 'GYM-12M': '1001' } } },
     portals: { wellnet: { baseUrl: wellnet.baseUrl, token: '${REPLICA_WELLNET_TOKEN}', schedule: '* * * * * *', venues: { odenplan: { tenant: 't1', businessUnit: 1 } } } },
     ingest: { http: { enabled: false } },

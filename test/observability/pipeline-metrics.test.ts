@@ -10,7 +10,7 @@ import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import type { BrpSimulator } from '../../src/simulator/index.js';
 import { startSimulator, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
 import { freePort } from '../../support/private-redis.js';
-import { startStores, type Stores } from '../helpers/pipeline.js';
+import { startStores, TEST_ERASURE_KEY, type Stores } from '../helpers/pipeline.js';
 import { appendTestLog } from '../helpers/test-logs.js';
 import { scrape, valueOf } from '../helpers/metrics-text.js';
 import { alertRules, dashboardTargets, metricNames, asPlainPromql, prometheusTool } from '../helpers/observability-files.js';
@@ -72,6 +72,7 @@ before(async () => {
   writeFileSync(configPath, stringify({
     database: { url: stores.urls.database },
     redis: { url: stores.urls.redis, prefix: 'pm' },
+    retention: { erasureKey: TEST_ERASURE_KEY },
     xsdPath: XSD_PATH,
     queue: { lockDurationMs: 2_000, reconcileIntervalMs: 1_000 },
     shutdownGraceMs: 5_000,

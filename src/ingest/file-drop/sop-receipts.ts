@@ -18,7 +18,8 @@ import { logEvent } from '../../observability/log-event.js';
  *   avvisad    BRP (or partnerd's own validation) rejected it: the recorded error messages
  *   avvisad    it could not be routed (venue or article not configured): the reason
  *
- * The amount of a rejected or unroutable order is the sum of its lines as S&P sent them.
+ * The amount of a rejected or unroutable order is the sum of its lines as S&P sent them (kept
+ * after its personal data is removed).
  * "That day" is when the order reached the outcome it rests in (the ledger's `final_at`): an order
  * that left its outcome since (a rejected order re-queued, an unroutable one re-routed) is not
  * listed for that day; it is listed on the day of its next outcome. The file is written to a temporary name and renamed, so S&P
@@ -54,7 +55,9 @@ export async function writeSopReceipts(services: SopReceiptServices, day: string
 export function receiptRow(rec: LedgerRecord): string[] | undefined {
   switch (rec.state) {
     case 'confirmed':
-      return [rec.ordernr, 'levererad', rec.brpOrderNumber ?? '', rec.invoiceNumber ?? '', rec.ocr ?? '', amount(rec.sumOre), ''];
+      // BRP's sum; for an order BRP's answer gave none for (resolved by an operator, an unreadable
+      // 2xx), the total as S&P sent it: the same amount the invoice export and the daily report give.
+      return [rec.ordernr, 'levererad', rec.brpOrderNumber ?? '', rec.invoiceNumber ?? '', rec.ocr ?? '', amount(rec.sumOre ?? rec.orderTotalOre), ''];
     case 'rejected':
       return [rec.ordernr, 'avvisad', '', '', '', amount(orderAmount(rec)), rejectionMessage(rec)];
     case 'unroutable':
@@ -68,8 +71,12 @@ function amount(ore: number | undefined): string {
   return ore !== undefined && isValidOre(ore) ? formatOreSwedish(ore) : '';
 }
 
-/** What S&P asked for: the canonical items while the payload is kept, else the portal order's lines. */
+/**
+ * What S&P asked for: the total kept for the record's life, else (orders registered before it was
+ * kept) the canonical items while the payload is kept, else the portal order's lines.
+ */
 function orderAmount(rec: LedgerRecord): number | undefined {
+  if (rec.orderTotalOre !== undefined) return rec.orderTotalOre;
   const payload = rec.payload as CanonicalOrder | undefined;
   if (payload?.items?.length) return sum(payload.items.map((i) => i.priceIncVatOre));
   const portalOrder = rec.portalOrder as Partial<PortalOrder> | undefined;

@@ -1,0 +1,195 @@
+/**
+ * The invoice export benchmark (`npm run bench:export`): EXPORT_ORDERS confirmed orders, seeded
+ * with one SQL statement into a private PostgreSQL, exported by `partnerd export invoices` as a
+ * child process, as an operator runs it: CSV, Excel CSV and JSON lines to a file. Measured per
+ * format: wall time of the whole command (node start, connect, export, rename), the child's peak
+ * RSS and CPU (reported by the child itself at exit, bench/exit-stats.mjs), and a check that the
+ * file holds every order once with the ledger's exact Σ öre. Prints ONE JSON line on stdout;
+ * progress on stderr.
+ *
+ * Target (issue 9): 100,000 confirmed orders in ≤ 10 s, the exporting process < 150 MiB RSS.
+ *
+ * Environment: EXPORT_ORDERS (100000), EXPORT_RUNTIME (dist: compiled with tsc into the temp dir
+ * and run with plain node, as production runs bin/partnerd.js; tsx: `node --import tsx` on the
+ * sources, as in a checkout), EXPORT_TIMEOUT_MS (600000).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse';
+import pg from 'pg';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { migrate } from '../src/ledger/migrations.js';
+import { startPostgres } from '../support/private-postgres.js';
+import { TEST_ERASURE_KEY } from '../test/helpers/pipeline.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const int = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const N = int('EXPORT_ORDERS', 100_000);
+const TIMEOUT_MS = int('EXPORT_TIMEOUT_MS', 600_000);
+const RUNTIME = process.env.EXPORT_RUNTIME ?? 'dist';
+if (RUNTIME !== 'dist' && RUNTIME !== 'tsx') throw new Error('EXPORT_RUNTIME must be dist or tsx');
+const TARGET = { maxSeconds: 10, maxRssMiB: 150 };
+const log = (m: string) => process.stderr.write(`[export] ${m}\n`);
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+async function teardown(): Promise<void> {
+  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch((e) => log(`cleanup: ${(e as Error).message}`));
+}
+setTimeout(() => { log('EXPORT_TIMEOUT_MS expired'); void teardown().then(() => process.exit(1)); }, TIMEOUT_MS).unref();
+
+/**
+ * N confirmed orders spread evenly over November 2026 (5 portals), each with BRP's sums: a
+ * 6 % item, a 25 % item, every third order a 12 % item too (VAT rounded half up per line, as BRP
+ * does), the employer and the total as sent, and no personal data (confirmed orders keep none).
+ */
+const SEED = `
+  WITH o AS (
+    SELECT i, (ARRAY['benify','wellnet','sop','actiway','epassi'])[1 + i % 5] AS portal,
+           timestamptz '2026-11-01 00:00:10+01' + (i * 2591000.0 / $1::int) * interval '1 second' AS at,
+           250000::bigint AS a, (1000 + i % 1000)::bigint AS b, CASE WHEN i % 3 = 0 THEN 2500::bigint ELSE 0 END AS c
+      FROM generate_series(1, $1::int) i
+  ), v AS (
+    SELECT *, (2 * a * 6 + 106) / 212 AS va, (2 * b * 25 + 125) / 250 AS vb, (2 * c * 12 + 112) / 224 AS vc FROM o
+  )
+  INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, confirmed_at,
+                      brp_order_number, invoice_number, ocr, invoice_date, due_date, sum_ore, sum_ex_vat_ore, invoice_total_ore, vat_sums,
+                      organisation_number, organisation_name, organisation_sole_trader, business_unit, order_total_ore, personal_data_removed_at)
+  SELECT 't1:' || portal || ':BENCH-' || i, 't1', portal, 'BENCH-' || i, 'confirmed', at, at, at, at,
+         (100000 + i)::text, (500000 + i)::text, (500000 + i)::text || (i % 10)::text,
+         (at AT TIME ZONE 'Europe/Stockholm')::date, (at AT TIME ZONE 'Europe/Stockholm')::date + 30,
+         a + b + c, a + b + c - va - vb - vc, a + b + c,
+         CASE WHEN c > 0
+           THEN jsonb_build_array(jsonb_build_object('ratePercent', 25, 'amountOre', vb), jsonb_build_object('ratePercent', 12, 'amountOre', vc), jsonb_build_object('ratePercent', 6, 'amountOre', va))
+           ELSE jsonb_build_array(jsonb_build_object('ratePercent', 25, 'amountOre', vb), jsonb_build_object('ratePercent', 6, 'amountOre', va)) END,
+         '556016-0680', 'Bröderna Ek & Söner, AB', false, (1 + i % 3)::text, a + b + c, at
+    FROM v`;
+
+interface ExitStats { maxRssMiB: number; cpuMs: number; uptimeMs: number }
+
+/** Runs `partnerd export invoices …` to a file; the child reports its own peak RSS and CPU when it exits. */
+async function runExport(cmd: { cwd: string; args: string[] }, configPath: string, out: string, extra: string[], statsFile: string) {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', resolve(ROOT, 'bench/exit-stats.mjs'), ...cmd.args,
+    '--config', configPath, 'export', 'invoices', '--from', '2026-11-01', '--to', '2026-11-30', '--out', out, ...extra], {
+    cwd: cmd.cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EXIT_STATS_FILE: statsFile, LOG_LEVEL: 'warn' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`export exited ${code}: ${stderr}`);
+  const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as ExitStats;
+  return { wallMs, stats, summary: stderr.trim().split('\n').at(-1) ?? '' };
+}
+
+/** Rows and Σ total_inc_vat_ore of an exported CSV file, read as a stream. */
+async function checkCsv(path: string, delimiter: string): Promise<{ rows: number; totalOre: bigint; keys: number }> {
+  let rows = 0;
+  let totalOre = 0n;
+  const seen = new Set<string>();
+  const parser = createReadStream(path).pipe(parse({ delimiter, bom: true, columns: true, record_delimiter: '\r\n' }));
+  for await (const r of parser as AsyncIterable<Record<string, string>>) {
+    rows++;
+    totalOre += BigInt(r.total_inc_vat_ore!);
+    seen.add(r.portal_order_id!);
+  }
+  return { rows, totalOre, keys: seen.size };
+}
+
+async function checkJsonl(path: string): Promise<{ rows: number; totalOre: bigint; keys: number }> {
+  const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  const seen = new Set<string>();
+  let totalOre = 0n;
+  for (const l of lines) {
+    const o = JSON.parse(l) as { portalOrderId: string; totalIncVat: { ore: number } };
+    seen.add(o.portalOrderId);
+    totalOre += BigInt(o.totalIncVat.ore);
+  }
+  return { rows: lines.length, totalOre, keys: seen.size };
+}
+
+async function main() {
+  const tmp = mkdtempSync(join(tmpdir(), 'partnerd-export-bench-'));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+
+  let cmd = { cwd: ROOT, args: ['--import', 'tsx', 'src/cli/main.ts'] };
+  if (RUNTIME === 'dist') {
+    const dist = join(tmp, 'pkg');
+    const tsconfig = join(tmp, 'tsconfig.export-bench.json');
+    writeFileSync(tsconfig, JSON.stringify({
+      extends: join(ROOT, 'tsconfig.json'),
+      compilerOptions: { rootDir: ROOT, outDir: dist, noEmit: false, sourceMap: false, declaration: false, typeRoots: [join(ROOT, 'node_modules/@types')] },
+      include: [join(ROOT, 'src')],
+    }));
+    log(`compiling src/ into ${dist}`);
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    writeFileSync(join(dist, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    symlinkSync(join(ROOT, 'node_modules'), join(dist, 'node_modules'));
+    // The migrations are read relative to the module (src/ledger → ../../migrations).
+    symlinkSync(join(ROOT, 'migrations'), join(dist, 'migrations'));
+    cmd = { cwd: ROOT, args: [join(dist, 'src/cli/main.js')] };
+  }
+
+  const postgres = await startPostgres();
+  cleanups.push(() => postgres.destroy());
+  const database = { url: postgres.url, poolSize: 4, connectTimeoutMs: 5_000, statementTimeoutMs: 600_000 };
+  await migrate(database, pino({ level: 'warn' }, pino.destination(2)));
+  const db = new pg.Client({ connectionString: postgres.url });
+  await db.connect();
+  cleanups.push(() => db.end());
+  let t = performance.now();
+  await db.query('SET statement_timeout = 0');
+  await db.query(SEED, [N]);
+  await db.query('VACUUM ANALYZE orders');
+  const expected = (await db.query<{ n: string; total: string; bytes: string }>(
+    `SELECT count(*)::text AS n, sum(sum_ore)::text AS total, pg_total_relation_size('orders')::text AS bytes FROM orders WHERE state = 'confirmed'`,
+  )).rows[0]!;
+  log(`seeded ${expected.n} confirmed orders in ${round((performance.now() - t) / 1000)} s (orders table ${round(Number(expected.bytes) / 2 ** 20, 1)} MiB)`);
+
+  const configPath = join(tmp, 'partnerd.yaml');
+  writeFileSync(configPath, stringify({
+    database, redis: { url: 'redis://127.0.0.1:9' }, // the export does not use Redis
+    tenants: { t1: { baseUrl: 'http://127.0.0.1:9/t1/', apiKey: 'unused-export-bench-key' } },
+    retention: { erasureKey: TEST_ERASURE_KEY },
+  }));
+
+  const results: Record<string, unknown> = {};
+  let met = true;
+  for (const [name, extra, check] of [
+    ['csv', [], (f: string) => checkCsv(f, ',')],
+    ['excel', ['--excel'], (f: string) => checkCsv(f, ';')],
+    ['jsonl', ['--format', 'jsonl'], checkJsonl],
+  ] as const) {
+    const out = join(tmp, `invoices-${name}`);
+    t = performance.now();
+    const r = await runExport(cmd, configPath, out, [...extra], join(tmp, `stats-${name}.json`));
+    const verified = await check(out);
+    const ok = verified.rows === Number(expected.n) && verified.keys === Number(expected.n) && verified.totalOre === BigInt(expected.total);
+    if (!ok) throw new Error(`${name}: the file does not hold the ledger's orders: ${JSON.stringify({ ...verified, totalOre: String(verified.totalOre) })} vs ${JSON.stringify(expected)}`);
+    const seconds = round(r.wallMs / 1000);
+    const rss = round(r.stats.maxRssMiB, 1);
+    met &&= seconds <= TARGET.maxSeconds && rss < TARGET.maxRssMiB;
+    results[name] = { seconds, ordersPerSec: Math.round(Number(expected.n) / (r.wallMs / 1000)), peakRssMiB: rss, cpuSeconds: round(r.stats.cpuMs / 1000), fileMiB: round(readFileSync(out).length / 2 ** 20, 1), verified: true };
+    log(`${name}: ${seconds} s wall, peak RSS ${rss} MiB, CPU ${round(r.stats.cpuMs / 1000)} s; ${r.summary.slice(0, 160)}`);
+  }
+
+  const pgVersion = (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+  process.stdout.write(`${JSON.stringify({
+    date: new Date().toISOString(), orders: Number(expected.n), runtime: RUNTIME, ...results,
+    targets: { ...TARGET, met }, env: { node: process.version, postgres: pgVersion },
+  })}\n`);
+}
+
+main().then(teardown, async (err) => {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  await teardown();
+  process.exit(1);
+});
