@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   PD_DATABASE_UNRECORDED: 'BRP answered, but the outcome could not be recorded in the ledger',
   PD_DATABASE_SCHEMA_OUTDATED: 'the ledger database schema is older than this build',
   PD_ILLEGAL_TRANSITION: 'order state does not allow that action',
+  PD_INVALID_ARGUMENT: 'invalid request',
+  PD_FILE_UNREADABLE: 'cannot read file',
+  PD_LISTEN_FAILED: 'cannot listen',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
