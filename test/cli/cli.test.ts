@@ -105,10 +105,10 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {
     const before = cli(['status']);
     assert.equal(before.status, 1);
-    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 1 migration\(s\); run: partnerd migrate\n$/);
+    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 2 migration\(s\); run: partnerd migrate\n$/);
     const first = cli(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 1 migration\(s\): \d+_ledger\n$/);
+    assert.match(first.stdout, /^applied 2 migration\(s\): \d+_ledger, \d+_operator-lookups\n$/);
     const second = cli(['migrate']);
     assert.equal(second.stdout, 'schema is up to date\n');
   });
@@ -128,14 +128,15 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('orders, show and status: what operators see, personal data masked', () => {
     const list = cli(['orders', '--json']);
     assert.equal(list.status, 0, list.stderr);
-    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = (JSON.parse(list.stdout) as { orders: Array<{ key: string; state: string }> }).orders;
     assert.deepEqual(rows.map((r) => r.key).sort(), ['t1:benify:CLI-3', 't1:benify:CLI-4']);
     assert.ok(rows.every((r) => r.state === 'queued'));
-    const show = cli(['show', 't1:benify:CLI-3']);
+    const show = cli(['show', 't1:benify:CLI-3', '--json']);
     assert.equal(show.status, 0, show.stderr);
     const detail = JSON.parse(show.stdout);
-    assert.equal(detail.person.personnummer, '11xxxx+xx16');
-    assert.equal(detail.person.email, 't***@test.com');
+    assert.equal(detail.order.person.personnummer, '11xxxx+xx16');
+    assert.equal(detail.order.person.email, 't***@test.com');
+    assert.equal(detail.order.items[0].price, '2 500,00 kr');
     assert.doesNotMatch(show.stdout, /Tessan|Testsson|111111\+1116/);
     const status = JSON.parse(cli(['status']).stdout);
     assert.equal(status.orders.queued, 2);
