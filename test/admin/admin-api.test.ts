@@ -5,7 +5,7 @@ import { startIngestServer, type IngestServer } from '../../src/ingest/http/inge
 import { startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 import { adminTokenConfig, api, BOB_TOKEN, enc } from '../helpers/admin.js';
-import { PUSH_PORTALS } from '../ingest-push/helpers.js';
+import { benifyOrder, postBenify, PUSH_PORTALS, type PushRig } from '../ingest-push/helpers.js';
 
 /**
  * The admin API on the admin listener: named bearer tokens (401 without detail, failures
@@ -20,7 +20,13 @@ before(async () => {
   stores = await startStores();
   p = await startPipeline({
     stores,
-    faults: { scriptByOrdernr: { 'API-DOUBT': ['timeout-after-commit'], 'API-DEAD': ['503', '503', '503'], 'API-REJ': ['ok'] }, hangMs: 2_000 },
+    faults: {
+      scriptByOrdernr: {
+        'API-DOUBT': ['timeout-after-commit'], 'API-D1': ['503', '503', '503'], 'API-D2': ['503', '503', '503'], 'API-D3': ['503', '503', '503'],
+        'API-REVIEW': ['malformed-2xx'],
+      },
+      hangMs: 2_000,
+    },
     extra: { admin: adminTokenConfig({ authFailures: { maxFailures: 5, windowSeconds: 60, blockSeconds: 2 } }), portals: PUSH_PORTALS },
   });
   base = `${p.daemon.adminUrl}/api`;
@@ -140,5 +146,125 @@ describe('admin API: verbs and their audit trail', { concurrency: false }, () =>
     const again = await api(base, 'POST', `/orders/${enc(key)}/requeue`, {});
     assert.equal(again.status, 409);
     assert.match(again.json.message, /is confirmed/);
+  });
+});
+
+describe('admin API: bulk, amend, reroute, resume, review', { concurrency: false }, () => {
+  test('bulk requeue: the dry run counts and lists without changing anything; the run re-queues each with its audit row', async () => {
+    const keys = [await accept('API-D1'), await accept('API-D2'), await accept('API-D3')];
+    for (const k of keys) await p.waitForState(k, 'dead', 15_000);
+    const refused = await api(base, 'POST', '/requeue', { state: 'confirmed', dryRun: true });
+    assert.equal(refused.status, 400);
+    assert.match(refused.json.message, /confirmed orders cannot be re-queued/);
+    const dry = await api(base, 'POST', '/requeue', { state: 'dead', tenant: 't1', dryRun: true });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.json.dryRun, true);
+    assert.equal(dry.json.count, 3);
+    assert.deepEqual([...dry.json.firstKeys].sort(), [...keys].sort());
+    for (const k of keys) assert.equal((await p.services.ledger.get(k))?.state, 'dead', 'a dry run changes nothing');
+    const run = await api(base, 'POST', '/requeue', { state: 'dead', tenant: 't1', reason: 'BRP back after the outage' });
+    assert.equal(run.status, 200, run.text);
+    assert.equal(run.json.requeued, 3);
+    for (const k of keys) {
+      await p.waitForState(k, 'confirmed', 15_000);
+      const action = (await p.services.ledger.history(k)).filter((e) => e.kind === 'action').pop();
+      assert.ok(action && action.kind === 'action');
+      assert.deepEqual({ actor: action.actor, action: action.action, fromState: action.fromState, toState: action.toState, reason: action.reason },
+        { actor: 'alice', action: 'requeue', fromState: 'dead', toState: 'queued', reason: 'BRP back after the outage' });
+    }
+    const lines = p.lines.filter((l) => l.event === 'admin.bulk_requeue');
+    assert.deepEqual(lines.map((l) => [l.dryRun, l.count]), [[true, 3], [false, 3]]);
+  });
+
+  test('amend: a rejected order gets a corrected item (validated like intake), is queued and confirmed; the audit names the field, never the value', async () => {
+    const key = await accept('API-AMEND', { items: [{ productNumber: '9999', startDay: '2026-12-01', priceIncVatOre: 10000 }] });
+    await p.waitForState(key, 'rejected');
+    const keyChange = await api(base, 'POST', `/orders/${enc(key)}/amend`, { patch: { ordernr: 'OTHER' }, reason: 'typo' });
+    assert.equal(keyChange.status, 400);
+    assert.deepEqual(keyChange.json.errors, [{ path: 'ordernr', message: 'must stay API-AMEND (the order\'s key)' }]);
+    const invalid = await api(base, 'POST', `/orders/${enc(key)}/amend`, { patch: { items: [{ productNumber: '1001', startDay: '2026-02-30', priceIncVatOre: 10000 }] }, reason: 'x' });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.json.errors[0].path, 'items[0].startDay');
+    const noReason = await api(base, 'POST', `/orders/${enc(key)}/amend`, { patch: { items: [{ productNumber: '1001', startDay: '2026-12-01', priceIncVatOre: 10000 }] } });
+    assert.equal(noReason.status, 400);
+    const ok = await api(base, 'POST', `/orders/${enc(key)}/amend`, {
+      patch: { items: [{ productNumber: '1001', startDay: '2026-12-01', priceIncVatOre: 10000 }], person: { email: 'ny.adress@example.se' } }, reason: 'wrong article code',
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json.changed, ['items[0].productNumber', 'person.email']);
+    const rec = await p.waitForState(key, 'confirmed');
+    assert.ok(rec.brpOrderNumber);
+    const action = (await p.services.ledger.history(key)).filter((e) => e.kind === 'action').pop();
+    assert.ok(action && action.kind === 'action');
+    assert.equal(action.action, 'amend');
+    assert.equal(action.fromState, 'rejected');
+    assert.equal(action.reason, 'wrong article code');
+    assert.match(action.detail ?? '', /changed: items\[0\]\.productNumber, person\.email/);
+    assert.doesNotMatch(JSON.stringify(action), /ny\.adress|1001/, 'field names only, never values');
+  });
+
+  test('reroute: an unroutable portal order is mapped again after the config gained its venue; the ~ key records who did it', async () => {
+    const rig = { server: ingest } as unknown as PushRig;
+    const pushed = await postBenify(rig, benifyOrder('BNF-API-NOWHERE', (o) => { o.supplier.venueId = 'api-venue'; }));
+    assert.equal(pushed.status, 202, pushed.text);
+    const key = '~:benify:BNF-API-NOWHERE';
+    const still = await api(base, 'POST', `/orders/${enc(key)}/reroute`, {});
+    assert.equal(still.json.status, 'unroutable');
+    // The operator adds the venue (a config change and a restart, here in place).
+    p.services.config.portals.benify!.venues['api-venue'] = { tenant: 't1', businessUnit: '1' };
+    const routed = await api(base, 'POST', `/orders/${enc(key)}/reroute`, { reason: 'venue added' });
+    assert.equal(routed.status, 200, routed.text);
+    assert.deepEqual(routed.json, { status: 'accepted', key: 't1:benify:BNF-API-NOWHERE' });
+    await p.waitForState('t1:benify:BNF-API-NOWHERE', 'confirmed');
+    const action = (await p.services.ledger.history(key)).filter((e) => e.kind === 'action').pop();
+    assert.ok(action && action.kind === 'action');
+    assert.deepEqual([action.actor, action.action, action.fromState, action.toState, action.reason], ['alice', 'reroute', 'unroutable', 'rerouted', 'venue added']);
+  });
+
+  test('resolve a confirmed order under review (an unreadable 2xx): it gets BRP\'s numbers and leaves the review list', async () => {
+    const key = await accept('API-REVIEW');
+    const rec = await p.waitForState(key, 'confirmed');
+    assert.ok(rec.review);
+    const review = await api(base, 'GET', '/orders?state=review');
+    assert.deepEqual(review.json.orders.map((o: { key: string }) => o.key), [key]);
+    assert.equal(review.json.orders[0].needsReview, true);
+    const ok = await api(base, 'POST', `/orders/${enc(key)}/resolve`, { brpOrderNumber: '990001', invoiceNumber: '990002', ocr: '9900039', reason: 'read in BRP' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.json.fromState, 'confirmed');
+    assert.equal((await p.services.ledger.get(key))?.brpOrderNumber, '990001');
+    assert.deepEqual((await api(base, 'GET', '/orders?state=review')).json.orders, []);
+    const twice = await api(base, 'POST', `/orders/${enc(key)}/resolve`, { brpOrderNumber: '990003', reason: 'again' });
+    assert.equal(twice.status, 409, 'numbers once recorded are not overwritten');
+  });
+
+  test('resume a tenant and a portal: recorded with actor, before/after and reason; a push portal cannot be resumed', async () => {
+    const t = await api(base, 'POST', '/tenants/t1/resume', { reason: 'key rotated' });
+    assert.deepEqual(t.json, { tenant: 't1', wasPaused: false });
+    const unknown = await api(base, 'POST', '/tenants/sandbx/resume', {});
+    assert.equal(unknown.status, 400);
+    const push = await api(base, 'POST', '/portals/benify/resume', {});
+    assert.equal(push.status, 400);
+    assert.match(push.json.message, /benify is not a pull portal/);
+    const recent = await p.services.ledger.recentActions(50);
+    const resumed = recent.find((a) => a.action === 'resume_tenant');
+    assert.deepEqual(resumed && [resumed.actor, resumed.subject, resumed.fromState, resumed.toState, resumed.reason], ['alice', 'tenant:t1', 'running', 'running', 'key rotated']);
+    const status = await api(base, 'GET', '/status');
+    assert.equal(status.status, 200);
+    assert.ok(status.json.orders.confirmed >= 1);
+    assert.deepEqual(status.json.portals.map((x: { portal: string; transport: string }) => [x.portal, x.transport]), [['benify', 'push'], ['actiway', 'push']]);
+  });
+
+  test('guessing tokens: after maxFailures the client gets 429 with Retry-After (the right token too) and one admin.auth_failures alert', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await api(base, 'GET', '/orders', undefined, `wrong-${i}-0123456789abcdefghijkl`)).status, 401);
+    const blocked = await api(base, 'GET', '/orders', undefined, `wrong-5-0123456789abcdefghijkl`);
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers['retry-after']) >= 1);
+    assert.equal((await api(base, 'GET', '/orders')).status, 429, 'blocked: the right token too');
+    const alerts = p.lines.filter((l) => l.event === 'admin.auth_failures');
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.alert, true);
+    assert.equal(alerts[0]!.realm, 'api');
+    await new Promise((r) => setTimeout(r, 2_200));
+    assert.equal((await api(base, 'GET', '/orders')).status, 200, 'the block ends');
   });
 });
