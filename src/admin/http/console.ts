@@ -102,7 +102,7 @@ export async function adminConsole(app: FastifyInstance, options: ConsoleOptions
 
     pages.get('/login', async (request, reply) => render(reply, request, 'login', { failed: false }));
 
-    pages.post('/login', { onRequest: pages.csrfProtection }, async (request: Req, reply) => {
+    pages.post('/login', { preHandler: pages.csrfProtection }, async (request: Req, reply) => {
       if (await refuseIfBlocked(limiter, 'console', request, reply)) return reply;
       const name = tokens.verify(typeof request.body?.token === 'string' ? request.body.token.trim() : undefined);
       if (!name) {
@@ -117,7 +117,7 @@ export async function adminConsole(app: FastifyInstance, options: ConsoleOptions
       return reply.redirect('/console', 303);
     });
 
-    pages.post('/logout', { onRequest: pages.csrfProtection }, async (request, reply) => {
+    pages.post('/logout', { preHandler: pages.csrfProtection }, async (request, reply) => {
       const actor = sessionOperator(request);
       request.session.delete();
       if (actor) logEvent(logger, 'admin.logout', { actor });
@@ -135,8 +135,8 @@ export async function adminConsole(app: FastifyInstance, options: ConsoleOptions
         request.operator = operator(actor, 'console');
         return undefined;
       });
-      // Every form of a logged-in operator carries the CSRF token.
-      authed.addHook('onRequest', async (request, reply) => {
+      // Every form of a logged-in operator carries the CSRF token (checked once the body is parsed).
+      authed.addHook('preHandler', async (request, reply) => {
         if (request.method !== 'POST') return undefined;
         await new Promise<void>((ok, fail) => authed.csrfProtection(request, reply, (err?: Error) => (err ? fail(err) : ok())));
         return undefined;
@@ -162,7 +162,7 @@ export async function adminConsole(app: FastifyInstance, options: ConsoleOptions
         const selection = bulkSelection(b);
         const op_ = op(request);
         const preview = await admin.requeueMany(selection, op_, { dryRun: true, notInBrp: b.notInBrp === 'on', reason: b.reason });
-        return render(reply, request, 'bulk-preview', { preview, selection, body: b });
+        return render(reply, request, 'bulk-preview', { preview, selection, form: b });
       });
 
       authed.post('/attention/requeue', async (request: Req, reply) => {
