@@ -142,6 +142,7 @@ describe('the console in a browser', { concurrency: false }, () => {
     await visit('12-order-dead-masked');
     await b.page.goto(`${consoleUrl}/queues`);
     await b.page.waitForSelector('text=brp-t1', { timeout: 15_000 });
+    await b.page.waitForLoadState('networkidle');
     await visit('13-bull-board');
   });
 
