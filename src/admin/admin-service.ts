@@ -28,6 +28,8 @@ export interface BulkRequeueOptions {
   /** How many keys a dry run lists. */
   firstKeys?: number;
   onProgress?: (done: number, total: number) => void;
+  /** false: a dry run that only prepares the question to the operator (the CLI's count before asking) is not logged. */
+  audit?: boolean;
 }
 
 export type BulkRequeueResult =
@@ -172,7 +174,7 @@ export class AdminService {
     };
     const preview = await ledger.previewRequeue({ ...selection, states }, options.firstKeys ?? 20);
     if (options.dryRun) {
-      this.audit.log('admin.bulk_requeue', { actor: op.actor, via: op.via, dryRun: true, ...filterFields, count: preview.count, withoutPayload: preview.withoutPayload, reason });
+      if (options.audit !== false) this.audit.log('admin.bulk_requeue', { actor: op.actor, via: op.via, dryRun: true, ...filterFields, count: preview.count, withoutPayload: preview.withoutPayload, reason });
       return { dryRun: true, ...preview };
     }
     const started = new Date();

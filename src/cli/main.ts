@@ -58,7 +58,7 @@ function cliLogger(cfg: Config) {
       done();
     },
   });
-  return createLogger({ level: process.env.LOG_LEVEL ?? (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, stderr);
+  return createLogger({ level: process.env.LOG_LEVEL || (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, stderr);
 }
 
 /** Operators' actions are logged on stderr at info (`admin.*` lines), whatever the CLI's level. */
@@ -81,7 +81,8 @@ function actor(): Operator {
 
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const cfg = config();
-  const services = await createServices(cfg, cliLogger(cfg));
+  // A command waits a few seconds for Redis, then says it cannot reach it (the daemon waits longer).
+  const services = await createServices(cfg, cliLogger(cfg), { redisWaitMs: 5_000 });
   try {
     return await fn(services);
   } finally {
@@ -322,7 +323,7 @@ selectionOptions(program.command('requeue [keys...]'))
         return;
       }
       const selection = selectionOf(o);
-      const preview = await service.requeueMany(selection, op, { reason: o.reason, notInBrp: o.notInBrp, dryRun: true });
+      const preview = await service.requeueMany(selection, op, { reason: o.reason, notInBrp: o.notInBrp, dryRun: true, audit: o.dryRun === true });
       if (!preview.dryRun) return;
       const bare = preview.withoutPayload ? ` (${preview.withoutPayload} more match but have no stored order to send: amend them)` : '';
       if (o.dryRun) {
