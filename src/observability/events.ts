@@ -313,7 +313,7 @@ export const EVENTS = {
   'admin.auth_failures': {
     level: 'error', alert: true,
     fields: { realm: 'string', client: 'string', failures: 'number', maxFailures: 'number', windowSeconds: 'number', blockedSeconds: 'number' },
-    summary: 'A client address failed to authenticate at the admin API or console (`realm`) more than `maxFailures` times in `windowSeconds`: it gets 429 for `blockedSeconds`, the right token included. Someone is guessing tokens on the operators\' listener: find who (it should only be reachable from the operators\' network).',
+    summary: 'A client address failed to authenticate at the admin API or console (`realm`) more than `maxFailures` times in `windowSeconds`: it gets 429 for `blockedSeconds`, the right token included. If an operator\'s script holds a stale token, give it the current one (`admin.tokens`); otherwise someone is guessing tokens on the operators\' listener: block the address in front of it, and check what was done with `partnerd show <key>` (the audit trail).',
   },
   'admin.request_failed': {
     level: 'error', alert: false,
