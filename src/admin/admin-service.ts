@@ -1,7 +1,7 @@
 import { parseOrderKey, type CanonicalOrder, type FieldError } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import { PartnerdError } from '../errors.js';
-import { UNROUTED_TENANT, type LedgerRecord } from '../ledger/ledger.js';
+import { UNROUTED_TENANT, type Ledger, type LedgerRecord } from '../ledger/ledger.js';
 import { ORDER_STATES, REQUEUEABLE_STATES, type OrderState } from '../ledger/order-state.js';
 import { PULL_PORTALS, type PullPortal } from '../ingest/pull/portal-http.js';
 import { resumePortal } from '../ingest/pull/portal-state.js';
@@ -42,6 +42,11 @@ export interface ResolveInput {
   ocr?: string;
   reason?: string;
 }
+
+/** States whose orders are nearly all of a big ledger: counted in the background for the overview. */
+const SETTLED_STATES: readonly OrderState[] = ['confirmed', 'rerouted'];
+const MOVING_STATES: readonly OrderState[] = ORDER_STATES.filter((s) => !SETTLED_STATES.includes(s));
+export const SETTLED_COUNTS_MAX_AGE_MS = 30_000;
 
 /** BRP's numbers as an operator types them: digits and letters, no free text. */
 const BRP_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
@@ -108,13 +113,36 @@ export class AdminService {
     return systemStatus(this.services);
   }
 
-  /** The console's first page: counts by tenant, portal and state, what is stopped, what waits longest, who did what. */
+  /**
+   * The console's first page: counts by tenant, portal and state, what is stopped, what waits
+   * longest, who did what. The states an operator acts on and the live ones are counted on every
+   * call (the state index: a small share of the ledger); the settled ones (confirmed, rerouted:
+   * nearly every row of a big ledger) come from a count at most SETTLED_COUNTS_MAX_AGE_MS old,
+   * refreshed in the background, with the time it was taken (`settledAsOf`).
+   */
   async overview() {
     const { ledger } = this.services;
-    const [counts, status, oldestWaiting, recentActions] = await Promise.all([
-      ledger.countByTenantPortalState(), systemStatus(this.services), ledger.oldestWaiting(), ledger.recentActions(10),
+    const [moving, settled, status, oldestWaiting, recentActions] = await Promise.all([
+      ledger.countByTenantPortalState(MOVING_STATES), this.settledCounts(), systemStatus(this.services), ledger.oldestWaiting(), ledger.recentActions(10),
     ]);
-    return { counts, status, oldestWaiting, recentActions };
+    const counts = [...moving, ...settled.rows].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.portal.localeCompare(b.portal));
+    return { counts, settledAsOf: settled.at, status, oldestWaiting, recentActions };
+  }
+
+  private settled?: { at: string; taken: number; rows: Awaited<ReturnType<Ledger['countByTenantPortalState']>> };
+  private settledRefresh?: Promise<NonNullable<AdminService['settled']>>;
+
+  /** Stale-while-revalidate: the last count at once, a new one started when it is too old. */
+  private async settledCounts(): Promise<NonNullable<AdminService['settled']>> {
+    const refresh = () => (this.settledRefresh ??= (async () => {
+      const started = new Date();
+      const rows = await this.services.ledger.countByTenantPortalState(SETTLED_STATES);
+      this.settled = { at: started.toISOString(), taken: started.getTime(), rows };
+      return this.settled;
+    })().finally(() => { this.settledRefresh = undefined; }));
+    if (!this.settled) return refresh();
+    if (Date.now() - this.settled.taken > SETTLED_COUNTS_MAX_AGE_MS) refresh().catch(() => undefined);
+    return this.settled;
   }
 
   /** Kept for existing callers: the tenants part of `status`. */
