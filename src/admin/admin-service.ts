@@ -122,8 +122,15 @@ export class AdminService {
    */
   async overview() {
     const { ledger } = this.services;
-    const [moving, settled, status, oldestWaiting, recentActions] = await Promise.all([
-      ledger.countByTenantPortalState(MOVING_STATES), this.settledCounts(), systemStatus(this.services), ledger.oldestWaiting(), ledger.recentActions(10),
+    const countsNow = Promise.all([ledger.countByTenantPortalState(MOVING_STATES), this.settledCounts()]);
+    const byState = async () => {
+      const [moving, settled] = await countsNow;
+      const out = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
+      for (const c of [...moving, ...settled.rows]) out[c.state] += c.count;
+      return out;
+    };
+    const [[moving, settled], status, oldestWaiting, recentActions] = await Promise.all([
+      countsNow, systemStatus(this.services, { orders: byState }), ledger.oldestWaiting(), ledger.recentActions(10),
     ]);
     const counts = [...moving, ...settled.rows].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.portal.localeCompare(b.portal));
     return { counts, settledAsOf: settled.at, status, oldestWaiting, recentActions };
