@@ -3,7 +3,9 @@
  *
  *   1. a ledger of BENCH_ROWS (1,000,000) synthetic orders, seeded with one INSERT … SELECT over
  *      generate_series into a private, durable PostgreSQL (fsync on): mostly confirmed, 10,000
- *      dead (with their stored order), some rejected, in doubt, unroutable, queued and under review;
+ *      dead (with their stored order), some rejected, unroutable, queued and under review, spread
+ *      over three months, and 500 in doubt that are all three months old (a listing must find
+ *      them without reading the newer million);
  *   2. list and search latency through AdminService (what the CLI, the API and the console call):
  *      BENCH_QUERIES runs of each kind, p50/p95/max;
  *   3. console pages rendered server-side (Fastify inject on the admin listener's app, logged in):
@@ -28,6 +30,7 @@ import { registerOperatorRoutes } from '../src/admin/http/operator-routes.js';
 import { operator } from '../src/admin/operator.js';
 import { configFromObject } from '../src/config/load-config.js';
 import { createServices } from '../src/daemon/services.js';
+import { pageSql } from '../src/ledger/ledger.js';
 import { sampleOrder } from '../test/helpers/orders.js';
 import { XSD_PATH } from '../test/helpers/pipeline.js';
 import { testLogger } from '../test/helpers/test-logs.js';
@@ -85,12 +88,12 @@ await db.query(
           CASE WHEN state = 'confirmed' THEN 25000 + (i % 400) * 100 END,
           CASE WHEN state = 'confirmed' THEN 23585 + (i % 400) * 94 END,
           CASE WHEN state = 'dead' THEN 'HTTP 503' WHEN state = 'in_doubt' THEN 'UND_ERR_HEADERS_TIMEOUT' END,
-          CASE WHEN review THEN 'unparseable 2xx' END,
+          CASE WHEN review AND state = 'confirmed' THEN 'unparseable 2xx' END,
           CASE WHEN state = 'unroutable' THEN 'unknown venue at supplier.venueId (not in portals.benify.venues)' END
      FROM (SELECT i, CASE WHEN s = 'unroutable' THEN '~' ELSE 't' || (i % 4) END AS tenant, s AS state,
                   (ARRAY['benify', 'wellnet', 'sop', 'actiway', 'epassi'])[i % 5 + 1] AS portal, 'BENCH-' || i AS ordernr,
                   now() - (($2::int - i) * interval '8 seconds') AS at, (i % 10000 = 5) AS review
-             FROM (SELECT i, CASE WHEN i % 100 = 0 THEN 'dead' WHEN i % 500 = 1 THEN 'rejected' WHEN i % 2000 = 2 THEN 'in_doubt'
+             FROM (SELECT i, CASE WHEN i % 100 = 0 THEN 'dead' WHEN i % 500 = 1 THEN 'rejected' WHEN i <= 500 THEN 'in_doubt'
                                   WHEN i % 2000 = 3 THEN 'unroutable' WHEN i % 1000 = 4 THEN 'queued' ELSE 'confirmed' END AS s
                      FROM generate_series(1, $2::int) i) g) x`,
   [payload, ROWS],
@@ -113,7 +116,7 @@ log(`seeded in ${round(seedS)} s, vacuum analyze ${round((performance.now() - t0
 const pick = (i: number) => 1 + ((i * 7919) % ROWS);
 const confirmedIndex = (i: number) => {
   let n = pick(i);
-  while (n % 100 === 0 || n % 500 === 1 || n % 2000 === 2 || n % 2000 === 3 || n % 1000 === 4 || n % 10000 === 5) n++;
+  while (n <= 500 || n % 100 === 0 || n % 500 === 1 || n % 2000 === 3 || n % 1000 === 4 || n % 10000 === 5) n++;
   return n;
 };
 const cursorPage2 = (await admin.list({ state: 'dead', limit: 50 })).nextCursor!;
@@ -122,6 +125,8 @@ const kinds: Record<string, (i: number) => Promise<unknown>> = {
   'list state=dead': () => admin.list({ state: 'dead', limit: 50 }),
   'list dead, page 2 (cursor)': () => admin.list({ state: 'dead', limit: 50, cursor: cursorPage2 }),
   'list needs attention (4 states + review)': () => admin.list({ state: 'in_doubt,dead,rejected,unroutable,review', limit: 100 }),
+  'list state=in_doubt (all three months old)': () => admin.list({ state: 'in_doubt', limit: 50 }),
+  'list in_doubt + unroutable, tenant=t1': () => admin.list({ state: 'in_doubt,unroutable', tenant: 't1', limit: 50 }),
   'list state=rejected tenant=t1 portal=sop': () => admin.list({ state: 'rejected', tenant: 't1', portal: 'sop', limit: 50 }),
   'list tenant=t2 (all states)': () => admin.list({ tenant: 't2', limit: 50 }),
   'list state=confirmed since/until (one day)': () => admin.list({ state: 'confirmed', since: new Date(Date.now() - 30 * 86400_000).toISOString(), until: new Date(Date.now() - 29 * 86400_000).toISOString(), limit: 50 }),
@@ -192,21 +197,27 @@ for (const [name, url] of Object.entries(pageUrls)) {
 await app.close();
 
 // ---- 5. plans (before the bulk re-queue changes the dead orders) -----------------------------
-async function explain(label: string, sql: string, params: unknown[]): Promise<{ label: string; ms: number; plan: string }> {
-  const r = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+async function explain(label: string, sql: string, params: readonly unknown[]): Promise<{ label: string; ms: number; plan: string }> {
+  const r = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [...params]);
   const plan = r.rows.map((x) => x['QUERY PLAN']).join('\n');
   const ms = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
   log(`EXPLAIN ${label}\n${plan}\n`);
   return { label, ms, plan };
 }
-const LIST = 'SELECT o.key FROM orders o';
+const listing = (filter: Parameters<typeof pageSql>[0]) => {
+  const params: unknown[] = [];
+  return [pageSql(filter, 'o.key, o.updated_at', [], params), params] as const;
+};
 const plans = [
-  await explain('list newest', `${LIST} ORDER BY o.updated_at DESC, o.key DESC LIMIT 51`, []),
-  await explain('list state=dead', `${LIST} WHERE o.state = ANY($1::text[]) ORDER BY o.updated_at DESC, o.key DESC LIMIT 51`, [['dead']]),
-  await explain('needs attention', `${LIST} WHERE (o.state = ANY($1::text[]) OR (o.state = 'confirmed' AND o.review IS NOT NULL AND o.brp_order_number IS NULL)) ORDER BY o.updated_at DESC, o.key DESC LIMIT 101`, [['in_doubt', 'dead', 'rejected', 'unroutable']]),
-  await explain('list tenant=t2', `${LIST} WHERE o.tenant = $1 ORDER BY o.updated_at DESC, o.key DESC LIMIT 51`, ['t2']),
-  await explain('search by OCR', `${LIST} WHERE o.key = $1 OR o.ordernr = $1 OR o.brp_order_number = $1 OR o.invoice_number = $1 OR o.ocr = $1 ORDER BY o.updated_at DESC, o.key DESC LIMIT 50`, [String(700000000000 + confirmedIndex(1))]),
-  await explain('overview counts', 'SELECT tenant, portal, state, count(*)::int FROM orders GROUP BY tenant, portal, state', []),
+  await explain('list newest', ...listing({ limit: 51 })),
+  await explain('list state=dead', ...listing({ states: ['dead'], limit: 51 })),
+  await explain('list state=in_doubt (all old)', ...listing({ states: ['in_doubt'], limit: 51 })),
+  await explain('needs attention', ...listing({ states: ['in_doubt', 'dead', 'rejected', 'unroutable'], review: true, limit: 101 })),
+  await explain('list tenant=t2', ...listing({ tenant: 't2', limit: 51 })),
+  await explain('search by OCR', ...listing({ text: String(700000000000 + confirmedIndex(1)), limit: 50 })),
+  await explain('requeue batch candidates (dead)', 'SELECT o.key FROM orders o WHERE o.state = ANY($1::text[]) AND o.payload IS NOT NULL AND o.updated_at < now() LIMIT 1000', [['dead']]),
+  await explain('overview counts (the states that move)', 'SELECT tenant, portal, state, count(*)::int AS n FROM orders WHERE state = ANY($1::text[]) GROUP BY tenant, portal, state ORDER BY tenant, portal, state', [['queued', 'submitting', 'retrying', 'rejected', 'in_doubt', 'dead', 'unroutable']]),
+  await explain('overview counts (confirmed, rerouted: in the background)', 'SELECT tenant, portal, state, count(*)::int AS n FROM orders WHERE state = ANY($1::text[]) GROUP BY tenant, portal, state ORDER BY tenant, portal, state', [['confirmed', 'rerouted']]),
 ];
 
 // ---- 4. bulk re-queue of the dead orders ---------------------------------------------------

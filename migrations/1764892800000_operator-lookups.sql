@@ -12,6 +12,12 @@ CREATE INDEX orders_updated ON orders (updated_at DESC, key DESC);
 CREATE INDEX orders_tenant_updated ON orders (tenant, updated_at DESC, key DESC);
 CREATE INDEX orders_portal_updated ON orders (portal, updated_at DESC, key DESC);
 
+-- Counts per state × tenant × portal (the console's overview, the metrics' orders per state):
+-- the states an operator acts on are a small share of a big ledger, and with the state first
+-- they are counted from their own index range instead of the whole index.
+DROP INDEX orders_tenant_portal_state;
+CREATE INDEX orders_state_tenant_portal ON orders (state, tenant, portal);
+
 -- Confirmed orders whose 2xx BRP sent could not be read and that still lack BRP's numbers:
 -- the "review" part of the needs-attention view (a handful among millions).
 CREATE INDEX orders_review_open ON orders (updated_at DESC, key DESC)
@@ -38,6 +44,8 @@ CREATE INDEX order_actions_operator_at ON order_actions (at DESC) WHERE actor <>
 DROP INDEX order_actions_operator_at;
 DROP TABLE operator_actions;
 DROP INDEX orders_review_open;
+DROP INDEX orders_state_tenant_portal;
+CREATE INDEX orders_tenant_portal_state ON orders (tenant, portal, state);
 DROP INDEX orders_portal_updated;
 DROP INDEX orders_tenant_updated;
 DROP INDEX orders_updated;

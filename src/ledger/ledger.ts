@@ -506,20 +506,14 @@ export class Ledger {
     return entries.map(({ sortAt: _sortAt, ...e }) => e as HistoryEntry);
   }
 
-  /** Orders newest change first (ties by key), filtered; keyset-paginated with `after`. */
+  /** Orders newest change first (ties by key), filtered; keyset-paginated with `after` (see pageSql). */
   async list(filter: ListFilter = {}): Promise<LedgerRecord[]> {
     const params: unknown[] = [];
-    const p = (v: unknown) => `$${params.push(v)}`;
-    const where = selectionWhere(filter, p);
-    if (filter.after) where.push(`(o.updated_at, o.key) < (${p(filter.after.updatedAt)}::timestamptz, ${p(filter.after.key)})`);
-    const limit = p(Math.max(1, Math.min(filter.limit ?? 50, 10_000)));
-    const r = await this.q(
-      `SELECT ${SUMMARY_COLUMNS} FROM orders o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY o.updated_at DESC, o.key DESC LIMIT ${limit}`,
-      params,
-    );
+    const r = await this.q(pageSql(filter, SUMMARY_COLUMNS, [], params), params);
     return r.rows.map(toRecord);
   }
+
+
 
   /** Orders whose order number, BRP order number, invoice number, OCR or key is exactly `text`. */
   async find(text: string, limit = 50): Promise<LedgerRecord[]> {
@@ -546,10 +540,8 @@ export class Ledger {
       `SELECT count(*) FILTER (WHERE o.payload IS NOT NULL)::int AS n, count(*) FILTER (WHERE o.payload IS NULL)::int AS bare FROM orders o ${cond}`,
       params,
     );
-    const keys = await this.q<{ key: string }>(
-      `SELECT o.key FROM orders o ${cond}${cond ? ' AND' : ' WHERE'} o.payload IS NOT NULL ORDER BY o.updated_at DESC, o.key DESC LIMIT ${p(firstKeys)}`,
-      params,
-    );
+    const keyParams: unknown[] = [];
+    const keys = await this.q<{ key: string }>(pageSql({ ...selection, limit: firstKeys }, 'o.key, o.updated_at', ['o.payload IS NOT NULL'], keyParams), keyParams);
     return { count: counts.rows[0]?.n ?? 0, withoutPayload: counts.rows[0]?.bare ?? 0, firstKeys: keys.rows.map((r) => r.key) };
   }
 
@@ -811,10 +803,38 @@ function outcomeSets(outcome: OrderOutcome, params: unknown[]): string {
   return sets;
 }
 
+/**
+ * One page of a listing, newest change first. Several states (the needs-attention view) are read
+ * as one ordered index range per state (`state, updated_at DESC, key DESC`), merged and cut to the
+ * page: the cost is the page size per state, wherever in time those orders are. A single
+ * `state = ANY(…)` would be planned as a walk down the newest-first index filtering rows out,
+ * fast only while the wanted orders are recent (after an outage weeks ago it reads most of the
+ * table).
+ */
+export function pageSql(filter: ListFilter, columns: string, extra: string[], params: unknown[]): string {
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const limit = p(Math.max(1, Math.min(filter.limit ?? 50, 10_000)));
+  const after = filter.after ? `(o.updated_at, o.key) < (${p(filter.after.updatedAt)}::timestamptz, ${p(filter.after.key)})` : undefined;
+  const { states, review, ...rest } = filter;
+  const common = [...selectionWhere(rest, p), ...extra, ...(after ? [after] : [])];
+  const branches: string[][] = [
+    ...(states ?? []).map((state) => [`o.state = ${p(state)}`, ...common]),
+    ...(review ? [[REVIEW_OPEN_SQL, ...common]] : []),
+  ];
+  const order = 'ORDER BY o.updated_at DESC, o.key DESC';
+  const whereOf = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
+  if (branches.length <= 1) return `SELECT ${columns} FROM orders o ${whereOf(branches[0] ?? common)} ${order} LIMIT ${limit}`;
+  return `SELECT * FROM (${branches.map((b) => `(SELECT ${columns} FROM orders o ${whereOf(b)} ${order} LIMIT ${limit})`).join(' UNION ALL ')}) o
+    ${order} LIMIT ${limit}`;
+}
+
+/** Confirmed, but BRP's 2xx could not be read and its numbers are still missing (`orders_review_open`). */
+const REVIEW_OPEN_SQL = `(o.state = 'confirmed' AND o.review IS NOT NULL AND o.brp_order_number IS NULL)`;
+
 /** The WHERE terms of an operator's selection (values appended through `p`). */
 function selectionWhere(sel: OrderSelection, p: (v: unknown) => string): string[] {
   const where: string[] = [];
-  const review = `(o.state = 'confirmed' AND o.review IS NOT NULL AND o.brp_order_number IS NULL)`;
+  const review = REVIEW_OPEN_SQL;
   if (sel.states?.length && sel.review) where.push(`(o.state = ANY(${p([...sel.states])}::text[]) OR ${review})`);
   else if (sel.states?.length) where.push(`o.state = ANY(${p([...sel.states])}::text[])`);
   else if (sel.review) where.push(review);
