@@ -41,7 +41,7 @@ export function maskName(name: string): string {
  */
 export function scrubFreeText(text: string): string {
   return text
-    .replace(/[^\s@<>"']+@[^\s@<>"']+/g, (m) => maskEmail(m))
+    .replace(/[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu, (m) => maskEmail(m))
     .replace(/(?<![\w-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\w-])/g, (m) => maskPersonnummer(m))
     .replace(/(?<![\w-])(?:\+46|0)[\d -]{6,14}\d(?![\w-])/g, (m) => maskPhone(m));
 }
