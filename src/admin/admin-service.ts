@@ -152,11 +152,6 @@ export class AdminService {
     return this.settled;
   }
 
-  /** Kept for existing callers: the tenants part of `status`. */
-  async tenants(): Promise<SystemStatus['tenants']> {
-    return (await systemStatus(this.services)).tenants;
-  }
-
   // ---- re-queue ------------------------------------------------------------------------------
 
   /**
