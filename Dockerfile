@@ -26,6 +26,7 @@ COPY --chown=root:root package.json ./
 COPY --chown=root:root bin ./bin
 COPY --chown=root:root xsd ./xsd
 COPY --chown=root:root migrations ./migrations
+COPY --chown=root:root views ./views
 COPY --chown=root:root config ./config
 # The code is owned by root and read-only for the process. The only place it writes is the S&P
 # folder (inbox scan, archive, rejected, receipts): a volume, created here so that a named volume

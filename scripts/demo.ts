@@ -1,11 +1,15 @@
 /**
  * `npm run demo`: the BRP simulator and the daemon, a handful of sample orders flowing to
- * confirmed, rejected and in-doubt, each printed as one readable line.
+ * confirmed, rejected, dead, unroutable and in-doubt, each printed as one readable line.
+ * `npm run demo -- --keep`: then leaves the daemon, the simulators and the web console running
+ * with those orders (an in-doubt, a dead, a rejected and an unroutable one wait for an operator),
+ * prints the console's URL, a login token and a CLI config, and cleans up on Ctrl-C.
  * Stores: the local Redis if it answers (keys under a per-run prefix), else a private
  * redis-server; a private PostgreSQL cluster for the ledger unless DATABASE_URL is given, in
  * which case a per-run database is created on that server and dropped at the end.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +17,7 @@ import { request } from 'undici';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
+import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load-config.js';
 import { createDaemon } from '../src/daemon/daemon.js';
 import { createServices } from '../src/daemon/services.js';
@@ -78,7 +83,11 @@ const SAMPLES: Array<{ ordernr: string; portal: string; what: string; items: unk
   { ordernr: 'DEMO-1004', portal: 'actiway', what: 'unknown product', items: [{ productNumber: '9999', startDay: '2026-12-01', priceIncVatOre: 10000 }] },
   { ordernr: 'DEMO-1005', portal: 'epassi', what: 'BRP creates it, the answer never comes', items: [{ productNumber: '1001', startDay: '2026-12-01', priceIncVatOre: 250000 }], fault: ['timeout-after-commit'] },
   { ordernr: 'DEMO-1006', portal: 'benify', what: 'protein bar (12 % VAT)', items: [{ productNumber: '3001', startDay: '2026-12-01', priceIncVat: '29.00' }] },
+  { ordernr: 'DEMO-1007', portal: 'actiway', what: 'BRP answers 503 until every attempt is used', items: [{ productNumber: '1002', startDay: '2026-12-01', priceIncVatOre: 95050 }], fault: ['503', '503', '503', '503'] },
 ];
+
+/** The demo's tenant gives up after this many attempts, so its dead order is dead within seconds. */
+const DEMO_ATTEMPTS = 4;
 
 function orderInput(s: (typeof SAMPLES)[number]) {
   return {
@@ -100,6 +109,10 @@ function line(rec: LedgerRecord, what: string): string {
     }
     case 'in_doubt':
       return `? in-doubt   ${id} no answer after sending (${rec.lastError}); held for an operator (${what})`;
+    case 'dead':
+      return `✝ dead       ${id} ${rec.attempts} attempts, last ${rec.lastError}; waits for \`requeue\` (${what})`;
+    case 'unroutable':
+      return `⇢ unroutable ${id} ${rec.unroutableReason} (${what})`;
     default:
       return `… ${rec.state.padEnd(10)} ${id} (${what})`;
   }
@@ -116,6 +129,7 @@ const DEMO_ENV = {
 };
 
 async function main(): Promise<void> {
+  const keep = process.argv.includes('--keep');
   const base = loadConfig(process.env.PARTNERD_CONFIG ?? 'config/partnerd.yaml', { ...DEMO_ENV, ...process.env });
   let redisUrl = base.redis.url;
   let ownedRedis: PrivateRedis | undefined;
@@ -143,6 +157,7 @@ async function main(): Promise<void> {
   const epassiPage = JSON.parse(readFileSync(join(DATA, 'epassi-page.json'), 'utf8')) as { items: EpassiSimPurchase[] };
   const epassi = await startEpassiSimulator({ clientId: 'partnerd', clientSecret: DEMO_ENV.EPASSI_CLIENT_SECRET, purchases: epassiPage.items });
   const sopRoot = mkdtempSync(join(tmpdir(), 'partnerd-demo-sop-'));
+  const adminToken = randomBytes(24).toString('base64url');
 
   const sandbox = base.tenants.sandbox!;
   const every2s = '*/2 * * * * *';
@@ -154,9 +169,11 @@ async function main(): Promise<void> {
       sandbox: {
         ...sandbox, baseUrl: sim.baseUrl('sandbox'), apiKey: sandbox.apiKey,
         timeouts: { connectMs: 1000, responseMs: 2000 },
-        retry: { ...sandbox.retry, baseDelayMs: 300, maxDelayMs: 2000 },
+        retry: { ...sandbox.retry, attempts: DEMO_ATTEMPTS, baseDelayMs: 300, maxDelayMs: 2000 },
       },
     },
+    // The console's login: one token for this run, never written anywhere but a private temp file.
+    admin: { ...base.admin, tokens: [{ name: 'demo', token: adminToken }] },
     portals: {
       ...base.portals,
       wellnet: { ...base.portals.wellnet!, baseUrl: wellnet.baseUrl, schedule: every2s },
@@ -165,7 +182,8 @@ async function main(): Promise<void> {
     },
   };
   const services = await createServices(config, logger, { schema: 'run' });
-  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } });
+  const adminPort = process.env.ADMIN_HTTP_PORT ? Number(process.env.ADMIN_HTTP_PORT) : 0;
+  const daemon = createDaemon(services, { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: adminPort } });
   await daemon.start();
 
   console.log(`BRP simulator at ${sim.baseUrl('sandbox')}, ledger in ${database.where}, Redis at ${redisUrl}, push ingest at ${daemon.ingestUrl}\n`);
@@ -201,6 +219,18 @@ async function main(): Promise<void> {
   console.log(`→ Actiway    answered HTTP ${aw.statusCode}: ${(await aw.body.text()).trim()}`);
   keys.push(['sandbox:actiway:AW-778812', 'Actiway push, XML + Basic']);
 
+  // Benify pushes an order for a venue the config does not know: kept as unroutable, with the reason.
+  const lost = JSON.parse(benifyBody.toString('utf8')) as { orderId: string; supplier: { venueId: string } };
+  lost.orderId = 'BNF-2026-0009999';
+  lost.supplier.venueId = 'sundbyberg';
+  const lostBody = Buffer.from(JSON.stringify(lost));
+  const ts = String(Math.floor(Date.now() / 1000));
+  await request(`${daemon.ingestUrl}/portals/benify/orders`, {
+    method: 'POST', body: lostBody,
+    headers: { 'content-type': 'application/json', 'x-benify-timestamp': ts, 'x-benify-signature': benifySignature(DEMO_ENV.BENIFY_SECRET, ts, lostBody) },
+  }).then((r) => r.body.dump());
+  keys.push(['~:benify:BNF-2026-0009999', 'Benify push, venue not in the config']);
+
   // Wellnet and Epassi are polled by the daemon's schedules; S&P drops a CSV into the inbox.
   keys.push(['sandbox:wellnet:WN-55120', 'Wellnet poll (cursor)']);
   keys.push(['sandbox:epassi:EP-9f3a2c', 'Epassi poll (start day from paidAt)']);
@@ -234,12 +264,55 @@ async function main(): Promise<void> {
   console.log(`← S&P        ${receipts.replace(sopRoot, '{root}')}:\n${(await readFile(receipts, 'utf8')).trim().split(/\r?\n/).map((l) => `             ${l}`).join('\n')}`);
   console.log(`\nBRP created ${sim.orders().length} orders for ${keys.length} distinct keys (the in-doubt one exists in BRP: an operator resolves it with \`partnerd resolve\`).`);
 
-  await daemon.stop('demo finished');
-  await services.redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1`, 0, `${config.redis.prefix}:*`);
-  await services.close();
-  await Promise.all([sim.close(), wellnet.close(), epassi.close()]);
-  await database.drop();
-  await ownedRedis?.stop();
+  async function cleanUp(): Promise<void> {
+    await daemon.stop('demo finished');
+    await services.redis.eval(`for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1`, 0, `${config.redis.prefix}:*`);
+    await services.close();
+    await Promise.all([sim.close(), wellnet.close(), epassi.close()]);
+    await database.drop();
+    await ownedRedis?.stop();
+  }
+
+  if (!keep) {
+    await cleanUp();
+    return;
+  }
+
+  // --keep: everything stays up for an operator to try the console and the CLI on these orders.
+  const cliDir = mkdtempSync(join(tmpdir(), 'partnerd-demo-cli-'));
+  writeFileSync(join(cliDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
+  const cliConfig = join(cliDir, 'partnerd.yaml');
+  writeFileSync(cliConfig, stringify({
+    database: { url: database.url },
+    redis: { url: redisUrl, prefix: config.redis.prefix },
+    tenants: { sandbox: { baseUrl: sim.baseUrl('sandbox'), apiKey: sandbox.apiKey, retry: { attempts: DEMO_ATTEMPTS } } },
+    portals: { benify: { secret: DEMO_ENV.BENIFY_SECRET, venues: base.portals.benify?.venues ?? {} } },
+    admin: { http: { enabled: false }, tokens: [{ name: 'demo', file: join(cliDir, 'admin-token') }] },
+  }), { mode: 0o600 });
+  console.log(`
+The daemon, the simulators and the console keep running (Ctrl-C stops them and removes the demo's data).
+
+  console   ${daemon.adminUrl}/console      token: ${adminToken}
+  admin API curl -H 'Authorization: Bearer ${adminToken}' '${daemon.adminUrl}/api/orders?state=in_doubt,dead,rejected,unroutable'
+  CLI       npm run --silent partnerd -- -c ${cliConfig} orders --state in_doubt,dead,rejected,unroutable
+
+Waiting for an operator: the in-doubt order (sandbox:epassi:DEMO-1005, it IS in BRP: resolve it with BRP's numbers
+from ${sim.url}/_sim/orders), the dead one (sandbox:actiway:DEMO-1007: requeue), the rejected one
+(sandbox:actiway:DEMO-1004, unknown product 9999: amend it with product 1001) and the unroutable one
+(~:benify:BNF-2026-0009999, venue "sundbyberg" is not configured: add it to portals.benify.venues and reroute, or amend it with the whole order).`);
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      console.log('\nstopping…');
+      void cleanUp().then(done, (err) => {
+        console.error(err);
+        done();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 main().catch((err) => {

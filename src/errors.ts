@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   PD_ILLEGAL_TRANSITION: 'order state does not allow that action',
   PD_INVALID_ARGUMENT: 'invalid argument',
   PD_BUSY: 'another process is doing this work right now',
+  PD_FILE_UNREADABLE: 'cannot read file',
+  PD_LISTEN_FAILED: 'cannot listen',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

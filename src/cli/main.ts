@@ -3,22 +3,28 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { Writable } from 'node:stream';
+import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
+import type { AdminService } from '../admin/admin-service.js';
+import { operator, type Operator } from '../admin/operator.js';
+import type { SelectionInput } from '../admin/order-selection.js';
+import { ordersTable, orderPage } from './format.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
-import type { Services } from '../daemon/services.js';
 import { PORTALS, type Portal } from '../domain/canonical-order.js';
 import { formatOreSwedish } from '../domain/money.js';
 import { isIsoDate, previousStockholmDay } from '../domain/stockholm-date.js';
+import type { Services } from '../daemon/services.js';
 import { isPartnerdError, PartnerdError } from '../errors.js';
-import type { InvoiceFormat } from '../finance/invoice-export.js';
 import { parseJsonText } from '../ingest/payload/json-text.js';
 import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
+import type { InvoiceFormat } from '../finance/invoice-export.js';
 import type { Database } from '../ledger/database.js';
-import { ORDER_STATES } from '../ledger/order-state.js';
-import { logEvent } from '../observability/log-event.js';
 import { createLogger } from '../observability/logger.js';
+import { logEvent } from '../observability/log-event.js';
 
 /*
  * Each command loads the modules it needs when it runs (dynamic import), not all of them at
@@ -26,28 +32,61 @@ import { createLogger } from '../observability/logger.js';
  * second of CPU, which `export invoices` (streaming with flat memory) and every quick operator
  * command would otherwise pay.
  */
-const admin = async (s: Services) => new (await import('../admin/admin-service.js')).AdminService(s);
 
 /** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
 const EXIT_INVALID = 2;
 
 const program = new Command('partnerd')
   .description('Turns wellness-portal orders into BRP partner orders, exactly once.')
-  .option('-c, --config <path>', 'config file (default: $PARTNERD_CONFIG or config/partnerd.yaml)');
+  .option('-c, --config <path>', 'config file (default: $PARTNERD_CONFIG or config/partnerd.yaml)')
+  .option('--actor <name>', 'who acts, for the audit trail of requeue, resolve, amend, reroute, resume, retention and erase (default: the OS user)');
 
 function config(): Config {
   return loadConfig(program.opts<{ config?: string }>().config ?? process.env.PARTNERD_CONFIG ?? undefined);
 }
 
+/**
+ * Lines that only say a store is unreachable: the command fails with one line saying so
+ * ("cannot reach Redis at host:port"), so these are not printed on top of it.
+ */
+const STORE_NOISE = /"event":"(?:redis\.error|redis\.ready|database\.connection_lost)"/;
+
 /** Commands other than `run` print results on stdout, so their logs go to stderr. */
 function cliLogger(cfg: Config) {
-  return createLogger({ level: process.env.LOG_LEVEL ?? (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, pino.destination(2));
+  const stderr = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const text = chunk.toString();
+      if (!STORE_NOISE.test(text)) process.stderr.write(text);
+      done();
+    },
+  });
+  return createLogger({ level: process.env.LOG_LEVEL || (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, stderr);
+}
+
+/** Operators' actions are logged on stderr at info (`admin.*` lines), whatever the CLI's level. */
+async function auditLogger() {
+  const { AdminAudit } = await import('../admin/admin-audit.js');
+  return new AdminAudit(createLogger({ level: 'info' }, pino.destination(2)));
+}
+
+function actor(): Operator {
+  const given = program.opts<{ actor?: string }>().actor;
+  let name = given;
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = process.env.USER ?? 'operator';
+    }
+  }
+  return operator(name, 'cli');
 }
 
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   const cfg = config();
+  // A command waits a few seconds for Redis, then says it cannot reach it (the daemon waits longer).
   const { createServices } = await import('../daemon/services.js');
-  const services = await createServices(cfg, cliLogger(cfg));
+  const services = await createServices(cfg, cliLogger(cfg), { redisWaitMs: 5_000 });
   try {
     return await fn(services);
   } finally {
@@ -55,13 +94,39 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   }
 }
 
-/** Canonical orders from an operator's file: strict UTF-8, and a syntax error by place, never quoted. */
-async function readOrders(file: string): Promise<unknown[]> {
-  const text = decodeUtf8Strict(await readFile(file));
+async function admin(s: Services): Promise<AdminService> {
+  const { AdminService } = await import('../admin/admin-service.js');
+  return new AdminService(s, { audit: await auditLogger() });
+}
+
+/** A file the operator named; a problem with it names the file, never its content. */
+async function readNamedFile(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code ?? 'unreadable';
+    throw new PartnerdError('PD_FILE_UNREADABLE', `${file}: ${why}`);
+  }
+}
+
+/** JSON from an operator's file: strict UTF-8, and a syntax error by place, never quoted. */
+async function readJsonFile(file: string): Promise<unknown> {
+  const text = decodeUtf8Strict(await readNamedFile(file));
   if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
   const json = parseJsonText(text.text);
   if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
-  return Array.isArray(json.value) ? json.value : [json.value];
+  return json.value;
+}
+
+/** Canonical orders from an operator's file (one object or an array). */
+async function readOrders(file: string): Promise<unknown[]> {
+  const value = await readJsonFile(file);
+  return Array.isArray(value) ? value : [value];
+}
+
+function json(value: unknown): void {
+  console.log(JSON.stringify(value, null, 2));
 }
 
 program
@@ -70,8 +135,8 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger({ level: cfg.log.level });
-    const [{ createServices }, { createDaemon }] = await Promise.all([import('../daemon/services.js'), import('../daemon/daemon.js')]);
     // Migrations first, under PostgreSQL's advisory lock: replicas starting together wait for one another.
+    const [{ createServices }, { createDaemon }] = await Promise.all([import('../daemon/services.js'), import('../daemon/daemon.js')]);
     const services = await createServices(cfg, logger, { schema: 'run' });
     const daemon = createDaemon(services);
     const shutdown = (signal: string) => {
@@ -82,7 +147,13 @@ program
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
-    await daemon.start();
+    try {
+      await daemon.start();
+    } catch (err) {
+      await daemon.stop('start failed').catch(() => undefined);
+      await services.close();
+      throw listenError(err);
+    }
   });
 
 program
@@ -147,7 +218,7 @@ program
     const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
     if (second !== undefined) {
       if (!(PORTALS as readonly string[]).includes(first)) throw new InvalidArgumentError(`unknown portal ${first} (${PORTALS.join(', ')})`);
-      const result = renderPortalPayload(cfg, documents, first as Portal, await readFile(second));
+      const result = renderPortalPayload(cfg, documents, first as Portal, await readNamedFile(second));
       if (result.ok) {
         console.log(JSON.stringify(result.orders, null, 2));
         return;
@@ -182,51 +253,166 @@ program
     }
   });
 
-program
-  .command('orders')
-  .description('list orders, newest change first')
-  .option('--state <state>', 'only this state')
-  .option('--tenant <tenant>', 'only this tenant')
-  .option('--limit <n>', 'at most this many', parseIntArg, 50)
-  .option('--json', 'JSON lines instead of a table')
+/** The filter flags shared by `orders` and a bulk `requeue`. */
+function selectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--state <states>', 'only these states (comma-separated; `review`: confirmed orders whose BRP numbers are missing)')
+    .option('--tenant <tenant>', 'only this tenant (`~`: unroutable orders)')
+    .option('--portal <portal>', 'only this portal')
+    .option('--since <time>', 'last change at or after this date (YYYY-MM-DD) or ISO time')
+    .option('--until <time>', 'last change before this date or ISO time');
+}
+
+function selectionOf(o: Record<string, string | undefined>): SelectionInput {
+  return { state: o.state, tenant: o.tenant, portal: o.portal, since: o.since, until: o.until };
+}
+
+selectionOptions(program.command('orders'))
+  .description('list orders, newest change first, with a header; says when there are more (--cursor gives the next page)')
+  .option('--limit <n>', 'at most this many (1–1000)', parsePositiveInt, 50)
+  .option('--cursor <cursor>', 'the next page, as the previous page said')
+  .option('--json', 'JSON: {orders, nextCursor}')
   .action(async (o) => {
-    if (o.state && !(ORDER_STATES as readonly string[]).includes(o.state)) throw new InvalidArgumentError(`unknown state ${o.state}`);
     await withServices(async (s) => {
-      const rows = await (await admin(s)).list({ state: o.state, tenant: o.tenant, limit: o.limit });
-      for (const r of rows) {
-        if (o.json) console.log(JSON.stringify(r));
-        else console.log([r.updatedAt, r.state.padEnd(10), r.key, r.brpOrderNumber ?? '-', r.invoiceNumber ?? '-', r.ocr ?? '-', r.sumOre ?? '-', r.lastError ?? r.brpError ?? ''].join('  '));
-      }
+      const page = await (await admin(s)).list({ ...selectionOf(o), limit: o.limit, cursor: o.cursor });
+      if (o.json) return json(page);
+      console.log(page.orders.length ? ordersTable(page.orders) : 'no orders match');
+      if (page.nextCursor) console.log(`… more orders match: add --cursor ${page.nextCursor} for the next ${o.limit}`);
     });
   });
 
-program.command('show <key>').description('one order with its attempt history (personal data masked)')
-  .action((key: string) => withServices(async (s) => { console.log(JSON.stringify(await (await admin(s)).show(key), null, 2)); }));
-
-program.command('status').description('orders per state and each tenant\'s queue')
-  .action(() => withServices(async (s) => {
-    const service = await admin(s);
-    console.log(JSON.stringify({ orders: await service.counts(), tenants: await service.tenants() }, null, 2));
+program.command('find <text>').description('orders whose order number, OCR, BRP order number, invoice number or key is exactly <text>')
+  .option('--json', 'JSON')
+  .action((text: string, o) => withServices(async (s) => {
+    const found = await (await admin(s)).find(text);
+    if (o.json) return json(found);
+    console.log(found.length ? ordersTable(found) : `no order has ${text} as its order number, OCR, BRP order number or invoice number`);
+    if (!found.length) process.exitCode = 1;
   }));
 
-program.command('requeue <key>').description('send a dead, rejected or in-doubt order again (in-doubt: only after checking BRP has no such order)')
-  .action((key: string) => withServices(async (s) => { console.log(`requeued ${key} (was ${await (await admin(s)).requeue(key)})`); }));
-
-program.command('resolve <key>').description('record an in-doubt order as confirmed, with the numbers found in BRP')
-  .requiredOption('--brp-order <n>', 'BRP order number').option('--invoice <n>', 'invoice number').option('--ocr <n>', 'OCR number')
+program.command('show <key>').description('one order: state, BRP numbers, SEK amounts, the unroutable reason, the review flag, attempts and the audit trail (personal data masked)')
+  .option('--json', 'JSON')
   .action((key: string, o) => withServices(async (s) => {
-    await (await admin(s)).resolveConfirmed(key, { brpOrderNumber: o.brpOrder, invoiceNumber: o.invoice, ocr: o.ocr });
-    console.log(`resolved ${key} as confirmed (BRP order ${o.brpOrder})`);
+    const d = await (await admin(s)).show(key);
+    if (o.json) json(d);
+    else console.log(orderPage(d));
   }));
 
-program.command('resume <tenant>').description('resume a tenant paused after BRP refused its key (401/403)')
-  .action((tenant: string) => withServices(async (s) => {
-    console.log((await (await admin(s)).resumeTenant(tenant)) ? `resumed ${tenant}` : `${tenant} was not paused`);
+program.command('status').description('orders per state; tenants (queues, pauses); portals (stopped polling, last successful poll, cursor); notify backlog; the S&P inbox')
+  .option('--json', 'JSON (the default)')
+  .action(() => withServices(async (s) => { json(await (await admin(s)).status()); }));
+
+selectionOptions(program.command('requeue [keys...]'))
+  .description('send dead, rejected or in-doubt orders again: the keys given, or (with --state …) every order matching the filters. In-doubt: only after checking BRP has no such order (--not-in-brp --reason). Never confirmed ones')
+  .option('--reason <text>', 'why (required for in-doubt orders; kept in the audit trail)')
+  .option('--not-in-brp', 'in-doubt orders: I checked BRP and they are NOT there')
+  .option('--dry-run', 'bulk: only count the orders and list the first keys')
+  .option('--yes', 'bulk: do it without asking')
+  .option('--json', 'JSON')
+  .action(async (keys: string[], o) => {
+    const filtered = ['state', 'tenant', 'portal', 'since', 'until'].some((f) => o[f] !== undefined);
+    if (keys.length > 0 && filtered) throw new PartnerdError('PD_INVALID_ARGUMENT', 'give either order keys or filters (--state …), not both');
+    if (keys.length === 0 && !filtered) throw new PartnerdError('PD_INVALID_ARGUMENT', 'give order keys, or filters for a bulk re-queue (--state dead [--tenant …] …)');
+    const op = actor();
+    await withServices(async (s) => {
+      const service = await admin(s);
+      if (keys.length > 0) {
+        if (o.dryRun) throw new PartnerdError('PD_INVALID_ARGUMENT', '--dry-run is for a bulk re-queue by filter');
+        const results: Array<{ key: string; fromState?: string; error?: string }> = [];
+        for (const key of keys) {
+          try {
+            results.push(await service.requeue(key, op, { reason: o.reason, notInBrp: o.notInBrp }));
+          } catch (err) {
+            if (!(err instanceof PartnerdError) || err.code === 'PD_REDIS_UNAVAILABLE' || err.code === 'PD_DATABASE_UNAVAILABLE') throw err;
+            if (keys.length === 1) throw err;
+            results.push({ key, error: err.message });
+            process.exitCode = 1;
+          }
+        }
+        if (o.json) return json(results);
+        for (const r of results) console.log(r.error ? `not requeued ${r.key}: ${r.error}` : `requeued ${r.key} (was ${r.fromState})`);
+        return;
+      }
+      const selection = selectionOf(o);
+      const preview = await service.requeueMany(selection, op, { reason: o.reason, notInBrp: o.notInBrp, dryRun: true, audit: o.dryRun === true });
+      if (!preview.dryRun) return;
+      const bare = preview.withoutPayload ? ` (${preview.withoutPayload} more match but have no stored order to send: amend them)` : '';
+      if (o.dryRun) {
+        if (o.json) return json(preview);
+        console.log(`would requeue ${preview.count} order(s)${bare}${preview.firstKeys.length ? `; the first ${preview.firstKeys.length}:` : ''}`);
+        for (const k of preview.firstKeys) console.log(`  ${k}`);
+        return;
+      }
+      if (preview.count === 0) {
+        if (o.json) return json({ ...preview, dryRun: false, requeued: 0, keys: [] });
+        console.log(`no order to requeue${bare}`);
+        return;
+      }
+      if (!o.yes && !(await confirm(`requeue ${preview.count} order(s)${bare}? [y/N] `))) {
+        throw new PartnerdError('PD_INVALID_ARGUMENT', `${preview.count} order(s) match; nothing was requeued (add --yes to requeue them, --dry-run to list them)`);
+      }
+      const bar = new SingleBar({ stream: process.stderr, format: 'requeue [{bar}] {value}/{total} orders', hideCursor: true, clearOnComplete: false });
+      let started = false;
+      const result = await service.requeueMany(selection, op, {
+        reason: o.reason, notInBrp: o.notInBrp,
+        onProgress: (done, total) => {
+          if (!started) { bar.start(total, done); started = true; } else { bar.setTotal(total); bar.update(done); }
+        },
+      });
+      if (started) bar.stop();
+      if (o.json) return json(result);
+      if (!result.dryRun) console.log(`requeued ${result.requeued} order(s) in ${(result.durationMs / 1000).toFixed(1)} s${bare}`);
+    });
+  });
+
+/** Asks on the terminal; without one (a script, a pipe) the answer is no: scripts say --yes. */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+program.command('resolve <key>').description('record BRP\'s numbers: an in-doubt order found in BRP becomes confirmed; a confirmed order under review gets the numbers it lacks')
+  .requiredOption('--brp-order <n>', 'BRP order number').option('--invoice <n>', 'invoice number').option('--ocr <n>', 'OCR number')
+  .option('--reason <text>', 'why (required; kept in the audit trail)')
+  .option('--json', 'JSON')
+  .action((key: string, o) => withServices(async (s) => {
+    const r = await (await admin(s)).resolve(key, actor(), { brpOrderNumber: o.brpOrder, invoiceNumber: o.invoice, ocr: o.ocr, reason: o.reason });
+    if (o.json) return json(r);
+    console.log(`resolved ${key} as confirmed (BRP order ${o.brpOrder}; was ${r.fromState})`);
+    if (r.notifyWaits) console.log('note: the portal is told only once the invoice number and OCR are recorded too (resolve again with --invoice and --ocr)');
   }));
 
-program.command('reroute <key>').description('route an unroutable order (~:portal:ordernr) again after its venue or article was added to the config')
-  .action((key: string) => withServices(async (s) => {
-    const r = await s.portalIntake.reroute(key);
+program.command('amend <key>').description('correct a rejected, dead or unroutable order and send it: --file with the whole canonical order, or --patch with only the fields that change (a JSON merge patch); validated like intake')
+  .option('--file <order.json>', 'the whole corrected canonical order')
+  .option('--patch <patch.json>', 'a JSON merge patch over the stored order')
+  .option('--reason <text>', 'why (required; kept in the audit trail)')
+  .option('--json', 'JSON')
+  .action(async (key: string, o) => {
+    if ((o.file === undefined) === (o.patch === undefined)) throw new PartnerdError('PD_INVALID_ARGUMENT', 'give --file (the whole order) or --patch (the fields that change)');
+    const body = o.file !== undefined ? { order: await readJsonFile(o.file) } : { patch: await readJsonFile(o.patch) };
+    await withServices(async (s) => {
+      const r = await (await admin(s)).amend(key, actor(), { ...body, reason: o.reason });
+      if (o.json) return json(r);
+      console.log(`amended ${key} (was ${r.fromState}; changed: ${r.changed.join(', ')})${r.continuesAs ? `; continues as ${r.continuesAs} (queued)` : '; queued'}`);
+    });
+  });
+
+program.command('reroute <key>').description('route a portal order again with the current config: an unroutable one (~:portal:ordernr) after its venue or article was added, or a rejected one that kept its portal order')
+  .option('--reason <text>', 'why (kept in the audit trail)')
+  .option('--json', 'JSON')
+  .action((key: string, o) => withServices(async (s) => {
+    const r = await (await admin(s)).reroute(key, actor(), { reason: o.reason });
+    if (o.json) {
+      json(r);
+      if (r.status === 'unroutable') process.exitCode = 1;
+      else if (r.status === 'rejected') process.exitCode = EXIT_INVALID;
+      return;
+    }
     if (r.status === 'accepted') console.log(`rerouted ${key} → ${r.key} (queued)`);
     else if (r.status === 'unroutable') { console.log(`${key} is still unroutable: ${r.reason}`); process.exitCode = 1; }
     else if (r.status === 'duplicate') console.log(`${key} continues as ${r.key} (already ${r.state})`);
@@ -236,6 +422,34 @@ program.command('reroute <key>').description('route an unroutable order (~:porta
       for (const e of r.errors) console.log(`  ${e.path}: ${e.message}`);
     }
   }));
+
+async function resumeTenant(tenant: string, o: { reason?: string; json?: boolean }): Promise<void> {
+  await withServices(async (s) => {
+    const wasPaused = await (await admin(s)).resumeTenant(tenant, actor(), { reason: o.reason });
+    if (o.json) return json({ tenant, wasPaused });
+    console.log(wasPaused ? `resumed ${tenant}` : `${tenant} was not paused`);
+  });
+}
+
+async function resumePullPortal(portal: string, o: { reason?: string; json?: boolean }): Promise<void> {
+  await withServices(async (s) => {
+    const r = await (await admin(s)).resumePortal(portal, actor(), { reason: o.reason });
+    if (o.json) return json({ portal, ...r });
+    const what = [r.wasStopped ? 'polling' : '', r.notifyWasStopped ? 'notifying' : ''].filter(Boolean).join(' and ');
+    console.log(what ? `resumed ${what} ${portal}` : `${portal} was not stopped`);
+  });
+}
+
+program.command('resume <what> [name]')
+  .description('`resume tenant <name>`: a tenant paused after BRP refused its key (401/403); `resume portal <name>`: polling and notifying of a pull portal stopped after it refused our credentials. `resume <tenant>` is the old form')
+  .option('--reason <text>', 'why (kept in the audit trail)')
+  .option('--json', 'JSON')
+  .action(async (what: string, name: string | undefined, o) => {
+    if (name === undefined) return resumeTenant(what, o);
+    if (what === 'tenant') return resumeTenant(name, o);
+    if (what === 'portal') return resumePullPortal(name, o);
+    throw new PartnerdError('PD_INVALID_ARGUMENT', `resume tenant <name> or resume portal <name>, not resume ${what}`);
+  });
 
 program.command('receipts <portal>').description('write the S&P receipts file now: `receipts sop [--date YYYY-MM-DD]` (default: yesterday, Stockholm time)')
   .option('--date <day>', 'the Stockholm day whose outcomes to report')
@@ -269,14 +483,10 @@ program.command('poll <portal>').description('poll a pull portal now: `poll well
     }
   }));
 
-program.command('resume-portal <portal>').description('resume polling and notifying a portal stopped after it refused our credentials (401/403), once they are fixed')
-  .action((portal: string) => withServices(async (s) => {
-    if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
-    const { resumePortal } = await import('../ingest/pull/pull-ingest.js');
-    const { wasStopped, notifyWasStopped } = await resumePortal(s, portal);
-    const what = [wasStopped ? 'polling' : '', notifyWasStopped ? 'notifying' : ''].filter(Boolean).join(' and ');
-    console.log(what ? `resumed ${what} ${portal}` : `${portal} was not stopped`);
-  }));
+program.command('resume-portal <portal>').description('the old form of `resume portal <portal>`')
+  .option('--reason <text>', 'why (kept in the audit trail)')
+  .option('--json', 'JSON')
+  .action((portal: string, o) => resumePullPortal(portal, o));
 
 // ---- finance and data protection ---------------------------------------------------------------
 
@@ -302,16 +512,6 @@ function portalArg(v: string | undefined): Portal | undefined {
 function dayArg(v: string): string {
   if (!isIsoDate(v)) throw new InvalidArgumentError('a real date written YYYY-MM-DD');
   return v;
-}
-
-/** Who an audited action is recorded for: --actor, else the OS user running the command. */
-function actorOf(actor: string | undefined): string {
-  if (actor?.trim()) return actor.trim();
-  try {
-    return userInfo().username || 'operator';
-  } catch {
-    return 'operator';
-  }
 }
 
 const sek = (ore: number) => `${formatOreSwedish(ore)} kr`;
@@ -399,13 +599,12 @@ retentionCommand
   .command('run')
   .description('run retention now (the daemon runs it daily): remove the personal data of orders resting in an outcome past retention.personalDataDays, delete S&P files past retention.fileDays and records past retention.recordYears. Audited')
   .option('--dry-run', 'only count what would be removed')
-  .option('--actor <name>', 'who runs it, for the audit (default: the OS user)')
   .option('--json', 'the summary as JSON')
   .action((o: { dryRun?: boolean; actor?: string; json?: boolean }) => withServices(async (s) => {
     const { runRetentionExclusive } = await import('../privacy/retention.js');
     const summary = await runRetentionExclusive(
       { database: s.database, config: s.config, logger: s.logger, redis: s.redis, prefix: s.config.redis.prefix },
-      { dryRun: o.dryRun ?? false, actor: actorOf(o.actor) },
+      { dryRun: o.dryRun ?? false, actor: actor().actor },
     );
     if (!summary) throw new PartnerdError('PD_BUSY', 'a retention run is going on elsewhere');
     if (o.json) {
@@ -424,7 +623,6 @@ program
   .description('erase personal data on request (GDPR art. 17): `erase --personnummer X` (any form; `-` reads it from stdin, keeping it out of the shell history) finds the person\'s orders, `erase <key>` one order. Personal fields go, financial ones stay; the S&P archive and rejected files lose the rows. Live or in-flight orders are refused (exit 1). Audited')
   .option('--personnummer <number>', 'the person\'s personnummer or samordningsnummer, or - to read it from stdin')
   .requiredOption('--reason <text>', 'why (the request\'s reference; kept in the audit trail: no personal data)')
-  .option('--actor <name>', 'who erases, for the audit (default: the OS user)')
   .option('--dry-run', 'only show what would be erased')
   .option('--json', 'the result as JSON')
   .action(async (key: string | undefined, o: { personnummer?: string; reason: string; actor?: string; dryRun?: boolean; json?: boolean }) => {
@@ -434,7 +632,7 @@ program
     await withServices(async (s) => {
       const result = await erase(
         { database: s.database, ledger: s.ledger, config: s.config, logger: s.logger, redis: s.redis },
-        { target: personnummer !== undefined ? { personnummer } : { key: key! }, reason: o.reason, actor: actorOf(o.actor), dryRun: o.dryRun ?? false },
+        { target: personnummer !== undefined ? { personnummer } : { key: key! }, reason: o.reason, actor: actor().actor, dryRun: o.dryRun ?? false },
       );
       if (result.refused > 0) process.exitCode = 1;
       if (o.json) {
@@ -462,18 +660,38 @@ function parseIntArg(v: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
   return n;
 }
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+}
 function parseRate(v: string): number {
   const n = Number(v);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('a number from 0 to 1');
   return n;
 }
 
+/** A listener that could not be opened (the port is taken): one line naming the address. */
+function listenError(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES' || e?.code === 'EADDRNOTAVAIL') {
+    const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : 'the address is not available here';
+    return new PartnerdError('PD_LISTEN_FAILED', `${e.address ?? '?'}:${e.port ?? '?'}: ${why}`);
+  }
+  return err;
+}
+
+/**
+ * Every failure is one line on stderr and a non-zero exit, never a stack trace (PARTNERD_DEBUG=1
+ * prints it for a bug report): 2 when the input was invalid, 1 otherwise.
+ */
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (process.env.PARTNERD_DEBUG) console.error(err);
   if (isPartnerdError(err)) {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);
   }
-  // One line, never a stack trace (LOG_LEVEL=debug logs the details where a logger runs).
-  console.error(`partnerd: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`partnerd: ${message.split('\n')[0]}`);
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { PartnerdError } from '../errors.js';
 import { readYamlFile, validateYamlDocument } from './yaml-document.js';
 import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
-import { ConfigSchema, type Config, type TenantConfig } from './schema.js';
+import { ConfigSchema, type AdminConfig, type Config, type ParsedConfig, type TenantConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/partnerd.yaml';
 
@@ -49,10 +49,32 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
   if (key.length < ERASURE_KEY_MIN_LENGTH) {
     throw new PartnerdError('PD_CONFIG_INVALID', `retention.erasureKeyFile: the key must be at least ${ERASURE_KEY_MIN_LENGTH} characters`);
   }
+  const admin = adminSection(data.admin, baseDir);
   return {
-    ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, xsdPath, tenants, source,
+    ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, admin, xsdPath, tenants, source,
     retention: { ...retention, erasureKey: key },
   };
+}
+
+/** Admin tokens shorter than this are refused: they guard every operator action. */
+export const MIN_ADMIN_TOKEN_LENGTH = 24;
+
+function adminSection(admin: ParsedConfig['admin'], baseDir: string): AdminConfig {
+  const tokens = admin.tokens.map((t, i) => {
+    const token = readSecretFile(t.file, `admin.tokens[${i}].file`, baseDir);
+    if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new PartnerdError('PD_CONFIG_INVALID', `admin.tokens[${i}].file: the token must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
+    }
+    return { name: t.name, token };
+  });
+  const { sessionKeyFile, ...consoleRest } = admin.console;
+  let sessionKey: Buffer | undefined;
+  if (sessionKeyFile) {
+    const hex = readSecretFile(sessionKeyFile, 'admin.console.sessionKeyFile', baseDir);
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new PartnerdError('PD_CONFIG_INVALID', 'admin.console.sessionKeyFile: must hold 64 hex characters (32 bytes, e.g. openssl rand -hex 32)');
+    sessionKey = Buffer.from(hex, 'hex');
+  }
+  return { ...admin, tokens, console: { ...consoleRest, ...(sessionKey ? { sessionKey } : {}) } };
 }
 
 function readSecretFile(file: string, key: string, baseDir: string): string {

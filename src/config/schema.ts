@@ -253,6 +253,53 @@ export const RetentionSchema = z
   })
   .prefault({});
 
+/**
+ * Who may use the admin API and the console: named bearer tokens, each read from its own file
+ * (a Docker secret; never a value in the config or the repository). The name is the actor of the
+ * audit trail. No tokens: the API and the console answer 401 to everyone.
+ */
+const AdminTokenSchema = z
+  .object({
+    name: z.string().regex(/^[\p{L}\p{N}._@-]{1,64}$/u, 'a name of 1–64 letters, digits, ".", "_", "@" or "-"'),
+    file: z.string().min(1),
+  })
+  .strict();
+
+export const DEFAULT_ADMIN_AUTH_FAILURES = { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 };
+
+export const AdminSchema = z
+  .object({
+    http: AdminHttpSchema,
+    tokens: z.array(AdminTokenSchema).default([])
+      .refine((t) => new Set(t.map((x) => x.name)).size === t.length, { message: 'token names must be unique (each is an actor in the audit trail)' }),
+    /** Failed logins (API bearer tokens, console) per client address before 429. */
+    authFailures: z
+      .object({
+        maxFailures: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.maxFailures),
+        windowSeconds: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.windowSeconds),
+        blockSeconds: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.blockSeconds),
+      })
+      .strict()
+      .default(DEFAULT_ADMIN_AUTH_FAILURES),
+    console: z
+      .object({
+        /** Mark the session cookie Secure: set it when the console is reached through TLS (a proxy in front). */
+        secureCookie: z.boolean().default(false),
+        /** How long a console login lasts. */
+        sessionMinutes: z.number().int().min(1).max(7 * 24 * 60).default(480),
+        /**
+         * A file with 32 random bytes (64 hex characters) that encrypts the session cookie: the
+         * same file for every replica behind one address, so a session works on all of them.
+         * Without it each process makes its own key at start (sessions end at a restart).
+         */
+        sessionKeyFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
 export const ConfigSchema = z
   .object({
     database: DatabaseSchema,
@@ -303,7 +350,7 @@ export const ConfigSchema = z
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
     portals: PortalsSchema,
     ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: DEFAULT_INGEST_HTTP }),
-    admin: z.object({ http: AdminHttpSchema }).strict().default({ http: { enabled: true, host: '127.0.0.1', port: 8081 } }),
+    admin: AdminSchema,
     retention: RetentionSchema,
   })
   .strict()
@@ -345,8 +392,21 @@ export type DatabaseConfig = Omit<z.output<typeof DatabaseSchema>, 'passwordFile
 /** The retention section with the erasure key read (from erasureKeyFile where that is given). */
 export type RetentionConfig = Omit<z.output<typeof RetentionSchema>, 'erasureKey' | 'erasureKeyFile'> & { erasureKey: string };
 
-export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis' | 'retention'> {
+/** A named admin token with its value read from its file (never logged, never in the config). */
+export interface AdminToken {
+  name: string;
+  token: string;
+}
+
+/** The admin section with token and key files read. */
+export type AdminConfig = Omit<z.output<typeof AdminSchema>, 'tokens' | 'console'> & {
+  tokens: AdminToken[];
+  console: Omit<z.output<typeof AdminSchema>['console'], 'sessionKeyFile'> & { sessionKey?: Buffer };
+};
+
+export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis' | 'retention' | 'admin'> {
   tenants: Record<string, TenantConfig>;
+  admin: AdminConfig;
   database: DatabaseConfig;
   redis: RedisConfig;
   retention: RetentionConfig;

@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { createAdminServer, listenAdminServer, type AdminServer } from '../admin/http/admin-server.js';
 import type { StoreProbe } from '../admin/http/readiness.js';
+import { registerOperatorRoutes } from '../admin/http/operator-routes.js';
 import { BrpClient } from '../brp/brp-client.js';
 import { startIngestServer, type IngestServer } from '../ingest/http/ingest-server.js';
 import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.js';
@@ -96,6 +97,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       workersRunning: () => workersStarted && workers.every((w) => w.isRunning()),
       shuttingDown: () => stopping !== undefined,
     });
+    // The admin API and the web console: on this listener only, never on the push port.
+    await registerOperatorRoutes(app, services);
     admin = await listenAdminServer(app, logger, options.admin?.host ?? http.host, options.admin?.port ?? http.port);
   }
   let retention: ExclusiveSchedule | undefined;

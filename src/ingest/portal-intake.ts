@@ -91,18 +91,28 @@ export class PortalIntake {
   /**
    * Routes an unroutable order again with the current configuration (after an operator fixed a
    * venue or article mapping). Still unroutable → the reason is updated; routable → it continues
-   * under its tenant's key (the portal's order-id index moves with it) and is queued.
+   * under its tenant's key (the portal's order-id index moves with it) and is queued. A portal
+   * order that was routed but found invalid (rejected under its `~` key, the portal order kept)
+   * can be routed again the same way, e.g. after a tenant's personnummer form was corrected.
+   * `by`: the operator and reason for the audit trail (default: the daemon itself).
    */
-  async reroute(unroutableKey: string, now = new Date()): Promise<PortalIntakeResult> {
+  async reroute(unroutableKey: string, now = new Date(), by: { actor?: string; reason?: string } = {}): Promise<PortalIntakeResult> {
     const rec = await this.ledger.get(unroutableKey);
     if (!rec) throw new PartnerdError('PD_UNKNOWN_ORDER', unroutableKey);
-    if (rec.state !== 'unroutable' || !rec.portalOrder) {
-      throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${unroutableKey} is ${rec.state}, not unroutable`);
+    const from = rec.state;
+    if ((from !== 'unroutable' && from !== 'rejected') || !rec.portalOrder || !Array.isArray((rec.portalOrder as { lines?: unknown }).lines)) {
+      throw new PartnerdError(
+        'PD_ILLEGAL_TRANSITION',
+        from === 'unroutable' || from === 'rejected'
+          ? `${unroutableKey} is ${from} without a stored portal order to route again (only orders kept as unroutable have one); correct it with amend`
+          : `${unroutableKey} is ${from}, not unroutable/rejected`,
+      );
     }
+    const note = (detail: string) => ({ action: 'reroute', detail, ...(by.actor ? { actor: by.actor } : {}), ...(by.reason ? { reason: by.reason } : {}) });
     const order = rec.portalOrder as PortalOrder;
     const route = routePortalOrder(order, this.config);
     if (!route.ok) {
-      await this.ledger.transition(unroutableKey, ['unroutable'], 'unroutable', { action: 'reroute', detail: `still unroutable: ${route.reason}` }, { unroutableReason: route.reason }, { now });
+      await this.ledger.transition(unroutableKey, [from], 'unroutable', note(`still unroutable: ${route.reason}`), { unroutableReason: route.reason }, { now });
       return { status: 'unroutable', key: unroutableKey, reason: route.reason };
     }
     // A pull order the adapter could not read was kept as a stub with its adapter errors: those,
@@ -113,16 +123,15 @@ export class PortalIntake {
       : checkRoutedOrder(this.config, this.documents, order, route, now);
     if (!checked.ok) {
       const brpError = { errors: checked.errors.map((e) => ({ message: e.path ? `${e.path}: ${e.message}` : e.message })) };
-      await this.ledger.transition(unroutableKey, ['unroutable'], 'rejected', { action: 'reroute', detail: 'routed, but invalid' }, { brpError }, { now });
+      await this.ledger.transition(unroutableKey, [from], 'rejected', note('routed, but invalid'), { brpError }, { now });
       return { status: 'rejected', key: unroutableKey, errors: checked.errors };
     }
     // Accepted now, or by an earlier reroute that died before this transition (a duplicate):
     // either way the order continues under that key.
     const submitted = await this.intake.submitProven(checked.order, checked, { replaceIndexFrom: unroutableKey, now });
-    await this.ledger.transition(unroutableKey, ['unroutable'], 'rerouted', { action: 'reroute', detail: `routed to ${submitted.key}` }, { routedTo: submitted.key }, { now, dropPortalOrder: true });
+    await this.ledger.transition(unroutableKey, [from], 'rerouted', note(`routed to ${submitted.key}`), { routedTo: submitted.key }, { now, dropPortalOrder: true });
     return submitted;
   }
-
 }
 
 /**

@@ -120,13 +120,24 @@ export type BeginResult =
   | { kind: 'open'; openedAt: string; attempt: number }
   | { kind: 'done'; state: OrderState | 'missing' };
 
-export interface ListFilter {
+/** Which orders an operator means: listings, counts and bulk actions share it. */
+export interface OrderSelection {
   states?: readonly OrderState[];
+  /**
+   * Also (OR) the confirmed orders under review that still lack BRP's numbers (an unreadable 2xx):
+   * with `states` the needs-attention view, alone only those.
+   */
+  review?: boolean;
   tenant?: string;
   portal?: Portal;
   /** Last change in [since, until). */
   since?: Date;
   until?: Date;
+  /** Exactly this key, order number, BRP order number, invoice number or OCR. */
+  text?: string;
+}
+
+export interface ListFilter extends OrderSelection {
   limit?: number;
   /** Keyset pagination: rows strictly after this one in the listing order (newest change first). */
   after?: { updatedAt: string; key: string };
@@ -553,25 +564,14 @@ export class Ledger {
     return entries.map(({ sortAt: _sortAt, ...e }) => e as HistoryEntry);
   }
 
-  /** Orders newest change first (ties by key), filtered; keyset-paginated with `after`. */
+  /** Orders newest change first (ties by key), filtered; keyset-paginated with `after` (see pageSql). */
   async list(filter: ListFilter = {}): Promise<LedgerRecord[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
-    const p = (v: unknown) => `$${params.push(v)}`;
-    if (filter.states?.length) where.push(`o.state = ANY(${p([...filter.states])}::text[])`);
-    if (filter.tenant) where.push(`o.tenant = ${p(filter.tenant)}`);
-    if (filter.portal) where.push(`o.portal = ${p(filter.portal)}`);
-    if (filter.since) where.push(`o.updated_at >= ${p(filter.since)}`);
-    if (filter.until) where.push(`o.updated_at < ${p(filter.until)}`);
-    if (filter.after) where.push(`(o.updated_at, o.key) < (${p(filter.after.updatedAt)}::timestamptz, ${p(filter.after.key)})`);
-    const limit = p(Math.max(1, Math.min(filter.limit ?? 50, 10_000)));
-    const r = await this.q(
-      `SELECT ${SUMMARY_COLUMNS} FROM orders o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY o.updated_at DESC, o.key DESC LIMIT ${limit}`,
-      params,
-    );
+    const r = await this.q(pageSql(filter, SUMMARY_COLUMNS, [], params), params);
     return r.rows.map(toRecord);
   }
+
+
 
   /** Orders whose order number, BRP order number, invoice number, OCR or key is exactly `text`. */
   async find(text: string, limit = 50): Promise<LedgerRecord[]> {
@@ -582,6 +582,146 @@ export class Ledger {
       [text, limit],
     );
     return r.rows.map(toRecord);
+  }
+
+  /**
+   * What a bulk re-queue of `selection` would do, changing nothing: how many orders it would send
+   * again, how many match but have no stored order to send (refused by partnerd before BRP: they
+   * need `amend`), and the first keys in listing order.
+   */
+  async previewRequeue(selection: OrderSelection, firstKeys = 20): Promise<{ count: number; withoutPayload: number; firstKeys: string[] }> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = selectionWhere(selection, p);
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const counts = await this.q<{ n: number; bare: number }>(
+      `SELECT count(*) FILTER (WHERE o.payload IS NOT NULL)::int AS n, count(*) FILTER (WHERE o.payload IS NULL)::int AS bare FROM orders o ${cond}`,
+      params,
+    );
+    const keyParams: unknown[] = [];
+    const keys = await this.q<{ key: string }>(pageSql({ ...selection, limit: firstKeys }, 'o.key, o.updated_at', ['o.payload IS NOT NULL'], keyParams), keyParams);
+    return { count: counts.rows[0]?.n ?? 0, withoutPayload: counts.rows[0]?.bare ?? 0, firstKeys: keys.rows.map((r) => r.key) };
+  }
+
+  /**
+   * One batch of a bulk re-queue: up to `limit` orders of `selection` that have a stored order to
+   * send and were last changed before `changedBefore` (the moment the bulk action began, so an
+   * order that fails again meanwhile is not picked twice) move to `queued`, each with its audit
+   * row, in one statement: the state guard and the audit commit together. The caller adds the
+   * jobs once this returns (committed). Only `states` may be left; the caller decides which are
+   * safe (confirmed never is).
+   */
+  async requeueBatch(
+    selection: OrderSelection & { states: readonly OrderState[] },
+    options: { limit: number; changedBefore: Date; note: ActionNote; now?: Date },
+  ): Promise<Array<{ key: string; tenant: string; portal: Portal; ordernr: string; fromState: OrderState }>> {
+    const now = options.now ?? new Date();
+    const params: unknown[] = [];
+    const p = (v: unknown) => `$${params.push(v)}`;
+    const where = selectionWhere({ ...selection, review: false }, p);
+    const to = p('queued');
+    const at = p(now);
+    const notify = p(this.notifyPortals);
+    const r = await this.q<{ key: string; tenant: string; portal: Portal; ordernr: string; from_state: OrderState }>(
+      `WITH cur AS (
+         SELECT o.key, o.state FROM orders o
+          WHERE ${where.join(' AND ')} AND o.payload IS NOT NULL AND o.updated_at < ${p(options.changedBefore)}
+          LIMIT ${p(options.limit)} FOR UPDATE
+       ), o AS (
+         UPDATE orders o SET ${stateChangeSet(to, at, 'false', 'cur.state')}
+           FROM cur WHERE o.key = cur.key
+         RETURNING o.key, o.tenant, o.portal, o.ordernr, cur.state AS from_state
+       ), act AS (
+         INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
+         SELECT key, ${at}, ${p(options.note.actor ?? 'operator')}, ${p(options.note.action ?? 'requeue')}, from_state, ${to},
+                ${p(options.note.reason ?? null)}, ${p(options.note.detail)} FROM o
+       ), notify AS (${notifyCte('o', to, `${at}::timestamptz`, notify)})
+       SELECT key, tenant, portal, ordernr, from_state FROM o`,
+      params,
+    );
+    return r.rows.map((row) => ({ key: row.key, tenant: row.tenant, portal: row.portal, ordernr: row.ordernr, fromState: row.from_state }));
+  }
+
+  /**
+   * Replaces the canonical order of a resting order (an operator's correction) with one that
+   * passed intake's validation and XSD proof, and queues it, in one statement guarded by the
+   * current state; the audit row says what changed (field paths, never values). Returns the
+   * state it left.
+   */
+  async replacePayload(
+    key: string,
+    from: readonly OrderState[],
+    order: CanonicalOrder,
+    proven: { proof: string; xml: string },
+    note: ActionNote,
+    now = new Date(),
+  ): Promise<OrderState> {
+    const r = await this.q<{ from_state: OrderState | null; current: OrderState | null }>(
+      `WITH cur AS (
+         SELECT key, state FROM orders WHERE key = $1 FOR UPDATE
+       ), o AS (
+         UPDATE orders o SET state = 'queued', updated_at = $2, open_attempt_at = NULL, final_at = NULL,
+                payload = $4::jsonb, xml = $5, xml_proof = $6, rejected_by = NULL
+           FROM cur WHERE o.key = cur.key AND cur.state = ANY($3::text[])
+         RETURNING o.key, cur.state AS from_state
+       ), act AS (
+         INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
+         SELECT key, $2, $7, $8, from_state, 'queued', $9, $10 FROM o
+       )
+       SELECT (SELECT from_state FROM o) AS from_state, (SELECT state FROM cur) AS current`,
+      [key, now, [...from], JSON.stringify(order), proven.xml, proven.proof, note.actor ?? 'operator', note.action ?? 'amend', note.reason ?? null, note.detail],
+    );
+    const row = r.rows[0];
+    if (row?.from_state) return row.from_state;
+    if (!row?.current) throw new PartnerdError('PD_UNKNOWN_ORDER', key);
+    throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is ${row.current}, not ${from.join('/')}`, { state: row.current });
+  }
+
+  /** An operator action on no single order (a tenant or portal resumed): the audit trail's other table. */
+  async recordOperatorAction(entry: { actor: string; action: string; subject: string; fromState?: string; toState?: string; reason?: string; detail?: string }, now = new Date()): Promise<void> {
+    await this.q(
+      'INSERT INTO operator_actions (at, actor, action, subject, from_state, to_state, reason, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [now, entry.actor, entry.action, entry.subject, entry.fromState ?? null, entry.toState ?? null, entry.reason ?? null, entry.detail ?? null],
+    );
+  }
+
+  /** The latest operator actions of both kinds (on orders and on tenants/portals), newest first. */
+  async recentActions(limit = 20): Promise<Array<{ at: string; actor: string; action: string; subject: string; fromState?: string; toState?: string; reason?: string; detail?: string }>> {
+    const r = await this.q<{ at: Date; actor: string; action: string; subject: string; from_state: string | null; to_state: string | null; reason: string | null; detail: string | null }>(
+      `(SELECT at, actor, action, order_key AS subject, from_state, to_state, reason, detail FROM order_actions WHERE actor <> 'partnerd' ORDER BY at DESC LIMIT $1)
+       UNION ALL
+       (SELECT at, actor, action, subject, from_state, to_state, reason, detail FROM operator_actions ORDER BY at DESC LIMIT $1)
+       ORDER BY at DESC LIMIT $1`,
+      [limit],
+    );
+    return r.rows.map((a) => ({
+      at: iso(a.at)!, actor: a.actor, action: a.action, subject: a.subject,
+      ...opt('fromState', a.from_state ?? undefined), ...opt('toState', a.to_state ?? undefined),
+      ...opt('reason', a.reason ?? undefined), ...opt('detail', a.detail ?? undefined),
+    }));
+  }
+
+  /**
+   * Orders per tenant, portal and state (the console's overview), of `states` only when given:
+   * the states that need an operator or are still moving are a small share of a big ledger and
+   * are counted through the state index; counting every confirmed order reads the whole table.
+   */
+  async countByTenantPortalState(states?: readonly OrderState[]): Promise<Array<{ tenant: string; portal: string; state: OrderState; count: number }>> {
+    const r = await this.q<{ tenant: string; portal: string; state: OrderState; n: number }>(
+      `SELECT tenant, portal, state, count(*)::int AS n FROM orders ${states ? 'WHERE state = ANY($1::text[])' : ''}
+        GROUP BY tenant, portal, state ORDER BY tenant, portal, state`,
+      states ? [[...states]] : [],
+    );
+    return r.rows.map((row) => ({ tenant: row.tenant, portal: row.portal, state: row.state, count: row.n }));
+  }
+
+  /** The order that has waited longest to reach BRP (queued, retrying, submitting), if any. */
+  async oldestWaiting(): Promise<{ key: string; state: OrderState; receivedAt: string } | undefined> {
+    const r = await this.q<{ key: string; state: OrderState; received_at: Date }>(
+      `SELECT key, state, received_at FROM orders WHERE state IN ${LIVE_SQL} ORDER BY received_at, key LIMIT 1`,
+    );
+    const row = r.rows[0];
+    return row ? { key: row.key, state: row.state, receivedAt: iso(row.received_at)! } : undefined;
   }
 
   async countByState(): Promise<Record<OrderState, number>> {
@@ -754,6 +894,52 @@ function total(amounts: readonly number[]): number | undefined {
     sum += a;
   }
   return isValidOre(sum) ? sum : undefined;
+}
+
+/**
+ * One page of a listing, newest change first. Several states (the needs-attention view) are read
+ * as one ordered index range per state (`state, updated_at DESC, key DESC`), merged and cut to the
+ * page: the cost is the page size per state, wherever in time those orders are. A single
+ * `state = ANY(…)` would be planned as a walk down the newest-first index filtering rows out,
+ * fast only while the wanted orders are recent (after an outage weeks ago it reads most of the
+ * table).
+ */
+export function pageSql(filter: ListFilter, columns: string, extra: string[], params: unknown[]): string {
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const limit = p(Math.max(1, Math.min(filter.limit ?? 50, 10_000)));
+  const after = filter.after ? `(o.updated_at, o.key) < (${p(filter.after.updatedAt)}::timestamptz, ${p(filter.after.key)})` : undefined;
+  const { states, review, ...rest } = filter;
+  const common = [...selectionWhere(rest, p), ...extra, ...(after ? [after] : [])];
+  const branches: string[][] = [
+    ...(states ?? []).map((state) => [`o.state = ${p(state)}`, ...common]),
+    ...(review ? [[REVIEW_OPEN_SQL, ...common]] : []),
+  ];
+  const order = 'ORDER BY o.updated_at DESC, o.key DESC';
+  const whereOf = (terms: string[]) => (terms.length ? `WHERE ${terms.join(' AND ')}` : '');
+  if (branches.length <= 1) return `SELECT ${columns} FROM orders o ${whereOf(branches[0] ?? common)} ${order} LIMIT ${limit}`;
+  return `SELECT * FROM (${branches.map((b) => `(SELECT ${columns} FROM orders o ${whereOf(b)} ${order} LIMIT ${limit})`).join(' UNION ALL ')}) o
+    ${order} LIMIT ${limit}`;
+}
+
+/** Confirmed, but BRP's 2xx could not be read and its numbers are still missing (`orders_review_open`). */
+const REVIEW_OPEN_SQL = `(o.state = 'confirmed' AND o.review IS NOT NULL AND o.brp_order_number IS NULL)`;
+
+/** The WHERE terms of an operator's selection (values appended through `p`). */
+function selectionWhere(sel: OrderSelection, p: (v: unknown) => string): string[] {
+  const where: string[] = [];
+  const review = REVIEW_OPEN_SQL;
+  if (sel.states?.length && sel.review) where.push(`(o.state = ANY(${p([...sel.states])}::text[]) OR ${review})`);
+  else if (sel.states?.length) where.push(`o.state = ANY(${p([...sel.states])}::text[])`);
+  else if (sel.review) where.push(review);
+  if (sel.tenant) where.push(`o.tenant = ${p(sel.tenant)}`);
+  if (sel.portal) where.push(`o.portal = ${p(sel.portal)}`);
+  if (sel.since) where.push(`o.updated_at >= ${p(sel.since)}`);
+  if (sel.until) where.push(`o.updated_at < ${p(sel.until)}`);
+  if (sel.text) {
+    const t = p(sel.text);
+    where.push(`(o.key = ${t} OR o.ordernr = ${t} OR o.brp_order_number = ${t} OR o.invoice_number = ${t} OR o.ocr = ${t})`);
+  }
+  return where;
 }
 
 function iso(v: unknown): string | undefined {

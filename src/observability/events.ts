@@ -97,13 +97,13 @@ export const EVENTS = {
   },
   'order.requeued': {
     level: 'info', alert: false, redact: false,
-    fields: { ...ORDER_KEY, state: 'string', reason: 'string' },
+    fields: { ...ORDER_KEY, state: 'string', reason: 'string', actor: 'string?' },
     summary: 'An operator sent a dead, rejected or in-doubt order again (`reason`: the state it had).',
   },
   'order.resolved': {
     level: 'info', alert: false, redact: false,
-    fields: { ...ORDER_KEY, state: 'string', brpOrderNumber: 'string', invoiceNumber: 'string?', ocr: 'string?' },
-    summary: 'An operator recorded an in-doubt order as confirmed with the numbers found in BRP.',
+    fields: { ...ORDER_KEY, state: 'string', brpOrderNumber: 'string', invoiceNumber: 'string?', ocr: 'string?', actor: 'string?' },
+    summary: 'An operator recorded an in-doubt order as confirmed with the numbers found in BRP, or gave a confirmed order under review its numbers.',
   },
   'order.enqueue_deferred': {
     level: 'warn', alert: false, redact: false,
@@ -293,6 +293,62 @@ export const EVENTS = {
     level: 'warn', alert: false,
     fields: { reason: 'string' },
     summary: 'Reading the shared state for /metrics failed or timed out: the scrape has the process metrics and `partnerd_shared_state_up 0`.',
+  },
+
+  // ---- operators' actions (admin API, console, CLI): the log side of the audit trail
+  'admin.requeue': {
+    level: 'info', alert: false,
+    fields: { ...ORDER_KEY, actor: 'string', via: 'string', fromState: 'string', toState: 'string', reason: 'string?' },
+    summary: 'An operator re-queued one order (`via`: cli, api or console). The same entry is in the order\'s audit trail.',
+  },
+  'admin.bulk_requeue': {
+    level: 'info', alert: false,
+    fields: {
+      actor: 'string', via: 'string', dryRun: 'boolean', states: 'string[]', tenant: 'string?', portal: 'string?', since: 'string?', until: 'string?',
+      count: 'number', withoutPayload: 'number?', reason: 'string?', durationMs: 'number?',
+    },
+    summary: 'An operator re-queued every order matching a filter (`count` orders, each with its own audit row and `order.requeued` line), or asked what that would do (`dryRun: true`, nothing changed).',
+  },
+  'admin.resolve': {
+    level: 'info', alert: false,
+    fields: { ...ORDER_KEY, actor: 'string', via: 'string', fromState: 'string', toState: 'string', reason: 'string', brpOrderNumber: 'string', invoiceNumber: 'string?', ocr: 'string?' },
+    summary: 'An operator recorded BRP\'s numbers for an in-doubt order (now confirmed) or a confirmed order under review.',
+  },
+  'admin.amend': {
+    level: 'info', alert: false,
+    fields: { ...ORDER_KEY, actor: 'string', via: 'string', fromState: 'string', toState: 'string', reason: 'string', changed: 'string[]', continuesAs: 'string?' },
+    summary: 'An operator replaced the order of a rejected, dead or unroutable order (validated like intake, a new XSD proof) and queued it; `changed` names the fields, never their values.',
+  },
+  'admin.reroute': {
+    level: 'info', alert: false,
+    fields: { ...ORDER_KEY, actor: 'string', via: 'string', fromState: 'string', outcome: 'string', continuesAs: 'string?', reason: 'string?' },
+    summary: 'An operator routed a portal order again with the current config (`outcome`: accepted, duplicate, unroutable or rejected).',
+  },
+  'admin.resume_tenant': {
+    level: 'info', alert: false,
+    fields: { actor: 'string', via: 'string', tenant: 'string', wasPaused: 'boolean', reason: 'string?' },
+    summary: 'An operator resumed a tenant paused after BRP refused its key.',
+  },
+  'admin.resume_portal': {
+    level: 'info', alert: false,
+    fields: { actor: 'string', via: 'string', portal: 'string', wasStopped: 'boolean', notifyWasStopped: 'boolean', reason: 'string?' },
+    summary: 'An operator resumed polling and notifying a pull portal.',
+  },
+  'admin.login': {
+    level: 'info', alert: false,
+    fields: { actor: 'string', client: 'string' },
+    summary: 'An operator logged in to the console with the named token.',
+  },
+  'admin.logout': { level: 'info', alert: false, fields: { actor: 'string' }, summary: 'An operator logged out of the console.' },
+  'admin.auth_failures': {
+    level: 'error', alert: true,
+    fields: { realm: 'string', client: 'string', failures: 'number', maxFailures: 'number', windowSeconds: 'number', blockedSeconds: 'number' },
+    summary: 'A client address failed to authenticate at the admin API or console (`realm`) more than `maxFailures` times in `windowSeconds`: it gets 429 for `blockedSeconds`, the right token included. If an operator\'s script holds a stale token, give it the current one (`admin.tokens`); otherwise someone is guessing tokens on the operators\' listener: block the address in front of it, and check what was done with `partnerd show <key>` (the audit trail).',
+  },
+  'admin.request_failed': {
+    level: 'error', alert: false,
+    fields: { method: 'string', route: 'string', status: 'number', code: 'string?', reason: 'string' },
+    summary: 'An admin API or console request failed on partnerd\'s side (5xx); `reason` is the error, never the request body.',
   },
 
   // ---- pull ingest (Wellnet, Epassi) and the outcome notifier

@@ -23,3 +23,25 @@ export function maskEmail(email: string): string {
   if (at <= 0) return '***';
   return `${email[0]}***${email.slice(at)}`;
 }
+
+/** `0731234567` → `07xxxxxx67`: like a personnummer, only the first and last two digits stay. */
+export function maskPhone(phone: string): string {
+  return maskPersonnummer(phone);
+}
+
+/** `Tessan` → `T…`: enough to tell two orders apart on a screen, not to read the name. */
+export function maskName(name: string): string {
+  const first = [...name.trim()][0];
+  return first ? `${first}…` : '';
+}
+
+/**
+ * Operators' free text (a reason typed in a form) goes into the log stream: anything in it that
+ * looks like a personnummer, an e-mail address or a phone number is masked on the way.
+ */
+export function scrubFreeText(text: string): string {
+  return text
+    .replace(/[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu, (m) => maskEmail(m))
+    .replace(/(?<![\w-])(?:\d{2})?\d{6}[-+]?\d{4}(?![\w-])/g, (m) => maskPersonnummer(m))
+    .replace(/(?<![\w-])(?:\+46|0)[\d -]{6,14}\d(?![\w-])/g, (m) => maskPhone(m));
+}

@@ -10,9 +10,9 @@ import { personnummerPattern } from './person-hash.js';
 /**
  * Personal data in S&P's folder (sop.md): the order files S&P uploads hold name, personnummer,
  * address, e-mail and phone on every row. After the scan they live on in `archive/YYYY-MM-DD/`
- * (as uploaded) and `rejected/` (a file unusable as a whole, and `NAME.errors.csv`: the input's
- * rows of the rejected orders, with the problems). `outbox/` receipts hold no personal data (order
- * numbers, BRP's numbers, amounts, messages) but are S&P's to collect, not ours to keep.
+ * (as uploaded) and `rejected/` (a file unusable as a whole). `NAME.errors.csv` (each rejected
+ * row's Ordernummer, line and problem) and `outbox/` receipts hold no personal data (order
+ * numbers, BRP's numbers, amounts, messages); the receipts are S&P's to collect, not ours to keep.
  *
  * Retention deletes the files of archive/, rejected/ and outbox/ that were last written more than
  * `fileDays` ago (never inbox/: those are orders not read yet).

@@ -97,6 +97,43 @@ export class TenantQueues implements JobSink {
     await this.enqueue(key, tenant);
   }
 
+  /**
+   * `reenqueue` for many keys of one tenant at once (an operator's bulk re-queue): one pipelined
+   * look at the job hashes, finished jobs removed, then one addBulk for every key without a job
+   * that will still run. Only call this for keys the ledger has just made due.
+   */
+  async reenqueueMany(tenant: string, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const t = this.config.tenants[tenant];
+    if (!t) throw new PartnerdError('PD_UNKNOWN_TENANT', tenant);
+    const queue = this.get(tenant);
+    const pipe = this.connection.pipeline();
+    for (const key of keys) pipe.hmget(queue.toKey(jobIdOf(key)), 'timestamp', 'finishedOn');
+    const res = (await pipe.exec()) ?? [];
+    const finished: string[] = [];
+    const toAdd: string[] = [];
+    keys.forEach((key, i) => {
+      const [err, fields] = res[i] ?? [];
+      const [timestamp, finishedOn] = (fields as Array<string | null> | undefined) ?? [];
+      if (err || !timestamp) toAdd.push(key);
+      else if (finishedOn) {
+        finished.push(key);
+        toAdd.push(key);
+      }
+      // else: a job that will still run exists already
+    });
+    await Promise.all(finished.map((key) => queue.remove(jobIdOf(key))));
+    const keep = this.config.queue.keepCompletedSeconds;
+    await queue.addBulk(toAdd.map((key) => ({
+      name: 'createpartnerorder',
+      data: { key },
+      opts: {
+        jobId: jobIdOf(key), attempts: t.retry.attempts, backoff: { type: 'partnerd' },
+        removeOnComplete: keep > 0 ? { age: keep } : true, removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    })));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

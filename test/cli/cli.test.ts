@@ -108,10 +108,10 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {
     const before = cli(['status']);
     assert.equal(before.status, 1);
-    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 2 migration\(s\); run: partnerd migrate\n$/);
+    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 3 migration\(s\); run: partnerd migrate\n$/);
     const first = cli(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 2 migration\(s\): \d+_ledger, \d+_finance-and-personal-data\n$/);
+    assert.match(first.stdout, /^applied 3 migration\(s\): \d+_ledger, \d+_operator-lookups, \d+_finance-and-personal-data\n$/);
     const second = cli(['migrate']);
     assert.equal(second.stdout, 'schema is up to date\n');
   });
@@ -131,14 +131,15 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('orders, show and status: what operators see, personal data masked', () => {
     const list = cli(['orders', '--json']);
     assert.equal(list.status, 0, list.stderr);
-    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = (JSON.parse(list.stdout) as { orders: Array<{ key: string; state: string }> }).orders;
     assert.deepEqual(rows.map((r) => r.key).sort(), ['t1:benify:CLI-3', 't1:benify:CLI-4']);
     assert.ok(rows.every((r) => r.state === 'queued'));
-    const show = cli(['show', 't1:benify:CLI-3']);
+    const show = cli(['show', 't1:benify:CLI-3', '--json']);
     assert.equal(show.status, 0, show.stderr);
     const detail = JSON.parse(show.stdout);
-    assert.equal(detail.person.personnummer, '11xxxx+xx16');
-    assert.equal(detail.person.email, 't***@test.com');
+    assert.equal(detail.order.person.personnummer, '11xxxx+xx16');
+    assert.equal(detail.order.person.email, 't***@test.com');
+    assert.equal(detail.order.items[0].price, '2 500,00 kr');
     assert.doesNotMatch(show.stdout, /Tessan|Testsson|111111\+1116/);
     const status = JSON.parse(cli(['status']).stdout);
     assert.equal(status.orders.queued, 2);
@@ -224,7 +225,7 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.equal(byKey.stdout, 'erased t1:benify:CLI-4 (confirmed)\n');
     const after = cli(['erase', '--personnummer', '191111111116', '--reason', 'DSR-1', '--json']);
     assert.deepEqual(JSON.parse(after.stdout).orders.map((o: { key: string }) => o.key), ['t1:benify:CLI-3'], 'CLI-4 has nothing left to find');
-    const show = JSON.parse(cli(['show', 't1:benify:CLI-4']).stdout);
+    const show = JSON.parse(cli(['show', 't1:benify:CLI-4', '--json']).stdout);
     assert.deepEqual(show.history.filter((h: { action?: string }) => h.action === 'erase').map((h: { actor: string; reason: string }) => [h.actor, h.reason]), [['dpo', 'DSR-1']]);
     const neither = cli(['erase', '--reason', 'x']);
     assert.equal(neither.status, 1);

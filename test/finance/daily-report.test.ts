@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import { AdminService } from '../../src/admin/admin-service.js';
+import { operator } from '../../src/admin/operator.js';
 import { parseSekToOre } from '../../src/domain/money.js';
 import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { dailyReport } from '../../src/finance/daily-report.js';
@@ -53,7 +54,7 @@ test('the daily report, the invoice export and the S&P receipts agree on counts 
   for (const key of ['t1:sop:SP-3', 't1:benify:B-REJ']) await p.waitForState(key, 'rejected');
   await p.waitForState('t1:sop:SP-DOUBT', 'in_doubt');
   const [created] = p.sim.orders({ ordernr: 'SP-DOUBT' });
-  await new AdminService(p.services).resolveConfirmed('t1:sop:SP-DOUBT', { brpOrderNumber: String(created!.brpOrderNumber) });
+  await new AdminService(p.services).resolve('t1:sop:SP-DOUBT', operator('finance-test', 'cli'), { brpOrderNumber: String(created!.brpOrderNumber), reason: 'found in BRP' });
 
   const report = await dailyReport(p.services.database, { from: today, to: today });
   const receipts = parse(await readFile(await writeSopReceipts(p.services, today)), { delimiter: ';', columns: true, record_delimiter: '\r\n' }) as Array<Record<string, string>>;

@@ -137,8 +137,8 @@ describe('export from the ledger', { concurrency: false }, () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      // The schema as it was before this migration, with orders in it.
-      await runner({ dbClient: client, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count: 1, singleTransaction: true, log: () => undefined });
+      // The schema as it was before this migration (the ledger and the operators' lookups), with orders in it.
+      await runner({ dbClient: client, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'up', count: 2, singleTransaction: true, log: () => undefined });
       await client.query(
         `INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, confirmed_at, brp_order_number, invoice_number, ocr,
                              sum_ore, sum_ex_vat_ore, vat_sums, payload)

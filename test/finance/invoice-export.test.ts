@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { AdminService } from '../../src/admin/admin-service.js';
+import { operator } from '../../src/admin/operator.js';
 import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { isPartnerdError } from '../../src/errors.js';
 import { exportInvoices } from '../../src/finance/invoice-export.js';
@@ -59,7 +60,7 @@ before(async () => {
   await p.waitForState(doubt, 'in_doubt');
   // The operator looked in BRP and found it: the numbers as BRP shows them, no sums.
   const [created] = p.sim.orders({ ordernr: orders.resolved });
-  await new AdminService(p.services).resolveConfirmed(doubt, { brpOrderNumber: String(created!.brpOrderNumber), invoiceNumber: String(created!.invoiceNumber), ocr: created!.ocr });
+  await new AdminService(p.services).resolve(doubt, operator('finance-test', 'cli'), { brpOrderNumber: String(created!.brpOrderNumber), invoiceNumber: String(created!.invoiceNumber), ocr: created!.ocr, reason: 'found in BRP' });
 });
 
 after(async () => { await p.close(); });

@@ -16,6 +16,12 @@ export const XSD_PATH = resolve(import.meta.dirname, '../../xsd/createpartnerord
 export const TEST_API_KEY = 'test-key-7f3a9c1e5b';
 /** retention.erasureKey of every test config (the key is required). */
 export const TEST_ERASURE_KEY = 'test-erasure-key-4b1d9e7a0c3f5a8e2d6b';
+/**
+ * Tenant settings for a test whose orders are meant to die one by one after their retries: BRP
+ * failing every call would otherwise open the tenant's circuit breaker, which holds the orders
+ * instead (test/integration/brp-outage.test.ts covers that).
+ */
+export const BREAKER_OFF = { breaker: { failures: 1_000, timeouts: 1_000 } };
 
 export const TEST_CATALOGUE = {
   businessUnits: [{ id: 1, name: 'Odenplan' }, { id: 2, name: 'Göteborg City' }],

@@ -2,6 +2,9 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { AdminService } from '../../src/admin/admin-service.js';
+import { operator } from '../../src/admin/operator.js';
+
+const OP = operator('test-operator', 'cli');
 import { isPartnerdError } from '../../src/errors.js';
 import { freePort } from '../../support/private-redis.js';
 import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
@@ -153,7 +156,7 @@ describe('outcomes', { concurrency: false }, () => {
     assert.equal(rec.lastError, 'HTTP 503');
     assert.ok(rec.payload, 'payload kept for re-queue');
     assert.equal(events(p.lines, 'order.dead', 'X-1').length, 1);
-    assert.equal(await new AdminService(p.services).requeue(key), 'dead');
+    assert.equal((await new AdminService(p.services).requeue(key, OP)).fromState, 'dead');
     const again = await p.waitForState(key, 'confirmed');
     assert.equal(again.attempts, 4);
     assert.equal(p.sim.orders({ ordernr: 'X-1' }).length, 1);
@@ -212,7 +215,7 @@ describe('outcomes', { concurrency: false }, () => {
     assert.equal((await p.services.ledger.get(key2))?.state, 'queued');
     assert.equal(p.sim.orders().length, 0);
     assert.equal(p.lines.filter((l) => l.event === 'tenant.paused').length, 1, 'one alert');
-    assert.equal(await new AdminService(p.services).resumeTenant('t1'), true);
+    assert.equal(await new AdminService(p.services).resumeTenant('t1', OP), true);
     const rec = await p.waitForState(key, 'confirmed');
     await p.waitForState(key2, 'confirmed');
     const log = await p.services.ledger.attempts(key);
@@ -273,12 +276,12 @@ describe('outcomes', { concurrency: false }, () => {
     await p.waitForState(key, 'in_doubt');
     const [brp] = p.sim.orders({ ordernr: 'H-4' });
     const admin = new AdminService(p.services);
-    await admin.resolveConfirmed(key, { brpOrderNumber: String(brp!.brpOrderNumber), invoiceNumber: String(brp!.invoiceNumber), ocr: String(brp!.ocr) });
+    await admin.resolve(key, OP, { brpOrderNumber: String(brp!.brpOrderNumber), invoiceNumber: String(brp!.invoiceNumber), ocr: String(brp!.ocr), reason: 'found in BRP' });
     const rec = await p.services.ledger.get(key);
     assert.equal(rec?.state, 'confirmed');
     assert.equal(rec?.brpOrderNumber, String(brp!.brpOrderNumber));
     assert.equal(rec?.payload, undefined, 'personal data dropped once resolved');
-    await assert.rejects(admin.requeue(key), /confirmed/);
+    await assert.rejects(admin.requeue(key, OP), /confirmed/);
   });
 
   test('malformed 2xx: confirmed with the raw body kept and flagged; never resent', async (t) => {

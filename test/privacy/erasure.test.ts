@@ -114,7 +114,6 @@ describe('erasure', { concurrency: false }, () => {
       [`archive/${today}/invalid.csv`, 'rewritten', 1],
       [`archive/${today}/mixed.csv`, 'rewritten', 2],
       ['inbox/later.csv', 'pending', 1],
-      ['rejected/invalid.errors.csv', 'deleted', 1],
       ['rejected/latin1.csv', 'deleted', 0],
     ]);
     assert.equal(dry.refused, 2);
@@ -160,6 +159,9 @@ describe('erasure', { concurrency: false }, () => {
     assert.deepEqual((await readFile(join(root, 'archive', today, 'invalid.csv'), 'utf8')).split('\r\n').slice(1, -1).map((l) => l.split(';')[0]), ['SP-B2']);
     assert.ok(!(await tree(root)).includes(`archive/${today}/alone.csv`), 'a file of A alone is deleted');
     assert.ok((await tree(root)).includes('rejected/latin1.errors.csv'), 'the errors file of the unreadable file holds no row: kept');
+    // An errors file carries each rejected row's Ordernummer and the problem, never the row itself: nothing of the person to remove.
+    assert.ok((await tree(root)).includes('rejected/invalid.errors.csv'), 'the errors file of invalid.csv is kept');
+    assert.doesNotMatch(await readFile(join(root, 'rejected', 'invalid.errors.csv'), 'utf8'), /1111111116|111111[-+]1116|Tessan|Testsson/);
 
     // The audit of the request: who, why, which orders and files; never the number.
     const [action] = await new PersonalDataStore(p.services.database).privacyActions(1);

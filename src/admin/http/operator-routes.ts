@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../daemon/services.js';
+import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
+import { AdminService } from '../admin-service.js';
+import { adminApi } from './admin-api.js';
+import { AdminTokens } from './admin-tokens.js';
+import { adminConsole } from './console.js';
+
+/**
+ * Adds the operators' doors to the admin listener (never to the push port): the admin API under
+ * /api and the web console under /console, both authenticated by the named tokens of
+ * `admin.tokens`, sharing one failed-login limit (`admin.auth_failures`).
+ */
+export async function registerOperatorRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { config, logger } = services;
+  const tokens = new AdminTokens(config.admin.tokens);
+  const limiter = new AuthFailureLimiter('admin.auth_failures', config.admin.authFailures, logger);
+  const admin = new AdminService(services);
+  await app.register(adminApi, { prefix: '/api', admin, tokens, limiter, logger });
+  await app.register(adminConsole, {
+    prefix: '/console', admin, tokens, limiter, logger, config: config.admin.console, queues: services.queues, tenants: Object.keys(config.tenants),
+  });
+}
