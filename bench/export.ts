@@ -24,6 +24,7 @@ import { stringify } from 'yaml';
 import { migrate } from '../src/ledger/migrations.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { TEST_ERASURE_KEY } from '../test/helpers/pipeline.js';
+import { seedConfirmedOrders } from '../support/seed-confirmed-orders.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const int = (name: string, fallback: number) => {
@@ -45,32 +46,6 @@ async function teardown(): Promise<void> {
 }
 setTimeout(() => { log('EXPORT_TIMEOUT_MS expired'); void teardown().then(() => process.exit(1)); }, TIMEOUT_MS).unref();
 
-/**
- * N confirmed orders spread evenly over November 2026 (5 portals), each with BRP's sums: a
- * 6 % item, a 25 % item, every third order a 12 % item too (VAT rounded half up per line, as BRP
- * does), the employer and the total as sent, and no personal data (confirmed orders keep none).
- */
-const SEED = `
-  WITH o AS (
-    SELECT i, (ARRAY['benify','wellnet','sop','actiway','epassi'])[1 + i % 5] AS portal,
-           timestamptz '2026-11-01 00:00:10+01' + (i * 2591000.0 / $1::int) * interval '1 second' AS at,
-           250000::bigint AS a, (1000 + i % 1000)::bigint AS b, CASE WHEN i % 3 = 0 THEN 2500::bigint ELSE 0 END AS c
-      FROM generate_series(1, $1::int) i
-  ), v AS (
-    SELECT *, (2 * a * 6 + 106) / 212 AS va, (2 * b * 25 + 125) / 250 AS vb, (2 * c * 12 + 112) / 224 AS vc FROM o
-  )
-  INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, confirmed_at,
-                      brp_order_number, invoice_number, ocr, invoice_date, due_date, sum_ore, sum_ex_vat_ore, invoice_total_ore, vat_sums,
-                      organisation_number, organisation_name, organisation_sole_trader, business_unit, order_total_ore, personal_data_removed_at)
-  SELECT 't1:' || portal || ':BENCH-' || i, 't1', portal, 'BENCH-' || i, 'confirmed', at, at, at, at,
-         (100000 + i)::text, (500000 + i)::text, (500000 + i)::text || (i % 10)::text,
-         (at AT TIME ZONE 'Europe/Stockholm')::date, (at AT TIME ZONE 'Europe/Stockholm')::date + 30,
-         a + b + c, a + b + c - va - vb - vc, a + b + c,
-         CASE WHEN c > 0
-           THEN jsonb_build_array(jsonb_build_object('ratePercent', 25, 'amountOre', vb), jsonb_build_object('ratePercent', 12, 'amountOre', vc), jsonb_build_object('ratePercent', 6, 'amountOre', va))
-           ELSE jsonb_build_array(jsonb_build_object('ratePercent', 25, 'amountOre', vb), jsonb_build_object('ratePercent', 6, 'amountOre', va)) END,
-         '556016-0680', 'Bröderna Ek & Söner, AB', false, (1 + i % 3)::text, a + b + c, at
-    FROM v`;
 
 interface ExitStats { maxRssMiB: number; cpuMs: number; uptimeMs: number }
 
@@ -147,7 +122,7 @@ async function main() {
   cleanups.push(() => db.end());
   let t = performance.now();
   await db.query('SET statement_timeout = 0');
-  await db.query(SEED, [N]);
+  await seedConfirmedOrders(db, N);
   await db.query('VACUUM ANALYZE orders');
   const expected = (await db.query<{ n: string; total: string; bytes: string }>(
     `SELECT count(*)::text AS n, sum(sum_ore)::text AS total, pg_total_relation_size('orders')::text AS bytes FROM orders WHERE state = 'confirmed'`,
