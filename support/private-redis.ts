@@ -27,6 +27,10 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: it keeps nothing on disk). */
   restart(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers (a hung server, a dead network path). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
 }
 
 /**
@@ -80,6 +84,12 @@ export async function startRedis(extraArgs: string[] = []): Promise<PrivateRedis
     },
     async restart() {
       await launch();
+    },
+    freeze() {
+      proc?.kill('SIGSTOP');
+    },
+    thaw() {
+      proc?.kill('SIGCONT');
     },
   };
 }

@@ -77,8 +77,14 @@ export class BrpClient {
     return exchange.status >= 500 ? 'unreachable' : 'accepted';
   }
 
+  /** Waits for the calls in flight, then closes the connections. */
   async close(): Promise<void> {
     await this.pool.close();
+  }
+
+  /** Closes the connections now; calls in flight fail (a shutdown after its grace period). */
+  async destroy(): Promise<void> {
+    await this.pool.destroy();
   }
 }
 

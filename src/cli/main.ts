@@ -140,6 +140,13 @@ program
     const services = await createServices(cfg, logger, { schema: 'run' });
     const daemon = createDaemon(services);
     const shutdown = (signal: string) => {
+      // The last line of defence: every close step is bounded, but a process that does not exit
+      // holds up a deploy. Past the grace period and the bounded steps, it exits with 1.
+      const backstopMs = cfg.shutdownGraceMs + 30_000;
+      setTimeout(() => {
+        logEvent(logger, 'daemon.stop_stuck', { waitedMs: backstopMs });
+        process.exit(1);
+      }, backstopMs).unref();
       void daemon.stop(signal).then(() => services.close()).then(() => process.exit(0), (err) => {
         logEvent(logger, 'daemon.stop_failed', { err });
         process.exit(1);

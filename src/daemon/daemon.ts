@@ -17,6 +17,7 @@ import { Reconciler } from '../queue/reconciler.js';
 import { TenantProber } from '../queue/tenant-prober.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
 import { createRedis, type Services } from './services.js';
+import { closeWithin, CLOSE_STEP_MS } from './bounded-close.js';
 
 /** How often the daemon checks that Redis still holds its data (a marker key it wrote). */
 const REDIS_DATA_CHECK_MS = 5_000;
@@ -192,11 +193,14 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       stopping ??= (async () => {
         logEvent(logger, 'daemon.stopping', { reason, graceMs: config.shutdownGraceMs });
         for (const t of timers) clearInterval(t);
-        // Stop taking orders in first (a request in progress completes), then drain the workers.
-        await ingestServer?.close().catch((err) => logEvent(logger, 'ingest.close_failed', { err }));
+        // Every step is bounded (closeWithin): a store that stops answering must not keep the
+        // daemon from stopping. Stop taking orders in first (a request in progress completes,
+        // within the grace period), then drain the workers.
+        const grace = { ms: config.shutdownGraceMs };
+        if (ingestServer) await closeWithin(logger, 'ingest listener', () => ingestServer!.close().catch((err) => logEvent(logger, 'ingest.close_failed', { err })), grace);
         sop?.stop();
         retention?.stop();
-        await pull?.stop().catch((err) => logEvent(logger, 'pull.stop_failed', { err }));
+        if (pull) await closeWithin(logger, 'pull ingest', () => pull!.stop().catch((err) => logEvent(logger, 'pull.stop_failed', { err })), grace);
         const graceful = Promise.all(workers.map((w) => w.close()));
         let timer: NodeJS.Timeout | undefined;
         const expired = new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), config.shutdownGraceMs); });
@@ -205,12 +209,13 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         if (result === 'expired') {
           // Calls still in flight are abandoned; their attempts stay open and become in-doubt on the next run.
           logEvent(logger, 'daemon.grace_expired', {});
-          await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+          await closeWithin(logger, 'workers', () => Promise.all(workers.map((w) => w.close(true).catch(() => undefined))));
         }
-        await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-        await workerRedis.quit().catch(() => workerRedis.disconnect());
+        // Drained: the pools are idle and close at once. Not drained: what is still in flight is abandoned.
+        await closeWithin(logger, 'BRP connections', () => Promise.all([...clients.values()].map((c) => (result === 'drained' ? c.close() : c.destroy()).catch(() => undefined))));
+        await closeWithin(logger, 'Redis (workers)', () => workerRedis.quit(), { ms: CLOSE_STEP_MS, onTimeout: () => workerRedis.disconnect() });
         // Last: /readyz answers 503 "shutting down" for the whole drain.
-        await admin?.close().catch((err) => logEvent(logger, 'admin.close_failed', { err }));
+        if (admin) await closeWithin(logger, 'admin listener', () => admin!.close().catch((err) => logEvent(logger, 'admin.close_failed', { err })));
         logEvent(logger, 'daemon.stopped', { reason });
       })();
       return stopping;

@@ -15,6 +15,7 @@ import { OrderIntake } from '../queue/order-intake.js';
 import { SlidingWindowLimiter } from '../queue/sliding-window-limiter.js';
 import { TenantPause } from '../queue/tenant-pause.js';
 import { TenantQueues } from '../queue/tenant-queues.js';
+import { closeWithin } from './bounded-close.js';
 
 /**
  * The shared object graph every entry point needs (daemon, CLI submit, admin commands): the
@@ -163,10 +164,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const portalIntake = new PortalIntake(config, ledger, documents, intake, logger);
   return {
     config, logger, database, redis, ledger, queues, pause, limiter, documents, intake, portalIntake,
+    /** Bounded like the daemon's stop (bounded-close.ts): a store that hangs does not keep the process alive. */
     async close() {
-      await queues.close().catch(() => undefined);
-      await redis.quit().catch(() => redis.disconnect());
-      await database.end().catch(() => undefined);
+      await closeWithin(logger, 'queues', () => queues.close().catch(() => undefined));
+      await closeWithin(logger, 'Redis', () => redis.quit(), { onTimeout: () => redis.disconnect() });
+      await closeWithin(logger, 'database pool', () => database.end().catch(() => undefined));
     },
   };
 }

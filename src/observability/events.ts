@@ -182,6 +182,21 @@ export const EVENTS = {
     fields: { reason: 'string' },
     summary: 'Everything is closed.',
   },
+  'daemon.close_stuck': {
+    level: 'warn', alert: false,
+    fields: { part: 'string', waitedMs: 'number' },
+    summary: 'A part of the shutdown (`part`: the workers, a Redis connection, a listener, the database pool) did not close within `waitedMs`: it was cut off and the shutdown went on. Usually a store that stopped answering; the orders are safe (an abandoned call is in doubt on the next run).',
+  },
+  'daemon.close_failed': {
+    level: 'warn', alert: false,
+    fields: { part: 'string', err: 'error' },
+    summary: 'Closing a part of the daemon (`part`) failed; the shutdown went on.',
+  },
+  'daemon.stop_stuck': {
+    level: 'error', alert: true,
+    fields: { waitedMs: 'number' },
+    summary: 'The shutdown did not finish within the grace period and the bounded close steps: the process exits with 1 instead of hanging. Find the part in the `daemon.close_stuck` lines before (usually a store that stopped answering). Calls that were in flight are in doubt after the next start: `partnerd orders --state in_doubt` lists them.',
+  },
   'daemon.stop_failed': {
     level: 'error', alert: false,
     fields: { err: 'error' },
