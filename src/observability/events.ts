@@ -349,6 +349,14 @@ export const EVENTS = {
     fields: { actor: 'string', via: 'string', portal: 'string', wasStopped: 'boolean', notifyWasStopped: 'boolean', reason: 'string?' },
     summary: 'An operator resumed polling and notifying a pull portal.',
   },
+  'admin.export_invoices': {
+    level: 'info', alert: false,
+    fields: {
+      actor: 'string', via: 'string', from: 'string', to: 'string', portal: 'string?', tenant: 'string?', format: 'string', excel: 'boolean',
+      outcome: 'string', rows: 'number?', totalIncVatOre: 'number?', durationMs: 'number', reason: 'string?',
+    },
+    summary: 'An operator downloaded the invoice export (admin API or console): the range and filters, and how it ended (`outcome`: complete with its `rows` and total, aborted when the reader went away, failed with the `reason`). No personal data is in the file or the line.',
+  },
   'admin.login': {
     level: 'info', alert: false,
     fields: { actor: 'string', client: 'string' },

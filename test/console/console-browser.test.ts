@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BREAKER_OFF, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
+import { readFile } from 'node:fs/promises';
+import { formatOreSwedish } from '../../src/domain/money.js';
+import { previousStockholmDay, stockholmDateOf } from '../../src/domain/stockholm-date.js';
+import { BREAKER_OFF, events, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
+import { exportToBuffer } from '../helpers/finance.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 import { adminTokenConfig, ALICE_TOKEN } from '../helpers/admin.js';
 import { startBrowser, type Browser } from '../helpers/browser.js';
@@ -146,8 +150,40 @@ describe('the console in a browser', { concurrency: false }, () => {
     await visit('13-bull-board');
   });
 
+  test('invoices: the report per portal and tenant for a range, and the export downloaded from the page', async () => {
+    const today = stockholmDateOf(new Date());
+    const yesterday = previousStockholmDay();
+    await b.page.goto(consoleUrl);
+    await b.page.click('header a[href="/console/invoices"]');
+    await b.page.waitForURL(/\/console\/invoices$/);
+    // By default: this month up to yesterday.
+    assert.equal(await b.page.inputValue('input[name=from]'), `${yesterday.slice(0, 8)}01`);
+    assert.equal(await b.page.inputValue('input[name=to]'), yesterday);
+    await b.page.fill('input[name=from]', today);
+    await b.page.fill('input[name=to]', today);
+    await b.page.click('form[action="/console/invoices"] button[type=submit]');
+    await b.page.waitForSelector('#invoice-days');
+    const expected = await exportToBuffer(p.services.database, { from: today, to: today });
+    assert.ok(expected.summary.rows >= 5, `${expected.summary.rows} orders confirmed today`);
+    assert.equal(await b.page.textContent('#total-confirmed'), String(expected.summary.rows));
+    assert.equal(await b.page.textContent('#total-amount'), `${formatOreSwedish(expected.summary.totalIncVatOre)} kr`);
+    await visit('14-invoices');
+    for (const [link, options, name] of [
+      ['#download-csv', { excel: false }, `invoices_${today}_${today}.csv`],
+      ['#download-excel', { excel: true }, `invoices_${today}_${today}_excel.csv`],
+    ] as const) {
+      const [download] = await Promise.all([b.page.waitForEvent('download'), b.page.click(link)]);
+      assert.equal(download.suggestedFilename(), name);
+      const bytes = await readFile((await download.path())!);
+      const direct = await exportToBuffer(p.services.database, { from: today, to: today, ...options });
+      assert.deepEqual(bytes, direct.bytes, `${name}: the same file as \`partnerd export invoices\``);
+    }
+    const logged = events(p.lines, 'admin.export_invoices').filter((l) => l.outcome === 'complete');
+    assert.deepEqual(logged.map((l) => [l.actor, l.via]), [['alice', 'console'], ['alice', 'console']]);
+  });
+
   test('no page shows a full personnummer, e-mail or phone', () => {
-    assert.ok(pages.length >= 13, `${pages.length} pages`);
+    assert.ok(pages.length >= 14, `${pages.length} pages`);
     const forbidden = ['19111111-1116', '191111111116', '111111+1116', '111111-1116', 'tessan@test.com', '0731234567', '+46731234567', '08-123 45', '0812345', 'Tessan', 'Testsson', 'Testgatan'];
     for (const { name, html } of pages) {
       for (const f of forbidden) assert.ok(!html.includes(f), `${name} shows ${f}`);

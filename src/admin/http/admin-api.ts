@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { previousStockholmDay } from '../../domain/stockholm-date.js';
 import { PartnerdError } from '../../errors.js';
 import type { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import type { AdminService } from '../admin-service.js';
+import type { InvoiceExports } from '../invoice-exports.js';
 import { operator, type Operator } from '../operator.js';
 import { adminFailure, sendFailure } from './admin-errors.js';
 import { countFailure, refuseIfBlocked, unauthorized } from './admin-guard.js';
 import { bearerToken, type AdminTokens } from './admin-tokens.js';
+import { parseInvoiceDownload, sendInvoiceExport } from './invoice-download.js';
 
 /**
  * The admin API, on the admin listener only (never the push port), under /api: every route
@@ -24,9 +27,12 @@ import { bearerToken, type AdminTokens } from './admin-tokens.js';
  *   POST /api/tenants/:tenant/resume  {reason?}
  *   POST /api/portals/:portal/resume  {reason?}
  *   GET  /api/status · GET /api/overview
+ *   GET  /api/invoices?from=&to=&portal=&tenant=&format=csv|jsonl&excel=   the invoice export, a download
+ *   GET  /api/reports/daily?from=&to=&portal=                              the daily report (default: yesterday)
  */
 export interface AdminApiOptions {
   admin: AdminService;
+  invoices: InvoiceExports;
   tokens: AdminTokens;
   limiter: AuthFailureLimiter;
   logger: Logger;
@@ -55,6 +61,9 @@ const listQuery = z.object({
   q: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional(), cursor: z.string().optional(),
 }).strict();
 
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date written YYYY-MM-DD');
+const dailyQuery = z.object({ from: day.optional(), to: day.optional(), portal: z.string().optional() }).strict();
+
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
@@ -66,7 +75,7 @@ function op(request: FastifyRequest): Operator {
 }
 
 export async function adminApi(app: FastifyInstance, options: AdminApiOptions): Promise<void> {
-  const { admin, tokens, limiter, logger } = options;
+  const { admin, invoices, tokens, limiter, logger } = options;
 
   app.addHook('onRequest', async (request, reply) => {
     if (await refuseIfBlocked(limiter, 'api', request, reply)) return reply;
@@ -104,4 +113,12 @@ export async function adminApi(app: FastifyInstance, options: AdminApiOptions): 
   }));
   app.get('/status', async () => admin.status());
   app.get('/overview', async () => admin.overview());
+  app.get('/invoices', async (request, reply) => sendInvoiceExport(reply, invoices, op(request), parseInvoiceDownload(request.query)));
+  app.get('/reports/daily', async (request) => {
+    const q = parse(dailyQuery, request.query);
+    const yesterday = previousStockholmDay();
+    const from = q.from ?? q.to ?? yesterday;
+    const to = q.to ?? q.from ?? yesterday;
+    return { from, to, ...(q.portal ? { portal: q.portal } : {}), rows: await invoices.dailyReport({ from, to, ...(q.portal ? { portal: q.portal } : {}) }) };
+  });
 }

@@ -14,6 +14,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   PD_UNKNOWN_TENANT: 400,
   PD_UNKNOWN_ORDER: 404,
   PD_ILLEGAL_TRANSITION: 409,
+  PD_BUSY: 429,
   PD_REDIS_UNAVAILABLE: 503,
   PD_DATABASE_UNAVAILABLE: 503,
 };
@@ -43,5 +44,7 @@ export function adminFailure(err: unknown, request: FastifyRequest, logger: Logg
 }
 
 export function sendFailure(reply: FastifyReply, failure: AdminFailure): FastifyReply {
+  // Busy: the work another request started finishes by itself; a client may simply try again.
+  if (failure.status === 429 && failure.code === 'PD_BUSY') reply.header('retry-after', '10');
   return reply.code(failure.status).send({ error: failure.code, message: failure.message, ...(failure.errors ? { errors: failure.errors } : {}) });
 }

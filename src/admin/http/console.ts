@@ -19,10 +19,13 @@ import { logEvent } from '../../observability/log-event.js';
 import type { TenantQueues } from '../../queue/tenant-queues.js';
 import type { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import type { AdminService } from '../admin-service.js';
+import type { InvoiceExports } from '../invoice-exports.js';
 import { operator } from '../operator.js';
 import { ATTENTION_STATES, REVIEW, type SelectionInput } from '../order-selection.js';
 import { adminFailure } from './admin-errors.js';
 import { countFailure, refuseIfBlocked } from './admin-guard.js';
+import { invoicePage, INVOICE_PAGE_MAX_DAYS } from './invoice-page.js';
+import { parseInvoiceDownload, sendInvoiceExport } from './invoice-download.js';
 import type { AdminTokens } from './admin-tokens.js';
 
 /**
@@ -41,6 +44,7 @@ export const CONSOLE_VIEWS = resolve(import.meta.dirname, '../../../views/consol
 
 export interface ConsoleOptions {
   admin: AdminService;
+  invoices: InvoiceExports;
   tokens: AdminTokens;
   limiter: AuthFailureLimiter;
   logger: Logger;
@@ -179,6 +183,12 @@ export async function adminConsole(app: FastifyInstance, options: ConsoleOptions
         if (found?.length === 1) return reply.redirect(orderUrl(found[0]!.key), 303);
         return render(reply, request, 'search', { q, found });
       });
+
+      authed.get('/invoices', async (request: Req, reply) => {
+        const page = await invoicePage(options.invoices, options.tenants, request.query);
+        return render(reply, request, 'invoices', { ...page, maxDays: INVOICE_PAGE_MAX_DAYS });
+      });
+      authed.get('/invoices/export', async (request: Req, reply) => sendInvoiceExport(reply, options.invoices, op(request), parseInvoiceDownload(request.query)));
 
       authed.get('/orders/:key', async (request: Req, reply) => render(reply, request, 'order', { order: await admin.show(request.params.key) }));
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../daemon/services.js';
 import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import { AdminService } from '../admin-service.js';
+import { InvoiceExports } from '../invoice-exports.js';
 import { adminApi } from './admin-api.js';
 import { AdminTokens } from './admin-tokens.js';
 import { adminConsole } from './console.js';
@@ -16,8 +17,9 @@ export async function registerOperatorRoutes(app: FastifyInstance, services: Ser
   const tokens = new AdminTokens(config.admin.tokens);
   const limiter = new AuthFailureLimiter('admin.auth_failures', config.admin.authFailures, logger);
   const admin = new AdminService(services);
-  await app.register(adminApi, { prefix: '/api', admin, tokens, limiter, logger });
+  const invoices = new InvoiceExports(services);
+  await app.register(adminApi, { prefix: '/api', admin, invoices, tokens, limiter, logger });
   await app.register(adminConsole, {
-    prefix: '/console', admin, tokens, limiter, logger, config: config.admin.console, queues: services.queues, tenants: Object.keys(config.tenants),
+    prefix: '/console', admin, invoices, tokens, limiter, logger, config: config.admin.console, queues: services.queues, tenants: Object.keys(config.tenants),
   });
 }
