@@ -107,6 +107,8 @@ function line(rec: LedgerRecord, what: string): string {
 
 /** The demo runs against simulators only: sandbox credentials, never used for a real portal. */
 const DEMO_ENV = {
+  BRP_SANDBOX_API_KEY: 'sandbox-key', // the simulator's (config/simulator.yaml)
+  BENIFY_ENABLED: 'true', ACTIWAY_ENABLED: 'true', WELLNET_ENABLED: 'true', EPASSI_ENABLED: 'true', SOP_ENABLED: 'true',
   BENIFY_SECRET: 'demo-benify-secret-not-for-production',
   ACTIWAY_USERNAME: 'actiway',
   ACTIWAY_PASSWORD: 's3cret', // the contract's example header: Basic YWN0aXdheTpzM2NyZXQ=

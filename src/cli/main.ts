@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import { AdminService } from '../admin/admin-service.js';
@@ -49,12 +50,18 @@ async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
   }
 }
 
-/** Canonical orders from an operator's file: strict UTF-8, and a syntax error by place, never quoted. */
+/** An operator's input file, or standard input for `-` (`docker run -i partnerd submit - < orders.json`). */
+async function readInput(file: string): Promise<Buffer> {
+  return file === '-' ? buffer(process.stdin) : readFile(file);
+}
+
+/** Canonical orders from an operator's file or stdin: strict UTF-8, and a syntax error by place, never quoted. */
 async function readOrders(file: string): Promise<unknown[]> {
-  const text = decodeUtf8Strict(await readFile(file));
-  if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
+  const name = file === '-' ? 'standard input' : file;
+  const text = decodeUtf8Strict(await readInput(file));
+  if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${name} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
   const json = parseJsonText(text.text);
-  if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
+  if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${name} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
   return Array.isArray(json.value) ? json.value : [json.value];
 }
 
@@ -108,7 +115,7 @@ program
 
 program
   .command('submit <file>')
-  .description('enqueue canonical orders from a JSON file (one order or an array): operators\' manual entry')
+  .description('enqueue canonical orders from a JSON file (one order or an array), or from standard input with `-`: operators\' manual entry')
   .action(async (file: string) => {
     const orders = await readOrders(file);
     await withServices(async (s) => {
@@ -135,7 +142,7 @@ program
     const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
     if (second !== undefined) {
       if (!(PORTALS as readonly string[]).includes(first)) throw new InvalidArgumentError(`unknown portal ${first} (${PORTALS.join(', ')})`);
-      const result = renderPortalPayload(cfg, documents, first as Portal, await readFile(second));
+      const result = renderPortalPayload(cfg, documents, first as Portal, await readInput(second));
       if (result.ok) {
         console.log(JSON.stringify(result.orders, null, 2));
         return;
@@ -273,11 +280,14 @@ function parseRate(v: string): number {
   return n;
 }
 
+// One line per failure, never a stack trace (an operator reads it; LOG_LEVEL=debug adds the stack).
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isPartnerdError(err)) {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);
   }
-  console.error(err);
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`partnerd: ${message.split('\n')[0]}`);
+  if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
   process.exit(1);
 });

@@ -176,7 +176,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
         ingestServer = await startIngestServer(services, options.http);
       }
       workersStarted = true;
-      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url, adminUrl: admin?.url });
+      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), portalsOff: config.portalsOff ?? [], ingestUrl: ingestServer?.url, adminUrl: admin?.url });
     },
 
     get ingestUrl() {

@@ -16,9 +16,9 @@ let stores: Stores;
 let dir: string;
 let configPath: string;
 
-function cli(args: string[]) {
+function cli(args: string[], input?: string) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', configPath, ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLI_TEST_KEY: TEST_API_KEY }, timeout: 60_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLI_TEST_KEY: TEST_API_KEY }, timeout: 60_000, input,
   });
   appendTestLog(r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => `${l}\n`).join(''));
   return r;
@@ -148,6 +148,25 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.match(r.stderr, /order state does not allow that action: t1:benify:CLI-3 is queued/);
     const resume = cli(['resume', 't1']);
     assert.equal(resume.stdout, 't1 was not paused\n');
+  });
+
+  test('submit -: canonical orders from standard input; a broken input or a failure is one line on stderr, never a stack trace', () => {
+    const r = cli(['submit', '-'], JSON.stringify([sampleOrderInput('CLI-STDIN-1'), sampleOrderInput('CLI-STDIN-2')]));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '#0 accepted t1:benify:CLI-STDIN-1\n#1 accepted t1:benify:CLI-STDIN-2\n');
+    assert.equal(cli(['submit', '-'], JSON.stringify(sampleOrderInput('CLI-STDIN-1'))).stdout, '#0 duplicate t1:benify:CLI-STDIN-1 (already queued)\n');
+
+    const broken = cli(['submit', '-'], '{"portal": "benify",\n  "ordernr": }');
+    assert.equal(broken.status, 2);
+    assert.equal(broken.stdout, '');
+    assert.match(broken.stderr, /^partnerd: order failed validation: standard input is not valid JSON( \([^\n]*\))?\n$/);
+    const notUtf8 = cli(['submit', '-'], Buffer.from([0x7b, 0xff, 0x7d]) as unknown as string);
+    assert.match(notUtf8.stderr, /^partnerd: order failed validation: standard input is not valid UTF-8 \([^\n]*\)\n$/);
+
+    const missing = cli(['submit', join(dir, 'no-such-file.json')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^partnerd: ENOENT: no such file or directory[^\n]*\n$/, 'one line');
+    assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
   });
 
   test('a bad config is refused at start, naming the key', () => {
