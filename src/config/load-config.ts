@@ -53,7 +53,27 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
     ...(tls ? { tls: { ...(tls.caFile ? { ca: readPemFile(tls.caFile, 'redis.tls.caFile', baseDir) } : {}), ...(tls.servername ? { servername: tls.servername } : {}) } } : {}),
   };
   const portals = resolvePortalSecrets(data.portals, baseDir);
-  return { ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, portals, portalsOff, xsdPath, tenants, source };
+  const db = password === undefined ? database : { ...database, url: urlWithPassword(database.url, password), password };
+  return { ...data, database: db, redis, portals, portalsOff, xsdPath, tenants, source };
+}
+
+/**
+ * The password from database.passwordFile, put into the connection URL as well. pg parses
+ * `connectionString` over the other options, and a URL without a password parses to an empty
+ * one: `{ connectionString: 'postgres://partnerd@db/partnerd', password }` connects without the
+ * password (found by the compose test: "SCRAM-SERVER-FIRST-MESSAGE: client password must be a
+ * string"). The URL stays in memory; messages name only host:port (ledger/database.ts).
+ */
+function urlWithPassword(url: string, password: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url; // pg's own forms (a socket path) are left to pg, with the password option
+  }
+  if (!parsed.host) return url;
+  parsed.password = encodeURIComponent(password); // pg decodes it; the setter would leave a literal % alone
+  return parsed.toString();
 }
 
 /**

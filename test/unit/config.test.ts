@@ -4,13 +4,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromObject, loadConfig } from '../../src/config/load-config.js';
+import pg from 'pg';
 import { isPartnerdError } from '../../src/errors.js';
+import { databaseAddress } from '../../src/ledger/database.js';
 
 const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
 
 const ALL_PORTALS_ON = { BENIFY_ENABLED: 'true', ACTIWAY_ENABLED: 'true', WELLNET_ENABLED: 'true', EPASSI_ENABLED: 'true', SOP_ENABLED: 'true' };
 const PORTAL_SECRETS = { BENIFY_SECRET: 'benify-secret-0123456789', ACTIWAY_PASSWORD: 'actiway-pass', WELLNET_TOKEN: 'wt', EPASSI_CLIENT_SECRET: 'es' };
-const SHIPPED_ENV = { BRP_SANDBOX_API_KEY: 'sandbox-key', ...ALL_PORTALS_ON, ...PORTAL_SECRETS };
+const PORTAL_URLS = { WELLNET_URL: 'https://wellnet.example/', EPASSI_URL: 'https://epassi.example/' };
+const SHIPPED_ENV = { BRP_SANDBOX_API_KEY: 'sandbox-key', ...ALL_PORTALS_ON, ...PORTAL_SECRETS, ...PORTAL_URLS };
 
 test('the shipped example config loads with its defaults once the secrets of the portals switched on are given', () => {
   assert.throws(() => loadConfig('config/partnerd.yaml', { BRP_SANDBOX_API_KEY: 'k', BENIFY_ENABLED: 'true' }), /portals\.benify\.secret: required: set secret or secretFile/);
@@ -156,8 +159,15 @@ test('the ledger database: defaults, DATABASE_URL overrides the URL, the passwor
     { database: { url: 'postgres://partnerd@db:5432/partnerd', passwordFile: 'pgpass', poolSize: 4 }, tenants: { a: tenant } },
     join(dir, 'c.yaml'), { BRP_KEY: 'k', DATABASE_URL: 'postgresql://partnerd@primary.internal:6432/ledger' },
   );
-  assert.equal(cfg.database.url, 'postgresql://partnerd@primary.internal:6432/ledger');
   assert.equal(cfg.database.password, 's3cret-db-pass', 'relative to the config file, trimmed');
+  assert.equal(databaseAddress(cfg.database.url), 'primary.internal:6432', 'DATABASE_URL decides where');
+  // What pg makes of it, exactly as the ledger builds its pool and the migration client: the
+  // password from the file, also when the URL has none (pg parses the URL over the options).
+  const asPg = (c: typeof cfg) => new pg.Client({ connectionString: c.database.url, password: c.database.password }) as unknown as { password: string; user: string; database: string };
+  assert.deepEqual([asPg(cfg).password, asPg(cfg).user, asPg(cfg).database], ['s3cret-db-pass', 'partnerd', 'ledger']);
+  writeFileSync(join(dir, 'pgpass-odd'), 'p@ss:w/rd%20 ü#?\n');
+  const odd = configFromObject({ database: { url: 'postgres://partnerd:in-url@db:5432/partnerd', passwordFile: 'pgpass-odd' }, tenants: { a: tenant } }, join(dir, 'c.yaml'), { BRP_KEY: 'k' });
+  assert.equal(asPg(odd).password, 'p@ss:w/rd%20 ü#?', 'the file overrides a password in the URL, any character');
   assert.equal(cfg.database.poolSize, 4);
   assert.throws(() => configFromObject({ database: { url: 'mysql://x' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }), /database\.url: must be a postgres/);
   assert.throws(() => configFromObject({ database: { passwordFile: '/nonexistent/pw' }, tenants: { a: tenant } }, 'x.yaml', { BRP_KEY: 'k' }),
