@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -76,11 +77,24 @@ export async function buildImage(engine: Engine, tag = IMAGE): Promise<{ seconds
   return { seconds: r.ms / 1000 };
 }
 
-/** Builds a stand-in image from test/container/standins/<dir> unless the tag exists already. */
-export async function ensureStandin(engine: Engine, tag: string, dir: string): Promise<'present' | 'built'> {
-  if ((await run(engine.cmd, ['image', 'inspect', '--format', '{{.Id}}', tag])).status === 0) return 'present';
+/**
+ * Builds a stand-in image from test/container/standins/<dir> when the tag is missing, or when it
+ * is a stand-in built from other files (label partnerd.standin: a hash of the folder). An image
+ * under that tag that is not a stand-in (the real one, pulled) is left alone and used.
+ */
+export async function ensureStandin(engine: Engine, tag: string, dir: string): Promise<'present' | 'real image' | 'built'> {
+  const folder = join(ROOT, 'test/container/standins', dir);
+  const hash = createHash('sha256');
+  for (const f of readdirSync(folder).sort()) hash.update(f).update(readFileSync(join(folder, f)));
+  const digest = hash.digest('hex').slice(0, 16);
+  const found = await run(engine.cmd, ['image', 'inspect', '--format', '{{json .Config.Labels}}', tag]);
+  if (found.status === 0) {
+    const labels = (JSON.parse(found.stdout) ?? {}) as Record<string, string>;
+    if (labels['partnerd.standin'] === undefined) return 'real image';
+    if (labels['partnerd.standin'] === digest) return 'present';
+  }
   const format = /(^|\/)(podman|buildah)$/.test(engine.cmd) ? ['--format', 'docker'] : [];
-  await must(engine.cmd, ['build', ...engine.buildFlags, ...format, '-t', tag, join(ROOT, 'test/container/standins', dir)], { timeoutMs: 900_000 });
+  await must(engine.cmd, ['build', ...engine.buildFlags, ...format, '--label', `partnerd.standin=${digest}`, '-t', tag, folder], { timeoutMs: 900_000 });
   return 'built';
 }
 
