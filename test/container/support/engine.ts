@@ -32,6 +32,8 @@ export function engineFromEnv(): Engine {
 export interface RunResult {
   status: number | null;
   stdout: string;
+  /** stdout as bytes (a pg_dump archive). */
+  stdoutBytes: Buffer;
   stderr: string;
   ms: number;
 }
@@ -49,7 +51,8 @@ export function run(cmd: string, args: string[], options: { input?: string | Buf
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (status) => {
       clearTimeout(timer);
-      resolvePromise({ status, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: performance.now() - started });
+      const bytes = Buffer.concat(out);
+      resolvePromise({ status, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr: Buffer.concat(err).toString('utf8'), ms: performance.now() - started });
     });
     child.stdin.on('error', () => undefined); // the command may exit without reading its input
     child.stdin.end(options.input ?? '');
