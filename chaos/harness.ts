@@ -97,6 +97,8 @@ export class ChaosRig {
       log: { level: 'info' },
       queue: { lockDurationMs: 3_000, maxStalledCount: 10, reconcileIntervalMs: 2_000 },
       shutdownGraceMs: 5_000,
+      // Several daemons run at once (replicas): each admin listener on a port of its own.
+      admin: { http: { port: 0 } },
       tenants: {
         t1: {
           baseUrl: `http://127.0.0.1:${this.brpPort}/t1/`, apiKey: '${CHAOS_API_KEY}',

@@ -120,6 +120,10 @@ function line(rec: LedgerRecord, what: string): string {
 
 /** The demo runs against simulators only: sandbox credentials, never used for a real portal. */
 const DEMO_ENV = {
+  BRP_SANDBOX_API_KEY: 'sandbox-key', // the simulator's (config/simulator.yaml)
+  BENIFY_ENABLED: 'true', ACTIWAY_ENABLED: 'true', WELLNET_ENABLED: 'true', EPASSI_ENABLED: 'true', SOP_ENABLED: 'true',
+  // Replaced below by the portal simulators' addresses.
+  WELLNET_URL: 'http://127.0.0.1:8091/', EPASSI_URL: 'http://127.0.0.1:8092/',
   BENIFY_SECRET: 'demo-benify-secret-not-for-production',
   ACTIWAY_USERNAME: 'actiway',
   ACTIWAY_PASSWORD: 's3cret', // the contract's example header: Basic YWN0aXdheTpzM2NyZXQ=

@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
+import { buffer } from 'node:stream/consumers';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 import type { AdminService } from '../admin/admin-service.js';
@@ -99,8 +100,12 @@ async function admin(s: Services): Promise<AdminService> {
   return new AdminService(s, { audit: await auditLogger() });
 }
 
-/** A file the operator named; a problem with it names the file, never its content. */
+/**
+ * A file the operator named, or standard input for `-` (`docker compose exec -T partnerd partnerd
+ * submit - < orders.json`); a problem with it names the file, never its content.
+ */
 async function readNamedFile(file: string): Promise<Buffer> {
+  if (file === '-') return buffer(process.stdin);
   try {
     return await readFile(file);
   } catch (err) {
@@ -112,10 +117,11 @@ async function readNamedFile(file: string): Promise<Buffer> {
 
 /** JSON from an operator's file: strict UTF-8, and a syntax error by place, never quoted. */
 async function readJsonFile(file: string): Promise<unknown> {
+  const name = file === '-' ? 'standard input' : file;
   const text = decodeUtf8Strict(await readNamedFile(file));
-  if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
+  if (!text.ok) throw new PartnerdError('PD_ORDER_INVALID', `${name} is not valid UTF-8 (${describeUtf8Error(text.error)})`);
   const json = parseJsonText(text.text);
-  if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${file} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
+  if (!json.ok) throw new PartnerdError('PD_ORDER_INVALID', `${name} is not valid JSON${json.where ? ` (${json.where})` : ''}`);
   return json.value;
 }
 
@@ -195,7 +201,7 @@ program
 
 program
   .command('submit <file>')
-  .description('enqueue canonical orders from a JSON file (one order or an array): operators\' manual entry')
+  .description('enqueue canonical orders from a JSON file (one order or an array), or from standard input with `-`: operators\' manual entry')
   .action(async (file: string) => {
     const orders = await readOrders(file);
     await withServices(async (s) => {
@@ -690,10 +696,10 @@ function listenError(err: unknown): unknown {
 
 /**
  * Every failure is one line on stderr and a non-zero exit, never a stack trace (PARTNERD_DEBUG=1
- * prints it for a bug report): 2 when the input was invalid, 1 otherwise.
+ * or LOG_LEVEL=debug prints it for a bug report): 2 when the input was invalid, 1 otherwise.
  */
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (process.env.PARTNERD_DEBUG) console.error(err);
+  if (process.env.PARTNERD_DEBUG || process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
   if (isPartnerdError(err)) {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { PartnerdError } from '../errors.js';
+import { MissingEnvError, substituteEnv } from './env-substitution.js';
 import { readYamlFile, validateYamlDocument } from './yaml-document.js';
 import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
-import { ConfigSchema, type AdminConfig, type Config, type ParsedConfig, type TenantConfig } from './schema.js';
+import { ConfigSchema, PortalEnabledSchema, type AdminConfig, type Config, type ParsedConfig, type ParsedPortals, type PortalsConfig, type TenantConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/partnerd.yaml';
 
@@ -16,7 +17,8 @@ export function loadConfig(path = process.env.PARTNERD_CONFIG ?? DEFAULT_CONFIG_
 }
 
 export function configFromObject(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): Config {
-  const data = validateYamlDocument(raw, source, env, ConfigSchema, (doc) => {
+  const { document, off: portalsOff } = withoutPortalsSwitchedOff(raw, source, env);
+  const data = validateYamlDocument(document, source, env, ConfigSchema, (doc) => {
     if (env.REDIS_URL) doc.redis = { ...((doc.redis as object | undefined) ?? {}), url: env.REDIS_URL };
     if (env.DATABASE_URL) doc.database = { ...((doc.database as object | undefined) ?? {}), url: env.DATABASE_URL };
     // In a container the admin listener must bind beyond loopback for Prometheus to reach it.
@@ -26,6 +28,13 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
       if (env.ADMIN_HTTP_HOST) http.host = env.ADMIN_HTTP_HOST;
       if (env.ADMIN_HTTP_PORT) http.port = /^\d+$/.test(env.ADMIN_HTTP_PORT) ? Number(env.ADMIN_HTTP_PORT) : env.ADMIN_HTTP_PORT;
       doc.admin = { ...admin, http };
+    }
+    // Behind a reverse proxy in a container (compose's tls profile): the proxy's address.
+    if (env.INGEST_TRUSTED_PROXIES) {
+      const ingest = (doc.ingest as Record<string, unknown> | undefined) ?? {};
+      const http = { ...((ingest.http as object | undefined) ?? {}) } as Record<string, unknown>;
+      http.trustedProxies = env.INGEST_TRUSTED_PROXIES.split(/[\s,]+/).filter(Boolean);
+      doc.ingest = { ...ingest, http };
     }
   });
   const baseDir = dirname(resolve(source));
@@ -50,8 +59,10 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
     throw new PartnerdError('PD_CONFIG_INVALID', `retention.erasureKeyFile: the key must be at least ${ERASURE_KEY_MIN_LENGTH} characters`);
   }
   const admin = adminSection(data.admin, baseDir);
+  const portals = resolvePortalSecrets(data.portals, baseDir);
+  const db = password === undefined ? database : { ...database, url: urlWithPassword(database.url, password), password };
   return {
-    ...data, database: { ...database, ...(password !== undefined ? { password } : {}) }, redis, admin, xsdPath, tenants, source,
+    ...data, database: db, redis, admin, portals, portalsOff, xsdPath, tenants, source,
     retention: { ...retention, erasureKey: key },
   };
 }
@@ -77,15 +88,106 @@ function adminSection(admin: ParsedConfig['admin'], baseDir: string): AdminConfi
   return { ...admin, tokens, console: { ...consoleRest, ...(sessionKey ? { sessionKey } : {}) } };
 }
 
-function readSecretFile(file: string, key: string, baseDir: string): string {
-  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+/**
+ * The password from database.passwordFile, put into the connection URL as well. pg parses
+ * `connectionString` over the other options, and a URL without a password parses to an empty
+ * one: `{ connectionString: 'postgres://partnerd@db/partnerd', password }` connects without the
+ * password (found by the compose test: "SCRAM-SERVER-FIRST-MESSAGE: client password must be a
+ * string"). The URL stays in memory; messages name only host:port (ledger/database.ts).
+ */
+function urlWithPassword(url: string, password: string): string {
+  let parsed: URL;
   try {
-    const value = readFileSync(path, 'utf8').trim();
-    if (!value) throw new Error('file is empty');
-    return value;
+    parsed = new URL(url);
+  } catch {
+    return url; // pg's own forms (a socket path) are left to pg, with the password option
+  }
+  if (!parsed.host) return url;
+  parsed.password = encodeURIComponent(password); // pg decodes it; the setter would leave a literal % alone
+  return parsed.toString();
+}
+
+/**
+ * A portal section with `enabled: false` is dropped before anything else in it is substituted or
+ * validated: a portal that is off needs none of its variables (BENIFY_SECRET, WELLNET_URL, …), so
+ * `docker compose up` and `partnerd status` work with only the portals in use set up. Only
+ * `enabled` itself is read here; a value that is not a boolean is left for the schema to report.
+ */
+function withoutPortalsSwitchedOff(raw: unknown, source: string, env: NodeJS.ProcessEnv): { document: unknown; off: string[] } {
+  if (!isRecord(raw) || !isRecord(raw.portals)) return { document: raw, off: [] };
+  const portals: Record<string, unknown> = {};
+  const off: string[] = [];
+  for (const [name, section] of Object.entries(raw.portals)) {
+    if (isRecord(section) && section.enabled !== undefined) {
+      let enabled = section.enabled;
+      try {
+        if (typeof enabled === 'string') enabled = substituteEnv(enabled, env, `portals.${name}.enabled`);
+      } catch (err) {
+        if (err instanceof MissingEnvError) throw new PartnerdError('PD_CONFIG_INVALID', `${source}: ${err.message}`);
+        throw err;
+      }
+      const parsed = PortalEnabledSchema.safeParse(enabled);
+      if (parsed.success && !parsed.data) {
+        off.push(name);
+        continue;
+      }
+    }
+    portals[name] = section;
+  }
+  return { document: { ...raw, portals }, off };
+}
+
+/** Each portal's secret from its inline value or its file (e.g. /run/secrets/benify_secret). */
+function resolvePortalSecrets(parsed: ParsedPortals, baseDir: string): PortalsConfig {
+  const secret = (inline: string | undefined, file: string | undefined, key: string) =>
+    inline ?? (file !== undefined ? readSecretFile(file, key, baseDir) : undefined);
+  const portals: PortalsConfig = {};
+  const { benify, actiway, wellnet, epassi, sop } = parsed;
+  if (benify) {
+    const { enabled: _on, secret: s, secretFile, previousSecret: p, previousSecretFile, ...rest } = benify;
+    const value = secret(s, secretFile, 'portals.benify.secretFile')!;
+    if (value.length < 16) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.benify.secretFile: the secret must have at least 16 characters');
+    // An empty previous-secret file is "no rotation in progress", like an empty BENIFY_PREVIOUS_SECRET.
+    const previous = p ?? (previousSecretFile !== undefined ? readSecretFile(previousSecretFile, 'portals.benify.previousSecretFile', baseDir, { emptyIsNone: true }) : undefined);
+    portals.benify = { ...rest, secret: value, ...(previous !== undefined ? { previousSecret: previous } : {}) };
+  }
+  if (actiway) {
+    const { enabled: _on, password, passwordFile, ...rest } = actiway;
+    portals.actiway = { ...rest, password: secret(password, passwordFile, 'portals.actiway.passwordFile')! };
+  }
+  if (wellnet) {
+    const { enabled: _on, token, tokenFile, ...rest } = wellnet;
+    portals.wellnet = { ...rest, token: secret(token, tokenFile, 'portals.wellnet.tokenFile')! };
+  }
+  if (epassi) {
+    const { enabled: _on, clientSecret, clientSecretFile, ...rest } = epassi;
+    portals.epassi = { ...rest, clientSecret: secret(clientSecret, clientSecretFile, 'portals.epassi.clientSecretFile')! };
+  }
+  if (sop) {
+    const { enabled: _on, ...rest } = sop;
+    portals.sop = rest;
+  }
+  return portals;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A file holding only a secret, trimmed. Empty: an error, or with `emptyIsNone` no secret. */
+function readSecretFile(file: string, key: string, baseDir: string): string;
+function readSecretFile(file: string, key: string, baseDir: string, options: { emptyIsNone: true }): string | undefined;
+function readSecretFile(file: string, key: string, baseDir: string, options?: { emptyIsNone: true }): string | undefined {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').trim();
   } catch (err) {
     throw new PartnerdError('PD_CONFIG_INVALID', `${key}: cannot read secret file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  if (value) return value;
+  if (options?.emptyIsNone) return undefined;
+  throw new PartnerdError('PD_CONFIG_INVALID', `${key}: cannot read secret file (file is empty)`);
 }
 
 function readPemFile(file: string, key: string, baseDir: string): string {

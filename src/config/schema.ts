@@ -1,13 +1,43 @@
 import { z } from 'zod';
 import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
 
+/**
+ * An optional value where an empty string means "not given": `${NAME:-}` in the config leaves a
+ * key empty when its variable is unset, so a secret can come from `NAME` or from `NAME_FILE`.
+ */
+function emptyIsUnset(v: string | undefined): string | undefined {
+  return v ? v : undefined;
+}
+
+/** An optional secret or secret-file path (empty: not given). */
+const optionalSecret = z.string().optional().transform(emptyIsUnset);
+
+/**
+ * A secret given inline (`key`, from `${ENV}`) or as a file holding only it (`fileKey`, e.g. a
+ * Docker secret under /run/secrets): at most one of them, and with `required` exactly one.
+ * The loader reads the file; the rest of the code sees only `key`.
+ */
+function secretPair<K extends string, F extends string>(key: K, fileKey: F, required: boolean) {
+  return (section: Partial<Record<K | F, string | undefined>>, ctx: z.RefinementCtx) => {
+    const given = [section[key], section[fileKey]].filter((v) => v !== undefined).length;
+    if (given > 1) ctx.addIssue({ code: 'custom', path: [key], message: `give ${key} or ${fileKey}, not both` });
+    if (required && given === 0) ctx.addIssue({ code: 'custom', path: [key], message: `required: set ${key} or ${fileKey}` });
+  };
+}
+
+/**
+ * A portal's `enabled`: a boolean, or its text from the environment (`${BENIFY_ENABLED:-false}`:
+ * true/false, 1/0, yes/no, on/off). A section without it is on.
+ */
+export const PortalEnabledSchema = z.union([z.boolean(), z.stringbool()]);
+
 /** What one BRP instance (a gym chain's own BRP, one base URL and one partner API key) needs. */
 export const TenantSchema = z
   .object({
     baseUrl: z.url({ protocol: /^https?$/ }),
-    /** Partner API key. Give it as `${ENV}` or put it in a file and use apiKeyFile. */
-    apiKey: z.string().min(1).optional(),
-    apiKeyFile: z.string().min(1).optional(),
+    /** Partner API key. Give it as `${ENV}` or put it in a file and use apiKeyFile (empty: not given). */
+    apiKey: z.string().optional().transform(emptyIsUnset),
+    apiKeyFile: z.string().optional().transform(emptyIsUnset),
     personnummerForm: z.enum(['short', 'long']).default('short'),
     /** At most `max` calls in any window of `durationMs` (a sliding window, shared by replicas). */
     rateLimit: z
@@ -75,13 +105,12 @@ const VenueRouteSchema = z
 
 /** Routing every portal section has: venues, and article overrides for this portal. */
 const routing = {
+  /** Off: the section is dropped before anything else in it is read (its variables need not be set). */
+  enabled: PortalEnabledSchema.default(true),
   venues: z.record(z.string().min(1), VenueRouteSchema).default({}),
   /** Overrides the tenant's article map for orders from this portal. */
   articles: z.record(z.string().min(1), z.string().min(1)).default({}),
 };
-
-/** An optional secret: an empty string (e.g. `${BENIFY_PREVIOUS_SECRET:-}`) means "not set". */
-const optionalSecret = z.string().optional().transform((v) => (v ? v : undefined));
 
 const cronExpression = z.string().regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression (5 or 6 fields)');
 
@@ -90,40 +119,49 @@ export const PortalsSchema = z
     benify: z
       .object({
         ...routing,
-        /** HMAC-SHA256 secret; during rotation also the previous one. */
-        secret: z.string().min(16, 'at least 16 characters'),
+        /** HMAC-SHA256 secret (at least 16 characters); during a rotation also the previous one. */
+        secret: optionalSecret.pipe(z.string().min(16, 'at least 16 characters').optional()),
+        secretFile: optionalSecret,
         previousSecret: optionalSecret,
+        previousSecretFile: optionalSecret,
         toleranceSeconds: z.number().int().positive().default(300),
       })
       .strict()
+      .superRefine(secretPair('secret', 'secretFile', true))
+      .superRefine(secretPair('previousSecret', 'previousSecretFile', false))
       .optional(),
     actiway: z
-      .object({ ...routing, username: z.string().min(1), password: z.string().min(1) })
+      .object({ ...routing, username: z.string().min(1), password: optionalSecret, passwordFile: optionalSecret })
       .strict()
+      .superRefine(secretPair('password', 'passwordFile', true))
       .optional(),
     wellnet: z
       .object({
         ...routing,
         baseUrl: z.url({ protocol: /^https?$/ }),
-        token: z.string().min(1),
+        token: optionalSecret,
+        tokenFile: optionalSecret,
         schedule: cronExpression.default('* * * * *'),
         pageSize: z.number().int().min(1).max(1000).default(100),
         timeoutMs: z.number().int().positive().default(15_000),
       })
       .strict()
+      .superRefine(secretPair('token', 'tokenFile', true))
       .optional(),
     epassi: z
       .object({
         ...routing,
         baseUrl: z.url({ protocol: /^https?$/ }),
         clientId: z.string().min(1),
-        clientSecret: z.string().min(1),
+        clientSecret: optionalSecret,
+        clientSecretFile: optionalSecret,
         scope: z.string().default('purchases'),
         schedule: cronExpression.default('*/2 * * * *'),
         pageSize: z.number().int().min(1).max(1000).default(50),
         timeoutMs: z.number().int().positive().default(15_000),
       })
       .strict()
+      .superRefine(secretPair('clientSecret', 'clientSecretFile', true))
       .optional(),
     sop: z
       .object({
@@ -201,8 +239,8 @@ export const DatabaseSchema = z
   .object({
     /** `postgres://user@host:port/db`; overridden by DATABASE_URL. Put the password in passwordFile, not here. */
     url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').default('postgres://postgres@127.0.0.1:5432/partnerd'),
-    /** A file holding only the password (e.g. a Docker secret); overrides a password in the URL. */
-    passwordFile: z.string().min(1).optional(),
+    /** A file holding only the password (e.g. a Docker secret); overrides a password in the URL. Empty: none. */
+    passwordFile: optionalSecret,
     /** Connections per process. Workers hold one only for a statement, never across a BRP call. */
     poolSize: z.number().int().min(1).max(200).default(10),
     connectTimeoutMs: z.number().int().positive().default(5_000),
@@ -244,7 +282,7 @@ export const RetentionSchema = z
      * least 32 characters, the same for every replica and never changed (or the hashes stop matching).
      */
     erasureKey: optionalSecret.pipe(z.string().min(ERASURE_KEY_MIN_LENGTH, `at least ${ERASURE_KEY_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`).optional()),
-    erasureKeyFile: z.string().min(1).optional(),
+    erasureKeyFile: optionalSecret,
   })
   .strict()
   .refine((r) => (r.erasureKey === undefined) !== (r.erasureKeyFile === undefined), {
@@ -308,8 +346,8 @@ export const ConfigSchema = z
         url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
         /** Every key partnerd writes starts with this, so one Redis can serve several deployments. */
         prefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('partnerd'),
-        /** A file holding only the password (a Docker secret); overrides a password in the URL. */
-        passwordFile: z.string().min(1).optional(),
+        /** A file holding only the password (a Docker secret); overrides a password in the URL. Empty: none. */
+        passwordFile: optionalSecret,
         /**
          * High availability through Redis Sentinel: the sentinels to ask, and the name of the
          * master they watch. The URL then only gives credentials, database and TLS (rediss://).
@@ -373,7 +411,21 @@ export const ConfigSchema = z
 export type RawConfig = z.input<typeof ConfigSchema>;
 export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type ParsedTenant = z.output<typeof TenantSchema>;
-export type PortalsConfig = z.output<typeof PortalsSchema>;
+/** The portals section as validated: secrets still inline or as files, `enabled` still there. */
+export type ParsedPortals = z.output<typeof PortalsSchema>;
+type Section<P extends keyof ParsedPortals> = NonNullable<ParsedPortals[P]>;
+
+/**
+ * The portals the daemon runs, secrets read: what the rest of the code sees. A portal whose
+ * section was switched off (`enabled: false`) is absent, exactly like one without a section.
+ */
+export interface PortalsConfig {
+  benify?: Omit<Section<'benify'>, 'enabled' | 'secret' | 'secretFile' | 'previousSecret' | 'previousSecretFile'> & { secret: string; previousSecret?: string };
+  actiway?: Omit<Section<'actiway'>, 'enabled' | 'password' | 'passwordFile'> & { password: string };
+  wellnet?: Omit<Section<'wellnet'>, 'enabled' | 'token' | 'tokenFile'> & { token: string };
+  epassi?: Omit<Section<'epassi'>, 'enabled' | 'clientSecret' | 'clientSecretFile'> & { clientSecret: string };
+  sop?: Omit<Section<'sop'>, 'enabled'>;
+}
 export type VenueRoute = z.output<typeof VenueRouteSchema>;
 
 /** A tenant with its secret resolved: what the rest of the code sees. */
@@ -404,12 +456,15 @@ export type AdminConfig = Omit<z.output<typeof AdminSchema>, 'tokens' | 'console
   console: Omit<z.output<typeof AdminSchema>['console'], 'sessionKeyFile'> & { sessionKey?: Buffer };
 };
 
-export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis' | 'retention' | 'admin'> {
+export interface Config extends Omit<ParsedConfig, 'tenants' | 'database' | 'redis' | 'retention' | 'admin' | 'portals'> {
   tenants: Record<string, TenantConfig>;
   admin: AdminConfig;
   database: DatabaseConfig;
   redis: RedisConfig;
   retention: RetentionConfig;
+  portals: PortalsConfig;
+  /** Portals whose section is there but switched off (`enabled: false`), for the start-up log. */
+  portalsOff?: string[];
   /** Where the config was read from, for messages. */
   source: string;
 }

@@ -178,7 +178,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       // Personal data, S&P files and old records: daily, once per tick across replicas.
       retention = scheduleRetention({ database: services.database, config, logger, redis: services.redis, prefix: config.redis.prefix });
       workersStarted = true;
-      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), ingestUrl: ingestServer?.url, adminUrl: admin?.url });
+      logEvent(logger, 'daemon.started', { tenants: Object.keys(config.tenants), portals: Object.keys(portals), portalsOff: config.portalsOff ?? [], ingestUrl: ingestServer?.url, adminUrl: admin?.url });
     },
 
     get ingestUrl() {

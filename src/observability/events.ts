@@ -164,8 +164,8 @@ export const EVENTS = {
   // ---- the daemon
   'daemon.started': {
     level: 'info', alert: false,
-    fields: { tenants: 'string[]', portals: 'string[]', ingestUrl: 'string?', adminUrl: 'string?' },
-    summary: 'Workers, reconciler, probe and the configured ingest paths are running.',
+    fields: { tenants: 'string[]', portals: 'string[]', portalsOff: 'string[]', ingestUrl: 'string?', adminUrl: 'string?' },
+    summary: 'Workers, reconciler, probe and the configured ingest paths are running. `portals`: the portals taken in; `portalsOff`: those whose section says `enabled: false` (their variables were not read).',
   },
   'daemon.stopping': {
     level: 'info', alert: false,

@@ -233,6 +233,25 @@ describe('partnerd CLI', { concurrency: false }, () => {
     for (const r of [dry, byKey, after]) assert.doesNotMatch(r.stdout + r.stderr, /1116/);
   });
 
+  test('submit -: canonical orders from standard input; a broken input or a failure is one line on stderr, never a stack trace', () => {
+    const r = cli(['submit', '-'], JSON.stringify([sampleOrderInput('CLI-STDIN-1'), sampleOrderInput('CLI-STDIN-2')]));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '#0 accepted t1:benify:CLI-STDIN-1\n#1 accepted t1:benify:CLI-STDIN-2\n');
+    assert.equal(cli(['submit', '-'], JSON.stringify(sampleOrderInput('CLI-STDIN-1'))).stdout, '#0 duplicate t1:benify:CLI-STDIN-1 (already queued)\n');
+
+    const broken = cli(['submit', '-'], '{"portal": "benify",\n  "ordernr": }');
+    assert.equal(broken.status, 2);
+    assert.equal(broken.stdout, '');
+    assert.match(broken.stderr, /^partnerd: order failed validation: standard input is not valid JSON( \([^\n]*\))?\n$/);
+    const notUtf8 = cli(['submit', '-'], Buffer.from([0x7b, 0xff, 0x7d]) as unknown as string);
+    assert.match(notUtf8.stderr, /^partnerd: order failed validation: standard input is not valid UTF-8 \([^\n]*\)\n$/);
+
+    const missing = cli(['submit', join(dir, 'no-such-file.json')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^partnerd: cannot read file: [^\n]*no-such-file\.json: no such file\n$/, 'one line naming the file');
+    assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
+  });
+
   test('a bad config is refused at start, naming the key', () => {
     const badConfig = join(dir, 'bad.yaml');
     writeFileSync(badConfig, stringify({ tenants: { t1: { baseUrl: 'not a url', apiKey: 'x', concurrency: 0 } } }));

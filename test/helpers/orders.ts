@@ -4,6 +4,19 @@ import type { CanonicalOrder } from '../../src/domain/canonical-order.js';
 export const TEST_PERSONNUMMER = ['19111111-1116', '20121212-1212'] as const;
 export const TEST_EMAIL = 'tessan@test.com';
 
+/**
+ * The personal values of the sample orders, in every form an adapter or a log line could spell
+ * them: none may ever appear in a log line (test/zz-audit, and the container tests' logs).
+ */
+export const TEST_PERSONAL_VALUES = [
+  // the test personnummer
+  '19111111-1116', '191111111116', '111111-1116', '111111+1116', '1111111116',
+  '20121212-1212', '201212121212', '121212-1212', '1212121212',
+  TEST_EMAIL,
+  '0731234567', '+46731234567', '0812345', '08-123 45',
+  'Tessan', 'Testsson', 'Testgatan',
+] as const;
+
 /** Raw (un-normalised) canonical input, as an operator's JSON file would hold it. */
 export function sampleOrderInput(ordernr: string, overrides: Partial<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
