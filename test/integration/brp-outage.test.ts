@@ -55,7 +55,14 @@ describe('BRP outages', { concurrency: false }, () => {
     const sockets = new Set<Socket>();
     const silent = createServer((s) => { sockets.add(s); s.on('data', () => undefined); });
     await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
-    const stopSilent = () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); silent.close(() => r()); });
+    let silentOpen = true;
+    const stopSilent = () => new Promise<void>((r) => {
+      if (!silentOpen) return r();
+      silentOpen = false;
+      for (const s of sockets) s.destroy();
+      silent.close(() => r());
+    });
+    t.after(stopSilent); // also when an assertion fails before BRP "wakes up": an open socket would keep this file alive
     const p = await startPipeline({
       baseUrl: `http://127.0.0.1:${port}/t1/`,
       tenant: { concurrency: 4, timeouts: { connectMs: 1_000, responseMs: 800 }, breaker: BREAKER },
