@@ -14,16 +14,22 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/prune-runtime.mjs ./scripts/
+# Then what only installing needs: libxmljs2's build tools (node-gyp, prebuild-install and what only
+# they pull in, about 8 MB) and sodium-native's prebuilt addons for the other 12 platforms (16 MB).
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && node scripts/prune-runtime.mjs
 # What the runtime never reads (about 40 of node_modules' 81 MB): source maps, TypeScript sources and
 # declarations, package docs (licences stay), and libxmljs2's C/C++ sources and object files
-# (only build/Release/xmljs.node is loaded, through `bindings`). Then prove the addon still loads.
+# (only build/Release/xmljs.node is loaded, through `bindings`). Then prove the addons still load
+# and every dependency in package.json still imports.
 RUN find node_modules -type f \( -name '*.map' -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' \
       -o \( -iname '*.md' ! -iname 'licen[cs]e*' \) \) -delete \
  && rm -rf node_modules/libxmljs2/vendor node_modules/libxmljs2/src \
       node_modules/libxmljs2/build/Release/obj.target node_modules/libxmljs2/build/Release/.deps \
- && node -e "require('libxmljs2').parseXml('<ok/>')"
+ && node -e "require('libxmljs2').parseXml('<ok/>'); require('sodium-native').randombytes_random()" \
+ && node --input-type=module -e "import fs from 'node:fs'; for (const d of Object.keys(JSON.parse(fs.readFileSync('package.json', 'utf8')).dependencies)) await import(d)"
 
 # ---- runtime: only what the daemon needs -----------------------------------------------------
 FROM node:22-bookworm-slim AS runtime

@@ -113,6 +113,11 @@ describe('the partnerd image', { concurrency: false }, () => {
     figures['cold start to ready: from the process start'] = `${start.processToReadyMs} ms`;
     assert.ok(start.runToReadyMs <= 5000, `ready ${start.runToReadyMs} ms after \`run\``);
     assert.equal(await httpStatus(`http://127.0.0.1:${adminPort}/healthz`), 200);
+    // The console's login page: views, the session cookie and CSRF all load in the pruned image.
+    const login = await fetch(`http://127.0.0.1:${adminPort}/console/login`);
+    assert.equal(login.status, 200);
+    assert.match(await login.text(), /<form[^>]*method="post"/i);
+    assert.match(login.headers.get('set-cookie') ?? '', /./, 'the login page sets its session/CSRF cookie');
 
     // The HEALTHCHECK, run the way the engine runs it (podman: nothing runs it here unless asked).
     const loop = driveHealthchecks(engine, async () => [names.daemon], 500, 60_000);
