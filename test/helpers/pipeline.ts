@@ -73,7 +73,7 @@ export function testConfig(stores: StoreUrls, baseUrl: string, tenant: Record<st
         },
       },
       // Security tests send many wrong credentials from 127.0.0.1 on purpose; the failure limit
-      // has tests of its own (test/ingest-push/push-limits.test.ts) with tight limits.
+      // has tests of its own (test/ingest/http/push-limits.test.ts) with tight limits.
       ingest: { http: { authFailures: { maxFailures: 100_000, windowSeconds: 60, blockSeconds: 1 } } },
       ...extra,
       retention: { erasureKey: TEST_ERASURE_KEY, ...(extra.retention as Record<string, unknown> | undefined) },

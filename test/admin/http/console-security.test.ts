@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { adminTokenConfig, ALICE_TOKEN } from '../helpers/admin.js';
+import { startPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { sampleOrderInput } from '../../helpers/orders.js';
+import { adminTokenConfig, ALICE_TOKEN } from '../../helpers/admin.js';
 
 /**
  * The console's defences over plain HTTP: pages need a session, the session cookie's flags, a

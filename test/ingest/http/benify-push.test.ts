@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdminService } from '../../src/admin/admin-service.js';
-import { benifySignature } from '../../src/ingest/http/benify-signature.js';
+import { AdminService } from '../../../src/admin/admin-service.js';
+import { benifySignature } from '../../../src/ingest/http/benify-signature.js';
 import { BENIFY_SECRET, brpOrder, benifyOrder, nowSeconds, getBenifyStatus, postBenify, productNumbers, startPushRig, textOf, type PushRig } from './helpers.js';
 
 /**

@@ -6,7 +6,7 @@ import { startEpassiSimulator, startWellnetSimulator } from '../../src/simulator
 import { startPipeline } from '../helpers/pipeline.js';
 import { startStores, type Stores } from '../helpers/pipeline.js';
 import { testLogger } from '../helpers/test-logs.js';
-import { EPASSI_CLIENT_ID, EPASSI_SECRET, FAST_NOTIFY, WELLNET_TOKEN, assertNoSecrets, epassiPurchase, eventually, logEvents, portalsConfig, sleep, wellnetOrder } from './fixtures.js';
+import { EPASSI_CLIENT_ID, EPASSI_SECRET, FAST_NOTIFY, WELLNET_TOKEN, assertNoSecrets, epassiPurchase, eventually, logEvents, portalsConfig, sleep, wellnetOrder } from './pull/fixtures.js';
 
 /**
  * Two replicas (two PullIngest instances, each with its own Services: its own Redis connection,

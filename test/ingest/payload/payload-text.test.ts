@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseJsonText } from '../../src/ingest/payload/json-text.js';
-import { decodeUtf8Strict } from '../../src/ingest/payload/strict-utf8.js';
+import { parseJsonText } from '../../../src/ingest/payload/json-text.js';
+import { decodeUtf8Strict } from '../../../src/ingest/payload/strict-utf8.js';
 
 const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 

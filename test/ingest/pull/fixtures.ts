@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Services } from '../../src/daemon/services.js';
-import type { OrderState } from '../../src/ledger/order-state.js';
-import type { FaultConfig } from '../../src/simulator/index.js';
-import { createPullIngest, type PullIngest, type PullIngestOptions } from '../../src/ingest/pull/pull-ingest.js';
+import type { Services } from '../../../src/daemon/services.js';
+import type { OrderState } from '../../../src/ledger/order-state.js';
+import type { FaultConfig } from '../../../src/simulator/index.js';
+import { createPullIngest, type PullIngest, type PullIngestOptions } from '../../../src/ingest/pull/pull-ingest.js';
 import {
   startEpassiSimulator,
   startWellnetSimulator,
@@ -11,9 +11,9 @@ import {
   type EpassiSimulator,
   type WellnetSimOrder,
   type WellnetSimulator,
-} from '../../src/simulator/portals/index.js';
-import { resetStores, startPipeline, type Pipeline, type Stores } from '../helpers/pipeline.js';
-import { TEST_LOG_FILE } from '../helpers/test-logs.js';
+} from '../../../src/simulator/portals/index.js';
+import { resetStores, startPipeline, type Pipeline, type Stores } from '../../helpers/pipeline.js';
+import { TEST_LOG_FILE } from '../../helpers/test-logs.js';
 
 export const WELLNET_TOKEN = 'wn-token-5d1e0c7b9a';
 export const EPASSI_CLIENT_ID = 'partnerd-client';

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { request } from 'undici';
-import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
-import { MAX_CONCURRENT_EXPORTS } from '../../src/admin/invoice-exports.js';
-import { seedConfirmedOrders } from '../../support/seed-confirmed-orders.js';
-import { adminTokenConfig, ALICE_TOKEN, api } from '../helpers/admin.js';
-import { csvObjects, exportToBuffer, PERSONAL_VALUES } from '../helpers/finance.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { events, startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { stockholmDateOf } from '../../../src/domain/stockholm-date.js';
+import { MAX_CONCURRENT_EXPORTS } from '../../../src/admin/invoice-exports.js';
+import { seedConfirmedOrders } from '../../../support/seed-confirmed-orders.js';
+import { adminTokenConfig, ALICE_TOKEN, api } from '../../helpers/admin.js';
+import { csvObjects, exportToBuffer, PERSONAL_VALUES } from '../../helpers/finance.js';
+import { sampleOrderInput } from '../../helpers/orders.js';
+import { events, startPipeline, type Pipeline } from '../../helpers/pipeline.js';
 
 /**
  * The invoice export as the admin API serves it: the same bytes as `partnerd export invoices`,

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
-import { createAdminServer } from '../../src/admin/http/admin-server.js';
-import type { StoreProbe } from '../../src/admin/http/readiness.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { createAdminServer } from '../../../src/admin/http/admin-server.js';
+import type { StoreProbe } from '../../../src/admin/http/readiness.js';
+import { testLogger } from '../../helpers/test-logs.js';
 
 /**
  * The admin listener's answers, with the real Fastify server and controlled sources: /readyz

@@ -2,14 +2,14 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
-import { processSopFile, scanSopInbox, type SopFileDropDeps } from '../../src/ingest/file-drop/sop-file-drop.js';
-import { createSopIngest } from '../../src/ingest/file-drop/sop-ingest.js';
-import type { PortalIntake } from '../../src/ingest/portal-intake.js';
-import type { PortalOrder } from '../../src/portals/portal-order.js';
-import { SOP_HEADER } from '../../src/portals/sop.js';
-import { events, startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { TEST_PERSONNUMMER } from '../helpers/orders.js';
+import { stockholmDateOf } from '../../../src/domain/stockholm-date.js';
+import { processSopFile, scanSopInbox, type SopFileDropDeps } from '../../../src/ingest/file-drop/sop-file-drop.js';
+import { createSopIngest } from '../../../src/ingest/file-drop/sop-ingest.js';
+import type { PortalIntake } from '../../../src/ingest/portal-intake.js';
+import type { PortalOrder } from '../../../src/portals/portal-order.js';
+import { SOP_HEADER } from '../../../src/portals/sop.js';
+import { events, startPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { TEST_PERSONNUMMER } from '../../helpers/orders.js';
 import { contractExample, drop, HEADER_LINE, resetRoot, sopExtra, sopFile, sopRow, tempRoot, tree } from './sop-fixtures.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeWellnetCursor, startEpassiSimulator, startWellnetSimulator } from '../../src/simulator/portals/index.js';
-import { EPASSI_CLIENT_ID, EPASSI_SECRET, WELLNET_TOKEN, epassiPurchase, wellnetOrder } from './fixtures.js';
+import { encodeWellnetCursor, startEpassiSimulator, startWellnetSimulator } from '../../../src/simulator/portals/index.js';
+import { EPASSI_CLIENT_ID, EPASSI_SECRET, WELLNET_TOKEN, epassiPurchase, wellnetOrder } from '../../ingest/pull/fixtures.js';
 
 /** The portal simulators against their contracts, over real HTTP (no daemon). */
 

@@ -1,10 +1,10 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EpassiClient } from '../../src/ingest/pull/epassi-client.js';
-import { EpassiPoller } from '../../src/ingest/pull/epassi-poller.js';
-import { resumePortal } from '../../src/ingest/pull/pull-ingest.js';
-import { startEpassiSimulator } from '../../src/simulator/portals/index.js';
-import { startStores, type Stores } from '../helpers/pipeline.js';
+import { EpassiClient } from '../../../src/ingest/pull/epassi-client.js';
+import { EpassiPoller } from '../../../src/ingest/pull/epassi-poller.js';
+import { resumePortal } from '../../../src/ingest/pull/pull-ingest.js';
+import { startEpassiSimulator } from '../../../src/simulator/portals/index.js';
+import { startStores, type Stores } from '../../helpers/pipeline.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, assertNoSecrets, drainNotifications, epassiPurchase, flush, logEvents, startHarness, waitAll, type Harness } from './fixtures.js';
 
 /**

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benifySignature } from '../../src/ingest/http/benify-signature.js';
-import { createIngestServer } from '../../src/ingest/http/ingest-server.js';
+import { benifySignature } from '../../../src/ingest/http/benify-signature.js';
+import { createIngestServer } from '../../../src/ingest/http/ingest-server.js';
 import {
   ACTIWAY_PASSWORD, ACTIWAY_USER, BENIFY_PREVIOUS_SECRET, BENIFY_SECRET,
   actiwayOrder, assertNoInternals, basic, benifyOrder, nowSeconds, postActiway, postBenify, send, startPushRig,

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { SOP_HEADER } from '../../src/portals/sop.js';
+import { SOP_HEADER } from '../../../src/portals/sop.js';
 
 export const SOP_VENUES = { odenplan: { tenant: 't1', businessUnit: 1 }, 'gbg-city': { tenant: 't1', businessUnit: 2 } };
 export const SOP_ARTICLES = { 'GYM-12M': '1001', TOWEL: '2001', 'CLIP-10': '1002', BAR: '9999' };
