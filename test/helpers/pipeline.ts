@@ -136,7 +136,7 @@ export async function startPipeline(
     extra?: Record<string, unknown>;
     /** Let the daemon start the configured ingest paths itself (push server on a free port). */
     ingest?: boolean;
-    /** Append the log lines to the run's log file that test/zz-audit reads (default true). */
+    /** Append the log lines to the run's log file that the log audit (test/log-audit/) reads (default true). */
     auditLog?: boolean;
   } = {},
 ): Promise<Pipeline> {

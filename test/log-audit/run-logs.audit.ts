@@ -8,11 +8,17 @@ import { EVENTS } from '../../src/observability/events.js';
 import { TEST_API_KEY } from '../helpers/pipeline.js';
 
 /**
- * Runs last (test/zz-audit sorts after every other folder). Every test that runs the pipeline
- * appends its log lines — in-process loggers and spawned daemons alike — to one file per test
- * run; this test adds a scenario of its own and then reads the whole file for personal data.
+ * `npm test`'s second step, after the suite (`npm run test:audit`; not a *.test.ts, so the suite
+ * does not run it). Every test that runs the pipeline appends its log lines — in-process loggers
+ * and spawned daemons alike — to the file PARTNERD_TEST_LOG names; this test adds a scenario of
+ * its own and then reads the whole file for personal data.
  */
+if (!process.env.PARTNERD_TEST_LOG) {
+  throw new Error('PARTNERD_TEST_LOG is not set: the log audit reads the log file the suite wrote. Run `npm test`, or set PARTNERD_TEST_LOG to one file for both `npm run test:suite` and `npm run test:audit`.');
+}
 const FORBIDDEN = [...TEST_PERSONAL_VALUES, TEST_API_KEY];
+/** Lines the suite wrote before this file added its own: an audit of an empty file proves nothing. */
+const SUITE_LINES = existsSync(TEST_LOG_FILE) ? readFileSync(TEST_LOG_FILE, 'utf8').split('\n').filter(Boolean).length : 0;
 
 test('the full log output of the test run contains no personnummer, name, e-mail, phone or API key', async () => {
   const p = await startPipeline({ faults: { scriptByOrdernr: { 'LA-2': ['503'], 'LA-3': ['timeout-after-commit'], 'LA-4': ['401'] }, hangMs: 2_000 } });
@@ -47,7 +53,7 @@ test('the full log output of the test run contains no personnummer, name, e-mail
 
 test('every line of the run is one catalogued event, with no key twice', () => {
   const lines = readFileSync(TEST_LOG_FILE, 'utf8').split('\n').filter(Boolean);
-  assert.ok(lines.length > 100, `${lines.length} lines`);
+  assert.ok(SUITE_LINES > 100, `the suite wrote ${SUITE_LINES} lines to ${TEST_LOG_FILE}`);
   for (const l of lines) {
     const line = JSON.parse(l) as Record<string, unknown>;
     assert.equal(typeof line.event, 'string', `a line without an event: ${l.slice(0, 200)}`);
