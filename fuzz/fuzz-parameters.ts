@@ -31,7 +31,7 @@ export function fuzzParameters<T>(): fc.Parameters<T> {
   };
 }
 
-/** Small runs also write their log lines to the file test/zz-audit reads; big ones keep them per case. */
+/** Small runs also write their log lines to the file the log audit (test/log-audit/) reads; big ones keep them per case. */
 export function auditLogWanted(): boolean {
   return fuzzRuns() <= 1_000;
 }

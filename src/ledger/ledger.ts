@@ -444,8 +444,10 @@ export class Ledger {
 
   /**
    * Closes the open attempt with its outcome and moves the order to `next`, in one statement
-   * (with the portal's outbox entry when the portal must be told). Returns false when no attempt
-   * was open (another process finished it first), in which case nothing was written.
+   * (with the portal's outbox entry when the portal must be told). Returns false when attempt
+   * `attempt.n` is not the open one (another process finished it first, or declared it
+   * interrupted and opened the next: a late answer must not close a newer attempt), in which case
+   * nothing was written.
    */
   async finishAttempt(
     key: string,
@@ -458,12 +460,13 @@ export class Ledger {
     const params: unknown[] = [
       key, next, now, options.dropPayload ?? false, this.notifyPortals,
       attempt.endedAt ?? now.toISOString(), attempt.class, attempt.httpStatus ?? null, attempt.durationMs ?? null, attempt.detail ?? null,
+      attempt.n,
     ];
     const sets = outcomeSets(outcome, params);
     const r = await this.q<{ n: number }>(
       `WITH o AS (
          UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', "'submitting'")}${sets}
-          WHERE o.key = $1 AND o.state = 'submitting'
+          WHERE o.key = $1 AND o.state = 'submitting' AND o.attempts = $11
          RETURNING o.key, o.portal, o.attempts
        ), a AS (
          UPDATE attempts SET ended_at = $6, class = $7, http_status = $8, duration_ms = $9, detail = $10

@@ -12,7 +12,7 @@ import { writeSopReceipts } from '../../src/ingest/file-drop/sop-receipts.js';
 import { sampleOrderInput } from '../helpers/orders.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { csvObjects, exportToBuffer } from '../helpers/finance.js';
-import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot } from '../ingest-file/sop-fixtures.js';
+import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot } from '../ingest/file-drop/sop-fixtures.js';
 
 /**
  * Three views of one day's outcomes must agree: the daily report (per portal × tenant), the

@@ -6,7 +6,7 @@ export const TEST_EMAIL = 'tessan@test.com';
 
 /**
  * The personal values of the sample orders, in every form an adapter or a log line could spell
- * them: none may ever appear in a log line (test/zz-audit, and the container tests' logs).
+ * them: none may ever appear in a log line (test/log-audit/, and the container tests' logs).
  */
 export const TEST_PERSONAL_VALUES = [
   // the test personnummer

@@ -73,7 +73,7 @@ export function testConfig(stores: StoreUrls, baseUrl: string, tenant: Record<st
         },
       },
       // Security tests send many wrong credentials from 127.0.0.1 on purpose; the failure limit
-      // has tests of its own (test/ingest-push/push-limits.test.ts) with tight limits.
+      // has tests of its own (test/ingest/http/push-limits.test.ts) with tight limits.
       ingest: { http: { authFailures: { maxFailures: 100_000, windowSeconds: 60, blockSeconds: 1 } } },
       ...extra,
       retention: { erasureKey: TEST_ERASURE_KEY, ...(extra.retention as Record<string, unknown> | undefined) },
@@ -136,7 +136,7 @@ export async function startPipeline(
     extra?: Record<string, unknown>;
     /** Let the daemon start the configured ingest paths itself (push server on a free port). */
     ingest?: boolean;
-    /** Append the log lines to the run's log file that test/zz-audit reads (default true). */
+    /** Append the log lines to the run's log file that the log audit (test/log-audit/) reads (default true). */
     auditLog?: boolean;
   } = {},
 ): Promise<Pipeline> {

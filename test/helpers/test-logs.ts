@@ -1,19 +1,21 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../../src/observability/logger.js';
 
 /**
- * Every log line the test run produces is appended to one file per `node --test` run (test files
- * are child processes of the runner, so they share its pid as ppid). The log-audit test reads it
- * and fails if a test personnummer or API key appears anywhere in it.
+ * Every log line the test run produces is appended to one file. `npm test` names it in
+ * PARTNERD_TEST_LOG for both of its steps: the suite writes it, then the log audit
+ * (test/log-audit/) reads it and fails if a test personnummer or API key appears anywhere in it.
+ * Without the variable (a test file run on its own) it is one file per `node --test` run: test
+ * files are child processes of the runner, so they share its pid as ppid.
  */
 export const TEST_LOG_DIR = join(tmpdir(), 'partnerd-test-logs');
-export const TEST_LOG_FILE = join(TEST_LOG_DIR, `run-${process.ppid}.log`);
+export const TEST_LOG_FILE = process.env.PARTNERD_TEST_LOG || join(TEST_LOG_DIR, `run-${process.ppid}.log`);
 
-mkdirSync(TEST_LOG_DIR, { recursive: true });
+mkdirSync(dirname(TEST_LOG_FILE), { recursive: true });
 
 export function appendTestLog(text: string): void {
   appendFileSync(TEST_LOG_FILE, text);

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAllPortals, sopInbox, type AllPortalsRig } from '../helpers/all-portals.js';
-import { epassiPurchase, wellnetOrder } from '../ingest-pull/fixtures.js';
-import { actiwayOrder, benifyOrder } from '../ingest-push/helpers.js';
-import { contractExample } from '../ingest-file/sop-fixtures.js';
+import { epassiPurchase, wellnetOrder } from '../ingest/pull/fixtures.js';
+import { actiwayOrder, benifyOrder } from '../ingest/http/helpers.js';
+import { contractExample } from '../ingest/file-drop/sop-fixtures.js';
 
 /**
  * Invalid UTF-8 is refused by all five portals, with its place (line and byte), and nothing is

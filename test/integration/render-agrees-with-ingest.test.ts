@@ -4,8 +4,8 @@ import { renderPortalPayload } from '../../src/admin/render-portal-payload.js';
 import type { Portal } from '../../src/domain/canonical-order.js';
 import { SOP_HEADER } from '../../src/portals/sop.js';
 import { startAllPortals, type AllPortalsRig } from '../helpers/all-portals.js';
-import { actiwayOrder, benifyOrder } from '../ingest-push/helpers.js';
-import { sopFile, sopRow } from '../ingest-file/sop-fixtures.js';
+import { actiwayOrder, benifyOrder } from '../ingest/http/helpers.js';
+import { sopFile, sopRow } from '../ingest/file-drop/sop-fixtures.js';
 
 /**
  * The three payloads the issue found where `render` and intake disagreed, each fed to both: the

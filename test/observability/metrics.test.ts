@@ -15,7 +15,7 @@ import { startPostgres } from '../../support/private-postgres.js';
 import { createDatabase } from '../../src/ledger/database.js';
 import { migrate } from '../../src/ledger/migrations.js';
 import { testLogger } from '../helpers/test-logs.js';
-import { wellnetOrder, WELLNET_TOKEN } from '../ingest-pull/fixtures.js';
+import { wellnetOrder, WELLNET_TOKEN } from '../ingest/pull/fixtures.js';
 
 const SECRET = 'metrics-test-benify-secret';
 const ROUTING = { venues: { odenplan: { tenant: 't1', businessUnit: 1 } }, articles: { 'GYM-12M': '1001' } };

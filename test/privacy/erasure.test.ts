@@ -12,7 +12,7 @@ import { createPersonHasher, personnummerPattern } from '../../src/privacy/perso
 import { sampleOrder, sampleOrderInput } from '../helpers/orders.js';
 import { ledgerCellsMatching } from '../helpers/finance.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot, tree } from '../ingest-file/sop-fixtures.js';
+import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot, tree } from '../ingest/file-drop/sop-fixtures.js';
 
 /**
  * Erasure on request against a real pipeline: the person's orders from Benify and S&P in every

@@ -17,7 +17,7 @@ import { sampleOrder } from '../helpers/orders.js';
 import { PERSONAL_VALUES } from '../helpers/finance.js';
 import { startPipeline, TEST_ERASURE_KEY } from '../helpers/pipeline.js';
 import { testLogger } from '../helpers/test-logs.js';
-import { tree } from '../ingest-file/sop-fixtures.js';
+import { tree } from '../ingest/file-drop/sop-fixtures.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
 
 /**
