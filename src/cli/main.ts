@@ -42,9 +42,12 @@ const program = new Command('partnerd')
   .option('-c, --config <path>', 'config file (default: $PARTNERD_CONFIG or config/partnerd.yaml)')
   .option('--actor <name>', 'who acts, for the audit trail of requeue, resolve, amend, reroute, resume, retention and erase (default: the OS user)');
 
+/** The config, with every environment override applied (load-config.ts: LOG_LEVEL, REDIS_URL, …). */
 function config(): Config {
-  return loadConfig(program.opts<{ config?: string }>().config ?? process.env.PARTNERD_CONFIG ?? undefined);
+  loaded = loadConfig(program.opts<{ config?: string }>().config);
+  return loaded;
 }
+let loaded: Config | undefined;
 
 /**
  * Lines that only say a store is unreachable: the command fails with one line saying so
@@ -52,7 +55,10 @@ function config(): Config {
  */
 const STORE_NOISE = /"event":"(?:redis\.error|redis\.ready|database\.connection_lost)"/;
 
-/** Commands other than `run` print results on stdout, so their logs go to stderr. */
+/**
+ * Commands other than `run` print results on stdout, so their logs go to stderr, and at `info`
+ * (the default) only warnings: an operator's command prints its result, not the daemon's chatter.
+ */
 function cliLogger(cfg: Config) {
   const stderr = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -61,7 +67,7 @@ function cliLogger(cfg: Config) {
       done();
     },
   });
-  return createLogger({ level: process.env.LOG_LEVEL || (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, stderr);
+  return createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level }, stderr);
 }
 
 /** Operators' actions are logged on stderr at info (`admin.*` lines), whatever the CLI's level. */
@@ -699,7 +705,7 @@ function listenError(err: unknown): unknown {
  * or LOG_LEVEL=debug prints it for a bug report): 2 when the input was invalid, 1 otherwise.
  */
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (process.env.PARTNERD_DEBUG || process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+  if (process.env.PARTNERD_DEBUG || loaded?.log.level === 'debug' || loaded?.log.level === 'trace') console.error(err);
   if (isPartnerdError(err)) {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);
