@@ -79,7 +79,8 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
   }
   const admin = adminSection(data.admin, baseDir);
   const portals = resolvePortalSecrets(data.portals, baseDir);
-  const db = password === undefined ? database : { ...database, url: urlWithPassword(database.url, password), password };
+  // The URL and the password stay apart: ledger/database.ts joins them for pg.
+  const db = password === undefined ? database : { ...database, password };
   return {
     ...data, database: db, redis, admin, portals, portalsOff, xsdPath, tenants, source,
     retention: { ...retention, erasureKey: key },
@@ -105,25 +106,6 @@ function adminSection(admin: ParsedConfig['admin'], baseDir: string): AdminConfi
     sessionKey = Buffer.from(hex, 'hex');
   }
   return { ...admin, tokens, console: { ...consoleRest, ...(sessionKey ? { sessionKey } : {}) } };
-}
-
-/**
- * The password from database.passwordFile, put into the connection URL as well. pg parses
- * `connectionString` over the other options, and a URL without a password parses to an empty
- * one: `{ connectionString: 'postgres://partnerd@db/partnerd', password }` connects without the
- * password (found by the compose test: "SCRAM-SERVER-FIRST-MESSAGE: client password must be a
- * string"). The URL stays in memory; messages name only host:port (ledger/database.ts).
- */
-function urlWithPassword(url: string, password: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url; // pg's own forms (a socket path) are left to pg, with the password option
-  }
-  if (!parsed.host) return url;
-  parsed.password = encodeURIComponent(password); // pg decodes it; the setter would leave a literal % alone
-  return parsed.toString();
 }
 
 /**

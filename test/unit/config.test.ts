@@ -7,7 +7,7 @@ import { configFromObject, ENV_OVERRIDES, loadConfig } from '../../src/config/lo
 import { stringify } from 'yaml';
 import pg from 'pg';
 import { isPartnerdError } from '../../src/errors.js';
-import { databaseAddress } from '../../src/ledger/database.js';
+import { connectionOptions, databaseAddress } from '../../src/ledger/database.js';
 
 const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
 
@@ -209,9 +209,11 @@ test('the ledger database: defaults, DATABASE_URL overrides the URL, the passwor
   );
   assert.equal(cfg.database.password, 's3cret-db-pass', 'relative to the config file, trimmed');
   assert.equal(databaseAddress(cfg.database.url), 'primary.internal:6432', 'DATABASE_URL decides where');
+  assert.doesNotMatch(cfg.database.url, /s3cret/, 'the password is not put into the URL');
   // What pg makes of it, exactly as the ledger builds its pool and the migration client: the
-  // password from the file, also when the URL has none (pg parses the URL over the options).
-  const asPg = (c: typeof cfg) => new pg.Client({ connectionString: c.database.url, password: c.database.password }) as unknown as { password: string; user: string; database: string };
+  // password from the file, also when the URL has none (pg would read a connectionString over it).
+  const asPg = (c: typeof cfg) => new pg.Client(connectionOptions(c.database)) as unknown as { password: string; user: string; database: string; host: string; port: number };
+  assert.deepEqual([asPg(cfg).host, asPg(cfg).port], ['primary.internal', 6432]);
   assert.deepEqual([asPg(cfg).password, asPg(cfg).user, asPg(cfg).database], ['s3cret-db-pass', 'partnerd', 'ledger']);
   writeFileSync(join(dir, 'pgpass-odd'), 'p@ss:w/rd%20 ü#?\n');
   const odd = configFromObject({ database: { url: 'postgres://partnerd:in-url@db:5432/partnerd', passwordFile: 'pgpass-odd' }, tenants: { a: tenant }, retention }, join(dir, 'c.yaml'), { BRP_KEY: 'k' });
