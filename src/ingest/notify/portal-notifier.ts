@@ -26,7 +26,7 @@ import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-clie
  *
  * A 401/403 from a portal (its token or client credentials refused) stops notifying that portal,
  * as a 401 stops polling it: one `portal.notify_stopped` alert, the flag in Redis for every
- * replica, its outcomes kept due (never dropped) but not sent until `partnerd resume-portal`.
+ * replica, its outcomes kept due (never dropped) but not sent until `partnerd resume portal`.
  *
  * The rejection reason is built from the recorded error messages and BRP error codes (never
  * BRP's debug info, never personal data): "Unknown product (BRP error 1030)".
@@ -190,7 +190,7 @@ export class PortalNotifier {
         const info = { at: new Date().toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) };
         if (await markNotifyStopped(redis, config.redis.prefix, portal, info).catch(() => false)) {
           logEvent(logger, 'portal.notify_stopped', {
-            portal, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}`,
+            portal, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume portal ${portal}`,
           });
         }
       }
