@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -59,6 +59,11 @@ export interface PostgresOptions {
   durable?: boolean;
   /** Further `-c name=value` settings (e.g. shared_preload_libraries). */
   settings?: Record<string, string>;
+  /**
+   * The `postgres` role's password, required over TCP (scram-sha-256) as in production; the URL
+   * stays without it, as a deployment's does. Default: no password (trust).
+   */
+  password?: string;
 }
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<PrivatePostgres> {
@@ -67,7 +72,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Priv
   const dir = mkdtempSync(join(tmpdir(), 'partnerd-pg-'));
   if (owner.uid !== undefined) chownSync(dir, owner.uid, owner.gid!);
   const data = join(dir, 'data');
-  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], {
+  let auth = ['-A', 'trust'];
+  if (options.password !== undefined) {
+    const pwfile = join(dir, 'pwfile');
+    writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
+    if (owner.uid !== undefined) chownSync(pwfile, owner.uid, owner.gid!);
+    auth = ['--auth-host=scram-sha-256', '--auth-local=trust', `--pwfile=${pwfile}`];
+  }
+  execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', ...auth, '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8'], {
     ...owner, stdio: ['ignore', 'ignore', 'pipe'],
   });
   const port = await freePort();
@@ -91,7 +103,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Priv
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (p.exitCode !== null || p.signalCode !== null) throw new Error(`postgres on port ${port} exited at start: ${stderr}`);
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+      const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password: options.password, connectionTimeoutMillis: 1_000 });
       client.on('error', () => undefined);
       try {
         await client.connect();

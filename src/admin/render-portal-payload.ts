@@ -31,7 +31,7 @@ export interface RenderResult {
 }
 
 /**
- * `partnerd render <portal> <payload-file>`: the dry run of the whole ingest path with the
+ * `partnerd render portal <portal> <payload-file>`: the dry run of the whole ingest path with the
  * daemon's config — without Redis or BRP. The payload is what the portal sends or serves, as
  * bytes: a Benify JSON body, an Actiway XML document, a Wellnet page, an Epassi page, an S&P CSV
  * file. It is read by readPortalPayload, the very functions the push routes, the pollers and the

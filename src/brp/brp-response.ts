@@ -1,5 +1,5 @@
-import { ERROR_CODES, isPartnerdError } from '../errors.js';
-import { parseUntrustedXml, type XmlNode, type XmlValue } from './safe-xml.js';
+import { isPartnerdError } from '../errors.js';
+import { malformedXml, parseUntrustedXml, type XmlNode, type XmlValue } from './safe-xml.js';
 
 /**
  * Reads the body BRP answers a partner-order POST with: `<confirmation>` (order created) or
@@ -79,6 +79,7 @@ export type BrpResponseBody =
   | { kind: 'errors'; errors: BrpError[] }
   | { kind: 'unparseable'; reason: string };
 
+/** Control flow only (errors.ts INTERNAL_ERRORS): never leaves parseBrpResponse, which returns the reason. */
 class Unparseable extends Error {}
 
 function fail(reason: string): never {
@@ -315,10 +316,8 @@ export function parseBrpResponse(body: string): BrpResponseBody {
       doc = parseUntrustedXml(src.trimStart());
     } catch (err) {
       if (isPartnerdError(err, 'PD_XML_UNSAFE')) fail('body declares a DOCTYPE or entity, which is refused');
-      if (isPartnerdError(err, 'PD_XML_MALFORMED')) {
-        const detail = err.message.replace(`${ERROR_CODES.PD_XML_MALFORMED}: `, '');
-        fail(`body is not well-formed XML: ${detail}`);
-      }
+      const bad = malformedXml(err);
+      if (bad) fail(`body is not well-formed XML: ${bad.reason}${bad.line === undefined ? '' : ` (line ${bad.line})`}`);
       fail('body cannot be parsed as XML');
     }
 

@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { PartnerdError } from '../errors.js';
+import { isPartnerdError, PartnerdError } from '../errors.js';
 
 /**
  * The only way XML from outside (BRP responses, portal payloads, simulator requests) is read.
@@ -14,6 +14,25 @@ const DECLARATION = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)\b/i;
 
 /** Names that would write to an object's prototype instead of a property. */
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The `details` of PD_XML_MALFORMED: the parser's rule in plain words and the line, never any of
+ * the document's content. Callers read these, never the message.
+ */
+export interface MalformedXml {
+  reason: string;
+  line?: number;
+}
+
+function malformed(reason: string, line?: number): PartnerdError {
+  const details: MalformedXml = line === undefined ? { reason } : { reason, line };
+  return new PartnerdError('PD_XML_MALFORMED', line === undefined ? reason : `${reason} (line ${line})`, details);
+}
+
+/** What a PD_XML_MALFORMED error says (undefined for any other error). */
+export function malformedXml(err: unknown): MalformedXml | undefined {
+  return isPartnerdError(err, 'PD_XML_MALFORMED') ? (err.details as MalformedXml) : undefined;
+}
 
 export function assertNoDeclarations(text: string): void {
   if (DECLARATION.test(text)) throw new PartnerdError('PD_XML_UNSAFE');
@@ -51,9 +70,9 @@ export function parseUntrustedXml(text: string, options: ParseXmlOptions = {}): 
     throw new PartnerdError('PD_XML_UNSAFE');
   });
   parser.on('opentag', (tag: SaxesTagPlain) => {
-    if (FORBIDDEN_NAMES.has(tag.name)) throw new PartnerdError('PD_XML_MALFORMED', `element name ${tag.name} is not accepted`);
+    if (FORBIDDEN_NAMES.has(tag.name)) throw malformed(`element name ${tag.name} is not accepted`);
     for (const name of Object.keys(tag.attributes)) {
-      if (FORBIDDEN_NAMES.has(name)) throw new PartnerdError('PD_XML_MALFORMED', `attribute name ${name} is not accepted`);
+      if (FORBIDDEN_NAMES.has(name)) throw malformed(`attribute name ${name} is not accepted`);
     }
     stack.push({ name: tag.name, attributes: tag.attributes as Record<string, string>, children: {}, childCount: 0, text: '' });
   });
@@ -79,7 +98,7 @@ export function parseUntrustedXml(text: string, options: ParseXmlOptions = {}): 
     const m = /^(\d+):(\d+): ([^\n]*)$/m.exec((err as Error).message);
     const words = m?.[3]?.split(/[:.]/, 1)[0]?.trim() ?? '';
     const rule = /^[A-Za-z][A-Za-z -]{0,79}$/.test(words) ? words : 'not well-formed';
-    throw new PartnerdError('PD_XML_MALFORMED', m ? `${rule} (line ${m[1]})` : rule);
+    throw malformed(rule, m ? Number(m[1]) : undefined);
   }
   return childrenObject(root, arrays);
 }

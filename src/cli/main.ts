@@ -34,7 +34,11 @@ import { logEvent } from '../observability/log-event.js';
  * command would otherwise pay.
  */
 
-/** Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed). */
+/**
+ * Exit codes: 0 ok, 1 failure, 2 the input is invalid (validation errors were printed).
+ * Commander's InvalidArgumentError is for option parsers only (commander reports it); an action
+ * refuses an argument with PD_INVALID_ARGUMENT.
+ */
 const EXIT_INVALID = 2;
 
 const program = new Command('partnerd')
@@ -42,9 +46,12 @@ const program = new Command('partnerd')
   .option('-c, --config <path>', 'config file (default: $PARTNERD_CONFIG or config/partnerd.yaml)')
   .option('--actor <name>', 'who acts, for the audit trail of requeue, resolve, amend, reroute, resume, retention and erase (default: the OS user)');
 
+/** The config, with every environment override applied (load-config.ts: LOG_LEVEL, REDIS_URL, …). */
 function config(): Config {
-  return loadConfig(program.opts<{ config?: string }>().config ?? process.env.PARTNERD_CONFIG ?? undefined);
+  loaded = loadConfig(program.opts<{ config?: string }>().config);
+  return loaded;
 }
+let loaded: Config | undefined;
 
 /**
  * Lines that only say a store is unreachable: the command fails with one line saying so
@@ -52,7 +59,10 @@ function config(): Config {
  */
 const STORE_NOISE = /"event":"(?:redis\.error|redis\.ready|database\.connection_lost)"/;
 
-/** Commands other than `run` print results on stdout, so their logs go to stderr. */
+/**
+ * Commands other than `run` print results on stdout, so their logs go to stderr, and at `info`
+ * (the default) only warnings: an operator's command prints its result, not the daemon's chatter.
+ */
 function cliLogger(cfg: Config) {
   const stderr = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -61,7 +71,7 @@ function cliLogger(cfg: Config) {
       done();
     },
   });
-  return createLogger({ level: process.env.LOG_LEVEL || (cfg.log.level === 'info' ? 'warn' : cfg.log.level) }, stderr);
+  return createLogger({ level: cfg.log.level === 'info' ? 'warn' : cfg.log.level }, stderr);
 }
 
 /** Operators' actions are logged on stderr at info (`admin.*` lines), whatever the CLI's level. */
@@ -220,50 +230,75 @@ program
     });
   });
 
-program
-  .command('render <portalOrFile> [payloadFile]')
-  .description('dry run with the daemon\'s config. `render <portal> <payload-file>`: a portal payload (Benify JSON, Actiway XML, Wellnet or Epassi page, S&P CSV) → a JSON array of {key, tenant, url, xml}, one per BRP order. `render <file.json>`: canonical orders → their XML. Validation errors: exit 2')
-  .action(async (first: string, second: string | undefined) => {
-    const cfg = config();
-    const [{ OrderDocumentFactory }, { XsdValidator }, { renderPortalPayload }, { validateOrder }] = await Promise.all([
-      import('../brp/order-document.js'), import('../brp/xsd-validator.js'), import('../admin/render-portal-payload.js'), import('../domain/validate-order.js'),
-    ]);
-    const documents = new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath));
-    if (second !== undefined) {
-      if (!(PORTALS as readonly string[]).includes(first)) throw new InvalidArgumentError(`unknown portal ${first} (${PORTALS.join(', ')})`);
-      const result = renderPortalPayload(cfg, documents, first as Portal, await readNamedFile(second));
-      if (result.ok) {
-        console.log(JSON.stringify(result.orders, null, 2));
-        return;
-      }
+/** The renderer of the dry runs: the daemon's config, its XSD, the same document factory. */
+async function renderer() {
+  const cfg = config();
+  const [{ OrderDocumentFactory }, { XsdValidator }] = await Promise.all([import('../brp/order-document.js'), import('../brp/xsd-validator.js')]);
+  return { cfg, documents: new OrderDocumentFactory(XsdValidator.fromFile(cfg.xsdPath)) };
+}
+
+/** `render order <file.json>`: canonical orders → the XML that would be sent, or every error (exit 2). */
+async function renderOrders(file: string): Promise<void> {
+  const [{ cfg, documents }, { validateOrder }] = await Promise.all([renderer(), import('../domain/validate-order.js')]);
+  for (const [i, input] of (await readOrders(file)).entries()) {
+    const tenantName = (input as { tenant?: string }).tenant;
+    const form = (tenantName && cfg.tenants[tenantName]?.personnummerForm) || 'short';
+    const v = validateOrder(input, { personnummerForm: form });
+    const errors = v.ok ? [] : [...v.errors];
+    if (tenantName && !cfg.tenants[tenantName]) errors.unshift({ path: 'tenant', message: 'no tenant with this name is configured' });
+    if (errors.length > 0 || !v.ok) {
       process.exitCode = EXIT_INVALID;
-      for (const p of result.problems) {
-        console.error(`${p.order} invalid`);
-        for (const e of p.errors) console.error(`  ${e.path || '(order)'}: ${e.message}`);
-      }
-      return;
+      console.error(`#${i} invalid`);
+      for (const e of errors) console.error(`  ${e.path}: ${e.message}`);
+      continue;
     }
-    for (const [i, input] of (await readOrders(first)).entries()) {
-      const tenantName = (input as { tenant?: string }).tenant;
-      const form = (tenantName && cfg.tenants[tenantName]?.personnummerForm) || 'short';
-      const v = validateOrder(input, { personnummerForm: form });
-      const errors = v.ok ? [] : [...v.errors];
-      if (tenantName && !cfg.tenants[tenantName]) errors.unshift({ path: 'tenant', message: 'no tenant with this name is configured' });
-      if (errors.length > 0 || !v.ok) {
-        process.exitCode = EXIT_INVALID;
-        console.error(`#${i} invalid`);
-        for (const e of errors) console.error(`  ${e.path}: ${e.message}`);
-        continue;
-      }
-      const proven = documents.prove(v.order);
-      if (!proven.ok) {
-        process.exitCode = EXIT_INVALID;
-        console.error(`#${i} invalid`);
-        for (const e of proven.errors) console.error(`  ${e.path}: ${e.message}`);
-        continue;
-      }
-      process.stdout.write(documents.renderForSending(v.order, proven.proof) + '\n');
+    const proven = documents.prove(v.order);
+    if (!proven.ok) {
+      process.exitCode = EXIT_INVALID;
+      console.error(`#${i} invalid`);
+      for (const e of proven.errors) console.error(`  ${e.path}: ${e.message}`);
+      continue;
     }
+    process.stdout.write(documents.renderForSending(v.order, proven.proof) + '\n');
+  }
+}
+
+/** `render portal <portal> <payload-file>`: a portal payload → one {key, tenant, url, xml} per BRP order, or every error (exit 2). */
+async function renderPortalFile(portal: string, file: string): Promise<void> {
+  if (!(PORTALS as readonly string[]).includes(portal)) throw new PartnerdError('PD_INVALID_ARGUMENT', `unknown portal ${portal} (${PORTALS.join(', ')})`);
+  const [{ cfg, documents }, { renderPortalPayload }] = await Promise.all([renderer(), import('../admin/render-portal-payload.js')]);
+  const result = renderPortalPayload(cfg, documents, portal as Portal, await readNamedFile(file));
+  if (result.ok) {
+    console.log(JSON.stringify(result.orders, null, 2));
+    return;
+  }
+  process.exitCode = EXIT_INVALID;
+  for (const p of result.problems) {
+    console.error(`${p.order} invalid`);
+    for (const e of p.errors) console.error(`  ${e.path || '(order)'}: ${e.message}`);
+  }
+}
+
+/*
+ * `render order <file>` and `render portal <portal> <file>`. The old forms, `render <file>` and
+ * `render <portal> <file>`, still work for one release (as `resume <tenant>` and `resume-portal`).
+ */
+program
+  .command('render <what> [args...]')
+  .description('dry run with the daemon\'s config. `render order <file.json>`: canonical orders → their XML. `render portal <portal> <payload-file>`: a portal payload (Benify JSON, Actiway XML, Wellnet or Epassi page, S&P CSV) → a JSON array of {key, tenant, url, xml}, one per BRP order. `-` reads standard input. Validation errors: exit 2. `render <file.json>` and `render <portal> <payload-file>` are the old forms')
+  .action(async (what: string, args: string[]) => {
+    const usage = 'render order <file.json> or render portal <portal> <payload-file>';
+    if (what === 'order') {
+      if (args.length !== 1) throw new PartnerdError('PD_INVALID_ARGUMENT', usage);
+      return renderOrders(args[0]!);
+    }
+    if (what === 'portal') {
+      if (args.length !== 2) throw new PartnerdError('PD_INVALID_ARGUMENT', usage);
+      return renderPortalFile(args[0]!, args[1]!);
+    }
+    if (args.length === 0) return renderOrders(what);
+    if (args.length === 1) return renderPortalFile(what, args[0]!);
+    throw new PartnerdError('PD_INVALID_ARGUMENT', usage);
   });
 
 /** The filter flags shared by `orders` and a bulk `requeue`. */
@@ -467,15 +502,15 @@ program.command('resume <what> [name]')
 program.command('receipts <portal>').description('write the S&P receipts file now: `receipts sop [--date YYYY-MM-DD]` (default: yesterday, Stockholm time)')
   .option('--date <day>', 'the Stockholm day whose outcomes to report')
   .action((portal: string, o: { date?: string }) => withServices(async (s) => {
-    if (portal !== 'sop') throw new InvalidArgumentError('receipts are written for sop only');
-    if (o.date !== undefined && !isIsoDate(o.date)) throw new InvalidArgumentError('--date must be a real YYYY-MM-DD date');
+    if (portal !== 'sop') throw new PartnerdError('PD_INVALID_ARGUMENT', 'receipts are written for sop only');
+    if (o.date !== undefined && !isIsoDate(o.date)) throw new PartnerdError('PD_INVALID_ARGUMENT', '--date must be a real YYYY-MM-DD date');
     const { createSopIngest } = await import('../ingest/file-drop/sop-ingest.js');
     console.log(await createSopIngest(s).writeReceipts(o.date));
   }));
 
 program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`')
   .action((portal: string) => withServices(async (s) => {
-    if (portal !== 'sop') throw new InvalidArgumentError('only sop has an inbox');
+    if (portal !== 'sop') throw new PartnerdError('PD_INVALID_ARGUMENT', 'only sop has an inbox');
     const { createSopIngest } = await import('../ingest/file-drop/sop-ingest.js');
     const summary = await createSopIngest(s).scanOnce();
     for (const f of summary.files) console.log(`${f.file}: ${f.outcome} (${f.orders} orders: ${f.accepted} accepted, ${f.duplicate} duplicate, ${f.unroutable} unroutable, ${f.rejected} rejected)`);
@@ -484,7 +519,7 @@ program.command('scan <portal>').description('scan the S&P inbox now: `scan sop`
 
 program.command('poll <portal>').description('poll a pull portal now: `poll wellnet` or `poll epassi` (exit 1 unless the poll ran)')
   .action((portal: string) => withServices(async (s) => {
-    if (portal !== 'wellnet' && portal !== 'epassi') throw new InvalidArgumentError('wellnet or epassi');
+    if (portal !== 'wellnet' && portal !== 'epassi') throw new PartnerdError('PD_INVALID_ARGUMENT', 'wellnet or epassi');
     const { createPullIngest } = await import('../ingest/pull/pull-ingest.js');
     const pull = createPullIngest(s);
     try {
@@ -518,7 +553,7 @@ async function withDatabase<T>(fn: (database: Database, cfg: Config) => Promise<
 
 function portalArg(v: string | undefined): Portal | undefined {
   if (v === undefined) return undefined;
-  if (!(PORTALS as readonly string[]).includes(v)) throw new InvalidArgumentError(`unknown portal ${v} (${PORTALS.join(', ')})`);
+  if (!(PORTALS as readonly string[]).includes(v)) throw new PartnerdError('PD_INVALID_ARGUMENT', `unknown portal ${v} (${PORTALS.join(', ')})`);
   return v as Portal;
 }
 
@@ -541,7 +576,7 @@ exportCommand
   .option('--excel', 'CSV for a Swedish Excel: ; as separator, decimal comma, UTF-8 byte-order mark')
   .option('--out <file>', 'write here (complete or not at all) instead of stdout')
   .action(async (o: { from: string; to: string; portal?: string; tenant?: string; format: string; excel?: boolean; out?: string }) => {
-    if (o.format !== 'csv' && o.format !== 'jsonl') throw new InvalidArgumentError('--format must be csv or jsonl');
+    if (o.format !== 'csv' && o.format !== 'jsonl') throw new PartnerdError('PD_INVALID_ARGUMENT', '--format must be csv or jsonl');
     const portal = portalArg(o.portal);
     const [{ exportInvoices }, { Presets, SingleBar }] = await Promise.all([import('../finance/invoice-export.js'), import('cli-progress')]);
     await withDatabase(async (database) => {
@@ -639,7 +674,7 @@ program
   .option('--dry-run', 'only show what would be erased')
   .option('--json', 'the result as JSON')
   .action(async (key: string | undefined, o: { personnummer?: string; reason: string; actor?: string; dryRun?: boolean; json?: boolean }) => {
-    if ((key === undefined) === (o.personnummer === undefined)) throw new InvalidArgumentError('give either an order key or --personnummer');
+    if ((key === undefined) === (o.personnummer === undefined)) throw new PartnerdError('PD_INVALID_ARGUMENT', 'give either an order key or --personnummer');
     const personnummer = o.personnummer === '-' ? (await readStdin()).trim() : o.personnummer;
     const { erase } = await import('../privacy/erasure.js');
     await withServices(async (s) => {
@@ -699,7 +734,7 @@ function listenError(err: unknown): unknown {
  * or LOG_LEVEL=debug prints it for a bug report): 2 when the input was invalid, 1 otherwise.
  */
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (process.env.PARTNERD_DEBUG || process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') console.error(err);
+  if (process.env.PARTNERD_DEBUG || loaded?.log.level === 'debug' || loaded?.log.level === 'trace') console.error(err);
   if (isPartnerdError(err)) {
     console.error(`partnerd: ${err.message}`);
     process.exit(err.code === 'PD_ORDER_INVALID' ? EXIT_INVALID : 1);

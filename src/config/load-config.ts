@@ -11,32 +11,51 @@ export const DEFAULT_CONFIG_PATH = 'config/partnerd.yaml';
 /**
  * Reads, substitutes and validates the config once at start. Every problem is reported with the
  * key it concerns (`tenants.odenplan.rateLimit.max: …`), never with a secret's value.
+ * Without a path: `$PARTNERD_CONFIG`, else config/partnerd.yaml.
  */
-export function loadConfig(path = process.env.PARTNERD_CONFIG ?? DEFAULT_CONFIG_PATH, env: NodeJS.ProcessEnv = process.env): Config {
-  return configFromObject(readYamlFile(path), path, env);
+export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const file = path || env.PARTNERD_CONFIG || DEFAULT_CONFIG_PATH;
+  return configFromObject(readYamlFile(file), file, env);
+}
+
+/**
+ * Every environment variable that overrides a key of the config file, applied in one step
+ * (`applyEnvOverrides`) after `${ENV}` substitution and before validation, so the value is
+ * checked like one written in the file. An empty variable is not set. PARTNERD_CONFIG (which file)
+ * is read by loadConfig; nothing else in partnerd reads the environment for its configuration.
+ */
+export const ENV_OVERRIDES = [
+  { env: 'DATABASE_URL', key: ['database', 'url'] },
+  { env: 'REDIS_URL', key: ['redis', 'url'] },
+  { env: 'LOG_LEVEL', key: ['log', 'level'] },
+  // In a container the admin listener must bind beyond loopback for Prometheus to reach it.
+  { env: 'ADMIN_HTTP_HOST', key: ['admin', 'http', 'host'] },
+  { env: 'ADMIN_HTTP_PORT', key: ['admin', 'http', 'port'], as: 'port' },
+  { env: 'INGEST_HTTP_HOST', key: ['ingest', 'http', 'host'] },
+  { env: 'INGEST_HTTP_PORT', key: ['ingest', 'http', 'port'], as: 'port' },
+  // Behind a reverse proxy in a container (compose's tls profile): the proxy's address.
+  { env: 'INGEST_TRUSTED_PROXIES', key: ['ingest', 'http', 'trustedProxies'], as: 'list' },
+] as const satisfies ReadonlyArray<{ env: string; key: readonly string[]; as?: 'port' | 'list' }>;
+
+export function applyEnvOverrides(document: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const o of ENV_OVERRIDES) {
+    const text = env[o.env];
+    if (!text) continue;
+    // A port that is not digits is passed on as text, for the schema to name the key.
+    const value = !('as' in o) ? text : o.as === 'port' ? (/^\d+$/.test(text) ? Number(text) : text) : text.split(/[\s,]+/).filter(Boolean);
+    let section = document;
+    for (const k of o.key.slice(0, -1)) {
+      const inner = isRecord(section[k]) ? { ...section[k] } : {};
+      section[k] = inner;
+      section = inner;
+    }
+    section[o.key[o.key.length - 1]!] = value;
+  }
 }
 
 export function configFromObject(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): Config {
   const { document, off: portalsOff } = withoutPortalsSwitchedOff(raw, source, env);
-  const data = validateYamlDocument(document, source, env, ConfigSchema, (doc) => {
-    if (env.REDIS_URL) doc.redis = { ...((doc.redis as object | undefined) ?? {}), url: env.REDIS_URL };
-    if (env.DATABASE_URL) doc.database = { ...((doc.database as object | undefined) ?? {}), url: env.DATABASE_URL };
-    // In a container the admin listener must bind beyond loopback for Prometheus to reach it.
-    if (env.ADMIN_HTTP_HOST || env.ADMIN_HTTP_PORT) {
-      const admin = (doc.admin as Record<string, unknown> | undefined) ?? {};
-      const http = { ...((admin.http as object | undefined) ?? {}) } as Record<string, unknown>;
-      if (env.ADMIN_HTTP_HOST) http.host = env.ADMIN_HTTP_HOST;
-      if (env.ADMIN_HTTP_PORT) http.port = /^\d+$/.test(env.ADMIN_HTTP_PORT) ? Number(env.ADMIN_HTTP_PORT) : env.ADMIN_HTTP_PORT;
-      doc.admin = { ...admin, http };
-    }
-    // Behind a reverse proxy in a container (compose's tls profile): the proxy's address.
-    if (env.INGEST_TRUSTED_PROXIES) {
-      const ingest = (doc.ingest as Record<string, unknown> | undefined) ?? {};
-      const http = { ...((ingest.http as object | undefined) ?? {}) } as Record<string, unknown>;
-      http.trustedProxies = env.INGEST_TRUSTED_PROXIES.split(/[\s,]+/).filter(Boolean);
-      doc.ingest = { ...ingest, http };
-    }
-  });
+  const data = validateYamlDocument(document, source, env, ConfigSchema, (doc) => applyEnvOverrides(doc, env));
   const baseDir = dirname(resolve(source));
   const tenants: Record<string, TenantConfig> = {};
   for (const [name, t] of Object.entries(data.tenants)) {
@@ -60,7 +79,8 @@ export function configFromObject(raw: unknown, source: string, env: NodeJS.Proce
   }
   const admin = adminSection(data.admin, baseDir);
   const portals = resolvePortalSecrets(data.portals, baseDir);
-  const db = password === undefined ? database : { ...database, url: urlWithPassword(database.url, password), password };
+  // The URL and the password stay apart: ledger/database.ts joins them for pg.
+  const db = password === undefined ? database : { ...database, password };
   return {
     ...data, database: db, redis, admin, portals, portalsOff, xsdPath, tenants, source,
     retention: { ...retention, erasureKey: key },
@@ -86,25 +106,6 @@ function adminSection(admin: ParsedConfig['admin'], baseDir: string): AdminConfi
     sessionKey = Buffer.from(hex, 'hex');
   }
   return { ...admin, tokens, console: { ...consoleRest, ...(sessionKey ? { sessionKey } : {}) } };
-}
-
-/**
- * The password from database.passwordFile, put into the connection URL as well. pg parses
- * `connectionString` over the other options, and a URL without a password parses to an empty
- * one: `{ connectionString: 'postgres://partnerd@db/partnerd', password }` connects without the
- * password (found by the compose test: "SCRAM-SERVER-FIRST-MESSAGE: client password must be a
- * string"). The URL stays in memory; messages name only host:port (ledger/database.ts).
- */
-function urlWithPassword(url: string, password: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url; // pg's own forms (a socket path) are left to pg, with the password option
-  }
-  if (!parsed.host) return url;
-  parsed.password = encodeURIComponent(password); // pg decodes it; the setter would leave a literal % alone
-  return parsed.toString();
 }
 
 /**

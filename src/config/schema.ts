@@ -56,7 +56,7 @@ export const TenantSchema = z
         connectMs: z.number().int().positive().default(5_000),
         responseMs: z.number().int().positive().default(30_000),
       })
-      .default({ connectMs: 5_000, responseMs: 30_000 }),
+      .prefault({}),
     retry: z
       .object({
         attempts: z.number().int().min(1).max(100).default(10),
@@ -65,7 +65,7 @@ export const TenantSchema = z
         /** 0..1: the delay is multiplied by a random factor in [1 - jitter, 1 + jitter]. */
         jitter: z.number().min(0).max(1).default(0.2),
       })
-      .default({ attempts: 10, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, jitter: 0.2 }),
+      .prefault({}),
     /** What to do when BRP may have created the order but we never saw the answer. */
     inDoubtPolicy: z.enum(['hold', 'retry']).default('hold'),
     /** While the tenant is paused for 401/403, how often to check whether the key works again. */
@@ -181,21 +181,6 @@ export const PortalsSchema = z
  * The push server. Timeouts and connection caps are Node's own (http.Server and Fastify options);
  * the failed-authentication limit is security/auth-failure-limiter.ts.
  */
-export const DEFAULT_INGEST_HTTP = {
-  enabled: true,
-  host: '0.0.0.0',
-  port: 8080,
-  bodyLimitBytes: 256 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 5_000,
-  maxRequestsPerSocket: 100,
-  maxConnections: 256,
-  maxConnectionsPerClient: 16,
-  trustedProxies: [] as string[],
-  authFailures: { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 },
-};
-
 export const IngestHttpSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -203,17 +188,17 @@ export const IngestHttpSchema = z
     port: z.number().int().min(0).max(65535).default(8080),
     bodyLimitBytes: z.number().int().positive().default(256 * 1024),
     /** All request headers must have arrived within this (slow-header clients are cut: 408). */
-    headersTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.headersTimeoutMs),
+    headersTimeoutMs: z.number().int().positive().default(10_000),
     /** The whole request, headers and body, must have arrived within this (slow-body clients are cut: 408). */
-    requestTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.requestTimeoutMs),
+    requestTimeoutMs: z.number().int().positive().default(30_000),
     /** An idle keep-alive connection is closed after this. */
-    keepAliveTimeoutMs: z.number().int().positive().default(DEFAULT_INGEST_HTTP.keepAliveTimeoutMs),
+    keepAliveTimeoutMs: z.number().int().positive().default(5_000),
     /** Requests on one connection before it is closed (0: no limit). */
-    maxRequestsPerSocket: z.number().int().min(0).default(DEFAULT_INGEST_HTTP.maxRequestsPerSocket),
+    maxRequestsPerSocket: z.number().int().min(0).default(100),
     /** Open connections in total; more are closed at once. */
-    maxConnections: z.number().int().positive().default(DEFAULT_INGEST_HTTP.maxConnections),
+    maxConnections: z.number().int().positive().default(256),
     /** Open connections from one client address; more are closed at once (trusted proxies count only in the total). */
-    maxConnectionsPerClient: z.number().int().positive().default(DEFAULT_INGEST_HTTP.maxConnectionsPerClient),
+    maxConnectionsPerClient: z.number().int().positive().default(16),
     /**
      * Addresses or CIDR ranges of the reverse proxies in front (TLS): their X-Forwarded-For names
      * the client for the authentication limit, and their connections are not capped per client.
@@ -222,17 +207,17 @@ export const IngestHttpSchema = z
     /** Failed authentication (Basic, signature) per portal and client address: more than maxFailures within windowSeconds → 429 for blockSeconds. */
     authFailures: z
       .object({
-        maxFailures: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.maxFailures),
-        windowSeconds: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.windowSeconds),
-        blockSeconds: z.number().int().positive().default(DEFAULT_INGEST_HTTP.authFailures.blockSeconds),
+        maxFailures: z.number().int().positive().default(10),
+        windowSeconds: z.number().int().positive().default(60),
+        blockSeconds: z.number().int().positive().default(300),
       })
       .strict()
-      .default(DEFAULT_INGEST_HTTP.authFailures),
+      .prefault({}),
   })
   .strict()
   .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not be longer than requestTimeoutMs' })
   .refine((h) => h.maxConnectionsPerClient <= h.maxConnections, { path: ['maxConnectionsPerClient'], message: 'must not be more than maxConnections' })
-  .default(DEFAULT_INGEST_HTTP);
+  .prefault({});
 
 /** The ledger's PostgreSQL (the system of record). */
 export const DatabaseSchema = z
@@ -261,7 +246,7 @@ export const AdminHttpSchema = z
     port: z.number().int().min(0).max(65535).default(8081),
   })
   .strict()
-  .default({ enabled: true, host: '127.0.0.1', port: 8081 });
+  .prefault({});
 
 /** Retention of personal data, S&P files and records; the erasure key (docs/personal-data.md). */
 export const RetentionSchema = z
@@ -303,8 +288,6 @@ const AdminTokenSchema = z
   })
   .strict();
 
-export const DEFAULT_ADMIN_AUTH_FAILURES = { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 };
-
 export const AdminSchema = z
   .object({
     http: AdminHttpSchema,
@@ -313,12 +296,12 @@ export const AdminSchema = z
     /** Failed logins (API bearer tokens, console) per client address before 429. */
     authFailures: z
       .object({
-        maxFailures: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.maxFailures),
-        windowSeconds: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.windowSeconds),
-        blockSeconds: z.number().int().positive().default(DEFAULT_ADMIN_AUTH_FAILURES.blockSeconds),
+        maxFailures: z.number().int().positive().default(10),
+        windowSeconds: z.number().int().positive().default(60),
+        blockSeconds: z.number().int().positive().default(300),
       })
       .strict()
-      .default(DEFAULT_ADMIN_AUTH_FAILURES),
+      .prefault({}),
     console: z
       .object({
         /** Mark the session cookie Secure: set it when the console is reached through TLS (a proxy in front). */
@@ -370,7 +353,7 @@ export const ConfigSchema = z
       .refine((r) => (r.sentinels === undefined) === (r.name === undefined), { message: 'sentinels and name go together', path: ['name'] })
       .prefault({}),
     xsdPath: z.string().min(1).default('xsd/createpartnerorder.xsd'),
-    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).default({ level: 'info' }),
+    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).strict().prefault({}),
     queue: z
       .object({
         /** How long a worker may hold a job before another process treats it as stalled. */
@@ -383,11 +366,11 @@ export const ConfigSchema = z
         reconcileIntervalMs: z.number().int().min(1_000).default(60_000),
       })
       .strict()
-      .default({ lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 60_000 }),
+      .prefault({}),
     shutdownGraceMs: z.number().int().min(0).default(30_000),
     tenants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'tenant names are letters, digits, _ and -'), TenantSchema),
     portals: PortalsSchema,
-    ingest: z.object({ http: IngestHttpSchema }).strict().default({ http: DEFAULT_INGEST_HTTP }),
+    ingest: z.object({ http: IngestHttpSchema }).strict().prefault({}),
     admin: AdminSchema,
     retention: RetentionSchema,
   })

@@ -18,6 +18,7 @@ import { TenantProber } from '../queue/tenant-prober.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
 import { createRedis, type Services } from './services.js';
 import { closeWithin, CLOSE_STEP_MS } from './bounded-close.js';
+import { PartnerdError } from '../errors.js';
 
 /** How often the daemon checks that Redis still holds its data (a marker key it wrote). */
 const REDIS_DATA_CHECK_MS = 5_000;
@@ -73,7 +74,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       name: 'redis',
       // Not connected: no answer is coming (the offline queue would only make the probe wait).
       probe: async () => {
-        if (services.redis.status !== 'ready') throw new Error(`connection ${services.redis.status}`);
+        if (services.redis.status !== 'ready') throw new PartnerdError('PD_REDIS_UNAVAILABLE', `connection ${services.redis.status}`);
         await services.redis.ping();
       },
     },

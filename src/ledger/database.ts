@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import type { Logger } from 'pino';
 import { logEvent } from '../observability/log-event.js';
 import type { Config } from '../config/schema.js';
@@ -31,10 +32,20 @@ const types: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/**
+ * Where and as whom to connect: the URL parsed into pg's options, with the password from
+ * database.passwordFile over any in the URL. pg reads `connectionString` over the other options,
+ * and a URL without a password parses to an empty one: `{ connectionString, password }` would
+ * connect without the password. So the URL is parsed here and never given to pg as such.
+ */
+export function connectionOptions(config: Config['database']): pg.ClientConfig {
+  const parsed = parseIntoClientConfig(config.url);
+  return config.password !== undefined ? { ...parsed, password: config.password } : parsed;
+}
+
 export function createDatabase(config: Config['database'], logger: Logger, purpose = 'partnerd'): Database {
   const pool = new pg.Pool({
-    connectionString: config.url,
-    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...connectionOptions(config),
     max: config.poolSize,
     connectionTimeoutMillis: config.connectTimeoutMs,
     idleTimeoutMillis: 30_000,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { logEvent } from '../observability/log-event.js';
 import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
-import { asLedgerError, databaseAddress } from './database.js';
+import { asLedgerError, connectionOptions, databaseAddress } from './database.js';
 
 /**
  * The ledger's schema, as SQL files in `migrations/` run by node-pg-migrate. Every daemon start
@@ -25,8 +25,7 @@ export interface MigrationResult {
 
 export async function migrate(database: Config['database'], logger: Logger): Promise<MigrationResult> {
   const client = new pg.Client({
-    connectionString: database.url,
-    ...(database.password !== undefined ? { password: database.password } : {}),
+    ...connectionOptions(database),
     connectionTimeoutMillis: database.connectTimeoutMs,
     application_name: 'partnerd-migrate',
   });

@@ -143,12 +143,12 @@ export const EVENTS = {
   'tenant.paused': {
     level: 'error', alert: true,
     fields: { tenant: 'string', httpStatus: 'number?', reason: 'string', action: 'string' },
-    summary: 'BRP refused the partner key or our IP (401/403): the tenant\'s submissions wait, no attempts are used. Fix the key or allow-list; the auth probe resumes it, or `partnerd resume <tenant>`.',
+    summary: 'BRP refused the partner key or our IP (401/403): the tenant\'s submissions wait, no attempts are used. Fix the key or allow-list; the auth probe resumes it, or `partnerd resume tenant <tenant>`.',
   },
   'tenant.unreachable': {
     level: 'error', alert: true,
     fields: { tenant: 'string', reason: 'string' },
-    summary: 'The tenant\'s BRP cannot be reached (refused, DNS, connect timeouts, 5xx, or no answers after sending): its orders wait, no attempts are spent, and a probe (which can never create an order) asks again with growing intervals; the first answer resumes it and the backlog drains at the rate limit. Look into BRP\'s availability; if it is back and the probe has not noticed yet: partnerd resume <tenant>.',
+    summary: 'The tenant\'s BRP cannot be reached (refused, DNS, connect timeouts, 5xx, or no answers after sending): its orders wait, no attempts are spent, and a probe (which can never create an order) asks again with growing intervals; the first answer resumes it and the backlog drains at the rate limit. Look into BRP\'s availability; if it is back and the probe has not noticed yet: partnerd resume tenant <tenant>.',
   },
   'tenant.resumed': {
     level: 'info', alert: false,
@@ -401,7 +401,7 @@ export const EVENTS = {
       portal: 'string', httpStatus: 'number?', reason: 'string', action: 'string', pages: 'number', orders: 'number', accepted: 'number',
       duplicate: 'number', unroutable: 'number', rejected: 'number', skipped: 'number', cursorAdvanced: 'boolean?',
     },
-    summary: 'The portal refused our credentials while polling (401/403): polling stops. Fix the token or client credentials, then `partnerd resume-portal <portal>`.',
+    summary: 'The portal refused our credentials while polling (401/403): polling stops. Fix the token or client credentials, then `partnerd resume portal <portal>`.',
   },
   'portal.backoff': {
     level: 'warn', alert: false,
@@ -428,7 +428,7 @@ export const EVENTS = {
   'portal.resumed': {
     level: 'info', alert: false,
     fields: { portal: 'string', wasStopped: 'boolean', notifyWasStopped: 'boolean' },
-    summary: '`partnerd resume-portal`: polling and notifying may run again (the cursor is kept).',
+    summary: '`partnerd resume portal`: polling and notifying may run again (the cursor is kept).',
   },
   'portal.order_not_recorded': {
     level: 'error', alert: true,
@@ -456,7 +456,7 @@ export const EVENTS = {
   'portal.notify_stopped': {
     level: 'error', alert: true,
     fields: { portal: 'string', httpStatus: 'number?', reason: 'string', action: 'string' },
-    summary: 'The portal refused our credentials when told an outcome (401/403): notifying that portal stops, outcomes wait in the backlog. Fix the token or client credentials, then `partnerd resume-portal <portal>`.',
+    summary: 'The portal refused our credentials when told an outcome (401/403): notifying that portal stops, outcomes wait in the backlog. Fix the token or client credentials, then `partnerd resume portal <portal>`.',
   },
   'portal.notify_orphan': {
     level: 'warn', alert: false,

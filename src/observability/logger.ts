@@ -24,7 +24,8 @@ export const REDACT_PATHS = [
 
 export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
   const base: LoggerOptions = {
-    level: process.env.LOG_LEVEL ?? 'info',
+    // The daemon's level is the config's log.level (LOG_LEVEL overrides it in load-config.ts).
+    level: 'info',
     base: { service: 'partnerd' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },

@@ -191,7 +191,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
 
   new Gauge({
     name: 'partnerd_tenant_paused',
-    help: `1 while the tenant is held: BRP refused its key (reason http_401/http_403; \`partnerd resume <tenant>\`) or cannot be reached (reason unreachable: the circuit breaker, resumed by its probe), else 0 (reason none). ${MAX_HINT}`,
+    help: `1 while the tenant is held: BRP refused its key (reason http_401/http_403; \`partnerd resume tenant <tenant>\`) or cannot be reached (reason unreachable: the circuit breaker, resumed by its probe), else 0 (reason none). ${MAX_HINT}`,
     labelNames: ['tenant', 'reason'] as const,
     registers: [registry],
     async collect() {
@@ -204,7 +204,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
 
   new Gauge({
     name: 'partnerd_portal_stopped',
-    help: `1 while polling or notifying the pull portal is stopped because it refused our credentials (\`partnerd resume-portal <portal>\`), else 0. ${MAX_HINT}`,
+    help: `1 while polling or notifying the pull portal is stopped because it refused our credentials (\`partnerd resume portal <portal>\`), else 0. ${MAX_HINT}`,
     labelNames: ['portal'] as const,
     registers: [registry],
     async collect() {

@@ -1,4 +1,4 @@
-import { parseUntrustedXml, type XmlNode, type XmlValue } from '../brp/safe-xml.js';
+import { malformedXml, parseUntrustedXml, type XmlNode, type XmlValue } from '../brp/safe-xml.js';
 import { findXmlIllegalChar, formatCodePoint } from '../domain/xml-text.js';
 import { isPartnerdError } from '../errors.js';
 import { Issues, textValue, type TextSource } from './adapter-helpers.js';
@@ -35,11 +35,9 @@ export class XmlSource implements TextSource {
       doc = parseUntrustedXml(payload);
     } catch (err) {
       if (isPartnerdError(err, 'PD_XML_UNSAFE')) return issues.add('/', 'a DOCTYPE or entity declaration is not accepted');
-      if (isPartnerdError(err, 'PD_XML_MALFORMED')) {
-        // Only the line number of the parser's message: the rest can quote the document.
-        const line = /\(line (\d+)\)$/.exec(err.message)?.[1];
-        return issues.add('/', `is not well-formed XML${line === undefined ? '' : ` (line ${line})`}`);
-      }
+      const bad = malformedXml(err);
+      // Only the line: the portal is told where, in its own terms, not the parser's rule.
+      if (bad) return issues.add('/', `is not well-formed XML${bad.line === undefined ? '' : ` (line ${bad.line})`}`);
       return issues.add('/', 'cannot be read as XML'); // e.g. an element named `__proto__`
     }
     const roots = Object.keys(doc);

@@ -47,7 +47,7 @@ export class TenantPause {
     if (set !== 'OK') return false;
     if (info.kind === 'auth') {
       logEvent(this.logger, 'tenant.paused', {
-        tenant, httpStatus: info.httpStatus, reason: info.reason, action: `fix the partner key or BRP's IP allow-list; the auth probe resumes it, or: partnerd resume ${tenant}`,
+        tenant, httpStatus: info.httpStatus, reason: info.reason, action: `fix the partner key or BRP's IP allow-list; the auth probe resumes it, or: partnerd resume tenant ${tenant}`,
       });
     } else {
       logEvent(this.logger, 'tenant.unreachable', { tenant, reason: info.reason });

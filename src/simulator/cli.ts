@@ -15,7 +15,8 @@ export type SimulatorCliFlags = Partial<FaultConfig> & { port?: number };
 export async function runSimulatorFromCli(
   configPath: string = DEFAULT_SIMULATOR_CONFIG_PATH,
   flags: SimulatorCliFlags = {},
-  logger: Logger = createLogger({ base: { service: 'partnerd-brp-simulator' } }),
+  // The simulator's config has no log section: LOG_LEVEL alone sets its level.
+  logger: Logger = createLogger({ level: process.env.LOG_LEVEL || 'info', base: { service: 'partnerd-brp-simulator' } }),
 ): Promise<BrpSimulator> {
   const options = loadSimulatorConfig(configPath);
   const { port, ...faultFlags } = flags;

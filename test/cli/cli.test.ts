@@ -51,8 +51,8 @@ before(async () => {
 after(async () => { await stores.stop(); });
 
 describe('partnerd CLI', { concurrency: false }, () => {
-  test('render: prints the XML that would be sent', () => {
-    const r = cli(['render', file('one.json', sampleOrderInput('CLI-1'))]);
+  test('render order: prints the XML that would be sent', () => {
+    const r = cli(['render', 'order', file('one.json', sampleOrderInput('CLI-1'))]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>/);
     assert.match(r.stdout, /<ordernr>CLI-1<\/ordernr>/);
@@ -60,12 +60,14 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.match(r.stdout, /<priceincvat>250000<\/priceincvat>/);
     assert.match(r.stdout, /<name>Test Org &amp; Söner AB<\/name>/);
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(TEST_API_KEY));
+    const old = cli(['render', file('one.json', sampleOrderInput('CLI-1'))]);
+    assert.deepEqual([old.status, old.stdout], [0, r.stdout], '`render <file>` is the old form, still the same');
   });
 
-  test('render: every validation error with its path, exit code 2, no XML', () => {
+  test('render order: every validation error with its path, exit code 2, no XML', () => {
     const bad = sampleOrderInput('CLI-2', { businessUnit: 0, items: [{ productNumber: '', startDay: '2026-02-30', priceIncVat: '1,234' }] });
     (bad.person as Record<string, unknown>).personnummer = '19111111-1117';
-    const r = cli(['render', file('bad.json', bad)]);
+    const r = cli(['render', 'order', file('bad.json', bad)]);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, '');
     for (const path of ['businessUnit', 'person.personnummer', 'items[0].productNumber', 'items[0].startDay', 'items[0].priceIncVat']) {
@@ -74,8 +76,8 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.doesNotMatch(r.stderr, /19111111-1117/, 'the bad value is not echoed');
   });
 
-  test('render <portal> <payload>: one {key, tenant, url, xml} per BRP order, the URL without the API key', () => {
-    const r = cli(['render', 'sop', resolve(ROOT, 'examples/portals/sop-orders.csv')]);
+  test('render portal <portal> <payload>: one {key, tenant, url, xml} per BRP order, the URL without the API key', () => {
+    const r = cli(['render', 'portal', 'sop', resolve(ROOT, 'examples/portals/sop-orders.csv')]);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Array<{ key: string; tenant: string; url: string; xml: string }>;
     assert.deepEqual(out.map((o) => o.key), ['t1:sop:SP-100045', 't1:sop:SP-100046']);
@@ -85,22 +87,29 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.match(out[1]!.xml, /<name>Bröderna Ek &amp; Söner, AB<\/name>/);
     assert.match(out[1]!.xml, /<businessunit>\s*<id>2<\/id>/);
     assert.doesNotMatch(r.stdout, new RegExp(TEST_API_KEY));
+    const old = cli(['render', 'sop', resolve(ROOT, 'examples/portals/sop-orders.csv')]);
+    assert.deepEqual([old.status, old.stdout], [0, r.stdout], '`render <portal> <payload>` is the old form, still the same');
+    const usage = cli(['render', 'portal', 'sop']);
+    assert.equal(usage.status, 1);
+    assert.equal(usage.stderr, 'partnerd: invalid argument: render order <file.json> or render portal <portal> <payload-file>\n');
+    const unknown = cli(['render', 'portal', 'nope', resolve(ROOT, 'examples/portals/sop-orders.csv')]);
+    assert.match(unknown.stderr, /^partnerd: invalid argument: unknown portal nope \(benify, /);
   });
 
-  test('render <portal> <payload>: errors in the portal\'s own paths, unroutable named, exit 2', () => {
+  test('render portal <portal> <payload>: errors in the portal\'s own paths, unroutable named, exit 2', () => {
     const order = JSON.parse(readFileSync(resolve(ROOT, 'examples/portals/benify-order.json'), 'utf8'));
     order.employee.personalIdentityNumber = '19111111-1117';
     order.lines[0].priceInclVat.currency = 'EUR';
-    const bad = cli(['render', 'benify', file('benify-bad.json', order)]);
+    const bad = cli(['render', 'portal', 'benify', file('benify-bad.json', order)]);
     assert.equal(bad.status, 2);
     assert.equal(bad.stdout, '');
     assert.match(bad.stderr, /BNF-2026-0001234 invalid\n {2}lines\[0\]\.priceInclVat\.currency: /);
     order.lines[0].priceInclVat.currency = 'SEK';
-    const badPnr = cli(['render', 'benify', file('benify-bad2.json', order)]);
+    const badPnr = cli(['render', 'portal', 'benify', file('benify-bad2.json', order)]);
     assert.match(badPnr.stderr, / {2}employee\.personalIdentityNumber: /);
     order.employee.personalIdentityNumber = '19111111-1116';
     order.supplier.venueId = 'nowhere';
-    const unroutable = cli(['render', 'benify', file('benify-unroutable.json', order)]);
+    const unroutable = cli(['render', 'portal', 'benify', file('benify-unroutable.json', order)]);
     assert.equal(unroutable.status, 2);
     assert.match(unroutable.stderr, /unroutable: unknown venue at supplier\.venueId \(not in portals\.benify\.venues\)/);
   });
@@ -150,8 +159,9 @@ describe('partnerd CLI', { concurrency: false }, () => {
     const r = cli(['requeue', 't1:benify:CLI-3']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /order state does not allow that action: t1:benify:CLI-3 is queued/);
-    const resume = cli(['resume', 't1']);
+    const resume = cli(['resume', 'tenant', 't1']);
     assert.equal(resume.stdout, 't1 was not paused\n');
+    assert.equal(cli(['resume', 't1']).stdout, 't1 was not paused\n', '`resume <tenant>` is the old form');
   });
 
   test('export invoices: a file written whole (Excel conventions), JSON lines on stdout, totals and progress on stderr; bad dates refused in one line', async () => {
@@ -229,7 +239,7 @@ describe('partnerd CLI', { concurrency: false }, () => {
     assert.deepEqual(show.history.filter((h: { action?: string }) => h.action === 'erase').map((h: { actor: string; reason: string }) => [h.actor, h.reason]), [['dpo', 'DSR-1']]);
     const neither = cli(['erase', '--reason', 'x']);
     assert.equal(neither.status, 1);
-    assert.match(neither.stderr, /^partnerd: give either an order key or --personnummer$/m);
+    assert.match(neither.stderr, /^partnerd: invalid argument: give either an order key or --personnummer$/m);
     for (const r of [dry, byKey, after]) assert.doesNotMatch(r.stdout + r.stderr, /1116/);
   });
 

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFromObject, loadConfig } from '../../src/config/load-config.js';
+import { configFromObject, ENV_OVERRIDES, loadConfig } from '../../src/config/load-config.js';
+import { stringify } from 'yaml';
 import pg from 'pg';
 import { isPartnerdError } from '../../src/errors.js';
-import { databaseAddress } from '../../src/ledger/database.js';
+import { connectionOptions, databaseAddress } from '../../src/ledger/database.js';
 
 const tenant = { baseUrl: 'https://api.brpsystems.se/brpgog/', apiKey: '${BRP_KEY}' };
 
@@ -120,6 +121,45 @@ test('INGEST_TRUSTED_PROXIES (comma-separated) overrides ingest.http.trustedProx
   assert.throws(() => configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k', INGEST_TRUSTED_PROXIES: 'caddy' }), /ingest\.http\.trustedProxies\.0/);
 });
 
+test('every environment override applies in one step, over the file, and is validated like the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pdcfg-env-'));
+  const file = join(dir, 'from-env.yaml');
+  writeFileSync(file, stringify({ tenants: { a: tenant }, retention, log: { level: 'info' }, ingest: { http: { port: 8080 } } }));
+  const env = {
+    BRP_KEY: 'k', PARTNERD_CONFIG: file, DATABASE_URL: 'postgres://partnerd@db.internal:5433/ledger', REDIS_URL: 'redis://10.0.0.1:6380',
+    LOG_LEVEL: 'debug', ADMIN_HTTP_HOST: '0.0.0.0', ADMIN_HTTP_PORT: '9181', INGEST_HTTP_HOST: '127.0.0.1', INGEST_HTTP_PORT: '9180',
+    INGEST_TRUSTED_PROXIES: '10.0.0.0/8',
+  };
+  const cfg = loadConfig(undefined, env);
+  assert.equal(cfg.source, file, 'PARTNERD_CONFIG names the file');
+  assert.deepEqual(
+    [cfg.database.url, cfg.redis.url, cfg.log.level, cfg.admin.http.host, cfg.admin.http.port, cfg.ingest.http.host, cfg.ingest.http.port, cfg.ingest.http.trustedProxies],
+    [env.DATABASE_URL, env.REDIS_URL, 'debug', '0.0.0.0', 9181, '127.0.0.1', 9180, ['10.0.0.0/8']],
+  );
+  // Every override in the table is exercised above.
+  assert.deepEqual(ENV_OVERRIDES.map((o) => o.env).filter((name) => !(name in env)), []);
+  const empty = loadConfig(file, { BRP_KEY: 'k', LOG_LEVEL: '', INGEST_HTTP_PORT: '' });
+  assert.deepEqual([empty.log.level, empty.ingest.http.port], ['info', 8080], 'an empty variable is not set');
+  assert.throws(() => loadConfig(file, { BRP_KEY: 'k', LOG_LEVEL: 'loud' }), /log\.level/);
+  assert.throws(() => loadConfig(file, { BRP_KEY: 'k', INGEST_HTTP_PORT: '9181', ADMIN_HTTP_PORT: '9181' }), /admin\.http\.port: must differ from ingest\.http\.port/);
+});
+
+test('each default is written once in the schema: a section left out gets its keys\' defaults (zod prefault)', () => {
+  const schema = readFileSync(new URL('../../src/config/schema.ts', import.meta.url), 'utf8');
+  assert.doesNotMatch(schema, /\.default\(\{\s*\w/, 'no section default restating its keys\' defaults: .prefault({})');
+  const cfg = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(cfg.tenants.a?.timeouts, { connectMs: 5_000, responseMs: 30_000 });
+  assert.deepEqual(cfg.tenants.a?.retry, { attempts: 10, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, jitter: 0.2 });
+  assert.deepEqual(cfg.queue, { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 60_000 });
+  assert.deepEqual(cfg.log, { level: 'info' });
+  assert.equal(cfg.ingest.http.port, 8080);
+  assert.deepEqual(cfg.ingest.http.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
+  assert.deepEqual(cfg.admin.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
+  const partial = configFromObject({ tenants: { a: { ...tenant, retry: { attempts: 3 } } }, retention, ingest: { http: { authFailures: { maxFailures: 2 } } } }, 'x.yaml', { BRP_KEY: 'k' });
+  assert.deepEqual(partial.tenants.a?.retry, { attempts: 3, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, jitter: 0.2 });
+  assert.deepEqual(partial.ingest.http.authFailures, { maxFailures: 2, windowSeconds: 60, blockSeconds: 300 });
+});
+
 test('${ENV} is substituted; REDIS_URL overrides redis.url', () => {
   const cfg = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k-123', REDIS_URL: 'redis://10.0.0.1:6380' });
   assert.equal(cfg.tenants.a?.apiKey, 'k-123');
@@ -170,9 +210,11 @@ test('the ledger database: defaults, DATABASE_URL overrides the URL, the passwor
   );
   assert.equal(cfg.database.password, 's3cret-db-pass', 'relative to the config file, trimmed');
   assert.equal(databaseAddress(cfg.database.url), 'primary.internal:6432', 'DATABASE_URL decides where');
+  assert.doesNotMatch(cfg.database.url, /s3cret/, 'the password is not put into the URL');
   // What pg makes of it, exactly as the ledger builds its pool and the migration client: the
-  // password from the file, also when the URL has none (pg parses the URL over the options).
-  const asPg = (c: typeof cfg) => new pg.Client({ connectionString: c.database.url, password: c.database.password }) as unknown as { password: string; user: string; database: string };
+  // password from the file, also when the URL has none (pg would read a connectionString over it).
+  const asPg = (c: typeof cfg) => new pg.Client(connectionOptions(c.database)) as unknown as { password: string; user: string; database: string; host: string; port: number };
+  assert.deepEqual([asPg(cfg).host, asPg(cfg).port], ['primary.internal', 6432]);
   assert.deepEqual([asPg(cfg).password, asPg(cfg).user, asPg(cfg).database], ['s3cret-db-pass', 'partnerd', 'ledger']);
   writeFileSync(join(dir, 'pgpass-odd'), 'p@ss:w/rd%20 ü#?\n');
   const odd = configFromObject({ database: { url: 'postgres://partnerd:in-url@db:5432/partnerd', passwordFile: 'pgpass-odd' }, tenants: { a: tenant }, retention }, join(dir, 'c.yaml'), { BRP_KEY: 'k' });

@@ -129,10 +129,10 @@ test('the image entry command works from the build output with the config the im
   const help = spawnSync(process.execPath, ['bin/partnerd.js', '--help'], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /run\s+run the daemon/);
-  const render = spawnSync(process.execPath, ['bin/partnerd.js', 'render', order], { cwd: ROOT, encoding: 'utf8', env });
+  const render = spawnSync(process.execPath, ['bin/partnerd.js', 'render', 'order', order], { cwd: ROOT, encoding: 'utf8', env });
   assert.equal(render.status, 0, render.stderr);
   assert.match(render.stdout, /<ordernr>IMG-1<\/ordernr>/);
-  const stdin = spawnSync(process.execPath, ['bin/partnerd.js', 'render', '-'], { cwd: ROOT, encoding: 'utf8', env, input: readFileSync(order) });
+  const stdin = spawnSync(process.execPath, ['bin/partnerd.js', 'render', 'order', '-'], { cwd: ROOT, encoding: 'utf8', env, input: readFileSync(order) });
   assert.equal(stdin.status, 0, stdin.stderr);
   assert.match(stdin.stdout, /<ordernr>IMG-1<\/ordernr>/, '`-` reads standard input');
 });

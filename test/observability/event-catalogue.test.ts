@@ -7,8 +7,11 @@ import { EVENTS_DOC, renderEventsDoc } from '../../scripts/events-doc.js';
 
 /**
  * The catalogue (src/observability/events.ts) against the source: every event a call site logs
- * is declared, every declared event is logged somewhere, nothing logs around logEvent, the docs
- * list every event, and the events a human must act on are alerts.
+ * is declared, every declared event is logged somewhere, nothing logs around logEvent, every name
+ * is in one style, the docs list every event, and the events a human must act on are alerts.
+ * What a run really logs is checked against the catalogue line by line as well: every line of
+ * the whole test run (test/zz-audit/log-audit.test.ts) and of a daemon started with
+ * `partnerd run` at debug level (test/cli/run-environment.test.ts).
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const SRC = join(ROOT, 'src');
@@ -43,6 +46,10 @@ test('nothing logs around logEvent: no pino level calls and no hand-made `event:
     const handMade = f.text.match(/[{,]\s*event:\s*['`]/);
     assert.equal(handMade, null, `${f.rel} builds an event line by hand: ${handMade?.[0]}`);
   }
+});
+
+test('every event name is in one style: area.what, lower case, words joined by _', () => {
+  for (const name of EVENT_NAMES) assert.match(name, /^[a-z]+(\.[a-z]+(_[a-z]+)*)+$/, name);
 });
 
 test('every catalogue event is logged somewhere in src/ (no dead entries)', () => {

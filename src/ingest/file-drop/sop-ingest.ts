@@ -5,6 +5,7 @@ import { ensureSopFolders } from './sop-folders.js';
 import { writeSopReceipts } from './sop-receipts.js';
 import { previousStockholmDay } from '../../domain/stockholm-date.js';
 import { logEvent } from '../../observability/log-event.js';
+import { PartnerdError } from '../../errors.js';
 
 export type { ScanSummary, SopFileSummary } from './sop-file-drop.js';
 
@@ -30,7 +31,7 @@ const SCAN_LOCK_TTL_MS = 15 * 60_000;
  */
 export function createSopIngest(services: Services, options: { now?: () => Date; lockWaitMs?: number } = {}): SopIngest {
   const sop = services.config.portals.sop;
-  if (!sop) throw new Error('portals.sop is not configured');
+  if (!sop) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.sop is not configured (or is switched off)');
   const { redis, logger } = services;
   const prefix = services.config.redis.prefix;
   const now = options.now ?? (() => new Date());
@@ -65,7 +66,7 @@ export function createSopIngest(services: Services, options: { now?: () => Date;
       for (;;) {
         const result = await withRunLock(redis, prefix, SOP_SCAN_SCHEDULE, SCAN_LOCK_TTL_MS, scan);
         if (result !== undefined) return result;
-        if (Date.now() > deadline) throw new Error('an S&P inbox scan is still running elsewhere');
+        if (Date.now() > deadline) throw new PartnerdError('PD_BUSY', 'an S&P inbox scan is still running elsewhere');
         await new Promise((r) => setTimeout(r, 250));
       }
     },

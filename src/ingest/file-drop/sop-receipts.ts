@@ -9,6 +9,7 @@ import { stringifySopCsv } from './sop-csv.js';
 import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
 import { stockholmDayBounds } from '../../domain/stockholm-date.js';
 import { logEvent } from '../../observability/log-event.js';
+import { PartnerdError } from '../../errors.js';
 
 /**
  * S&P's daily receipt (sop.md): `outbox/receipts-YYYY-MM-DD.csv` lists the S&P orders whose
@@ -35,7 +36,7 @@ const JOIN_MESSAGES = ' | ';
 /** Writes the receipts of one Stockholm day (`YYYY-MM-DD`); returns the file's path. */
 export async function writeSopReceipts(services: SopReceiptServices, day: string): Promise<string> {
   const root = services.config.portals.sop?.root;
-  if (!root) throw new Error('portals.sop is not configured');
+  if (!root) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.sop is not configured (or is switched off)');
   const { start, end } = stockholmDayBounds(day);
   await ensureSopFolders(root);
 

@@ -6,6 +6,7 @@ import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
 import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
 import { markNotifyStopped, stoppedInfo } from '../pull/portal-state.js';
 import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-client.js';
+import { PartnerdError } from '../../errors.js';
 
 /**
  * Tells the pull portals each final outcome (shared/portals/wellnet.md "Acknowledging",
@@ -26,7 +27,7 @@ import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-clie
  *
  * A 401/403 from a portal (its token or client credentials refused) stops notifying that portal,
  * as a 401 stops polling it: one `portal.notify_stopped` alert, the flag in Redis for every
- * replica, its outcomes kept due (never dropped) but not sent until `partnerd resume-portal`.
+ * replica, its outcomes kept due (never dropped) but not sent until `partnerd resume portal`.
  *
  * The rejection reason is built from the recorded error messages and BRP error codes (never
  * BRP's debug info, never personal data): "Unknown product (BRP error 1030)".
@@ -163,7 +164,7 @@ export class PortalNotifier {
       if (rec.state === 'confirmed' && (!rec.brpOrderNumber || !rec.invoiceNumber || !rec.ocr)) {
         // E.g. a confirmation BRP sent unreadable, resolved by an operator without the numbers:
         // the portal needs them, so it waits (retried, never dropped) until they are recorded.
-        throw new Error('confirmed without BRP order number, invoice number and OCR: record them first');
+        throw new PartnerdError('PD_ILLEGAL_TRANSITION', `${key} is confirmed without BRP order number, invoice number and OCR: record them first (partnerd resolve)`);
       }
       const portal = rec.portal as PullPortal;
       const status = await this.send(portal, rec);
@@ -190,7 +191,7 @@ export class PortalNotifier {
         const info = { at: new Date().toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) };
         if (await markNotifyStopped(redis, config.redis.prefix, portal, info).catch(() => false)) {
           logEvent(logger, 'portal.notify_stopped', {
-            portal, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}`,
+            portal, httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume portal ${portal}`,
           });
         }
       }
@@ -201,15 +202,15 @@ export class PortalNotifier {
   private async send(portal: PullPortal, rec: LedgerRecord): Promise<number> {
     if (portal === 'wellnet') {
       const client = this.clients.wellnet;
-      if (!client) throw new Error('wellnet is not configured: cannot acknowledge');
+      if (!client) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.wellnet is not configured (or is switched off): cannot acknowledge');
       return client.acknowledge(rec.ordernr, wellnetAcknowledgement(rec));
     }
     if (portal === 'epassi') {
       const client = this.clients.epassi;
-      if (!client) throw new Error('epassi is not configured: cannot mark the purchase');
+      if (!client) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.epassi is not configured (or is switched off): cannot mark the purchase');
       return client.markPurchase(rec.ordernr, epassiMarking(rec));
     }
-    throw new Error(`portal ${String(portal)} is not told outcomes by partnerd`);
+    throw new PartnerdError('PD_INVALID_ARGUMENT', `portal ${String(portal)} is not told outcomes by partnerd`);
   }
 
   /** Runs runOnce every `intervalMs` (never overlapping itself). */

@@ -140,7 +140,7 @@ export abstract class PortalPoller {
           summary.outcome = 'stopped';
           const first = await markStopped(redis, this.prefix, portal, { at: new Date(this.clock()).toISOString(), reason: err.message, ...(err.status ? { status: err.status } : {}) });
           if (first) {
-            logEvent(logger, 'portal.stopped', { ...counts(summary), httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume-portal ${portal}` });
+            logEvent(logger, 'portal.stopped', { ...counts(summary), httpStatus: err.status, reason: err.message, action: `fix the credentials, then: partnerd resume portal ${portal}` });
           }
           return summary;
         }

@@ -75,7 +75,7 @@ export async function markStopped(redis: Redis, prefix: string, portal: PullPort
 /**
  * Stops telling this portal outcomes after it refused our credentials (401/403) on a delivery or
  * marking: every further send would be refused too. The outcomes stay queued (never dropped)
- * until `partnerd resume-portal`. True only for the caller that set it (one alert).
+ * until `partnerd resume portal`. True only for the caller that set it (one alert).
  */
 export async function markNotifyStopped(redis: Redis, prefix: string, portal: PullPortal, info: StoppedInfo): Promise<boolean> {
   return (await redis.set(portalKeys(prefix, portal).notifyStopped, JSON.stringify(info), 'NX')) === 'OK';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
 import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { PartnerdError } from '../../errors.js';
 
 /**
  * The Epassi simulator (shared/portals/epassi.md):
@@ -104,8 +105,8 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
 
   function addPurchases(...list: EpassiSimPurchase[]): void {
     for (const p of list) {
-      if (!nonBlank(p.purchaseId)) throw new Error('an Epassi simulator purchase needs a purchaseId');
-      if (byId.has(p.purchaseId)) throw new Error(`purchase ${p.purchaseId} exists already`);
+      if (!nonBlank(p.purchaseId)) throw new PartnerdError('PD_INVALID_ARGUMENT', 'an Epassi simulator purchase needs a purchaseId');
+      if (byId.has(p.purchaseId)) throw new PartnerdError('PD_INVALID_ARGUMENT', `purchase ${p.purchaseId} exists already`);
       const copy = structuredClone(p);
       copy.status ??= 'PAID';
       purchases.push(copy);

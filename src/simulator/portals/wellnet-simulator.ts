@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
 import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { PartnerdError } from '../../errors.js';
 
 /**
  * The Wellnet simulator (shared/portals/wellnet.md): Wellnet's order API as the daemon sees it.
@@ -108,8 +109,8 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
 
   function addOrders(...list: WellnetSimOrder[]): void {
     for (const o of list) {
-      if (!Number.isSafeInteger(o.sequence)) throw new Error('a Wellnet simulator order needs an integer sequence');
-      if (orders.some((x) => x.sequence === o.sequence)) throw new Error(`sequence ${o.sequence} is already used`);
+      if (!Number.isSafeInteger(o.sequence)) throw new PartnerdError('PD_INVALID_ARGUMENT', 'a Wellnet simulator order needs an integer sequence');
+      if (orders.some((x) => x.sequence === o.sequence)) throw new PartnerdError('PD_INVALID_ARGUMENT', `sequence ${o.sequence} is already used`);
       orders.push(structuredClone(o));
       if (o.id !== undefined && o.id !== null) byId.set(String(o.id), o);
     }

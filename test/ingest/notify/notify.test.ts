@@ -129,7 +129,7 @@ describe('portal notifier', { concurrency: false }, () => {
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]!.alert, true);
     assert.equal(alerts[0]!.portal, 'wellnet');
-    assert.match(String(alerts[0]!.action), /partnerd resume-portal wellnet/);
+    assert.match(String(alerts[0]!.action), /partnerd resume portal wellnet/);
     assert.ok((await portalStatus(p.services, 'wellnet')).notifyStopped);
     assert.equal(await p.services.ledger.pendingNotifications(), 3, 'kept, never dropped');
 
