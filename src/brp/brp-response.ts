@@ -1,5 +1,5 @@
 import { ERROR_CODES, isPartnerdError } from '../errors.js';
-import { parseUntrustedXml, type XmlNode, type XmlValue } from './safe-xml.js';
+import { parseUntrustedXml, type XmlNode, type XmlValue } from '../xml/safe-xml.js';
 
 /**
  * Reads the body BRP answers a partner-order POST with: `<confirmation>` (order created) or

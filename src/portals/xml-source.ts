@@ -1,4 +1,4 @@
-import { parseUntrustedXml, type XmlNode, type XmlValue } from '../brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode, type XmlValue } from '../xml/safe-xml.js';
 import { findXmlIllegalChar, formatCodePoint } from '../domain/xml-text.js';
 import { isPartnerdError } from '../errors.js';
 import { Issues, textValue, type TextSource } from './adapter-helpers.js';

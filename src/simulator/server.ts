@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Portal } from '../domain/canonical-order.js';
 import { PartnerdError, isPartnerdError } from '../errors.js';
-import { parseUntrustedXml, type XmlNode } from '../brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode } from '../xml/safe-xml.js';
 import { XsdValidator } from '../brp/xsd-validator.js';
 import { malformConfirmation } from './confirmation.js';
 import { SIM_ERRORS, errorsXml, type SimErrorName } from './error-codes.js';

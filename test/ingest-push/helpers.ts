@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
-import { parseUntrustedXml, type XmlNode, type XmlValue } from '../../src/brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode, type XmlValue } from '../../src/xml/safe-xml.js';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import { startIngestServer, type IngestServer } from '../../src/ingest/http/ingest-server.js';
 import type { FaultConfig } from '../../src/simulator/index.js';

@@ -1,4 +1,4 @@
-import { assertNoDeclarations } from '../../brp/safe-xml.js';
+import { assertNoDeclarations } from '../../xml/safe-xml.js';
 import type { FieldError, Portal } from '../../domain/canonical-order.js';
 import { isPartnerdError } from '../../errors.js';
 import type { AdapterResult } from '../../portals/portal-order.js';
