@@ -17,7 +17,7 @@ import { createServices } from '../src/daemon/services.js';
 import type { Portal } from '../src/domain/canonical-order.js';
 import type { OrderState } from '../src/ledger/order-state.js';
 import { collectProcessMetrics, processRegistry } from '../src/observability/metrics.js';
-import { registerStateGauges } from '../src/observability/state-gauges.js';
+import { registerStateGauges } from '../src/daemon/state-gauges.js';
 import { sampleOrder } from '../test/helpers/orders.js';
 import { XSD_PATH } from '../test/helpers/pipeline.js';
 import { startPostgres } from '../support/private-postgres.js';

@@ -1,6 +1,6 @@
 import { listSopInbox } from '../ingest/file-drop/sop-file-drop.js';
-import { portalStatus, type PortalStatus } from '../ingest/pull/portal-state.js';
-import { PULL_PORTALS } from '../ingest/pull/portal-http.js';
+import { portalStatus, type PortalStatus } from '../portal-clients/portal-state.js';
+import { PULL_PORTALS } from '../portal-clients/portal-http.js';
 import type { OrderState } from '../ledger/order-state.js';
 import type { PauseInfo } from '../queue/tenant-pause.js';
 import type { Services } from '../daemon/services.js';

@@ -6,7 +6,7 @@ import type { Config, RedisConfig } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
 import { Ledger } from '../ledger/ledger.js';
-import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../privacy/person-hash.js';
+import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../domain/person-hash.js';
 import { assertSchemaCurrent, migrate } from '../ledger/migrations.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
 import { logEvent } from '../observability/log-event.js';

@@ -207,7 +207,7 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
 }
 
 /**
- * The keyed hash of a personnummer (privacy/person-hash.ts) stored with each order, so that an
+ * The keyed hash of a personnummer (domain/person-hash.ts) stored with each order, so that an
  * erasure request can find the person's orders; undefined for a value that is not a personnummer.
  */
 export type PersonHash = (personnummer: string, now: Date) => string | undefined;

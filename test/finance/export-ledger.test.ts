@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createDatabase, type Database } from '../../src/ledger/database.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate, MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../../src/ledger/migrations.js';
-import { createPersonHasher } from '../../src/privacy/person-hash.js';
+import { createPersonHasher } from '../../src/domain/person-hash.js';
 import { sampleOrder } from '../helpers/orders.js';
 import { csvObjects, exportToBuffer } from '../helpers/finance.js';
 import { TEST_ERASURE_KEY } from '../helpers/pipeline.js';

@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EpassiClient } from '../../src/ingest/pull/epassi-client.js';
+import { EpassiClient } from '../../src/portal-clients/epassi-client.js';
 import { EpassiPoller } from '../../src/ingest/pull/epassi-poller.js';
 import { resumePortal } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator } from '../../src/simulator/portals/index.js';

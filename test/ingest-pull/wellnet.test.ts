@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Services } from '../../src/daemon/services.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { createPullIngest, portalStatus, resumePortal } from '../../src/ingest/pull/pull-ingest.js';
-import { WellnetClient } from '../../src/ingest/pull/wellnet-client.js';
+import { WellnetClient } from '../../src/portal-clients/wellnet-client.js';
 import { WellnetPoller } from '../../src/ingest/pull/wellnet-poller.js';
 import { encodeWellnetCursor } from '../../src/simulator/portals/index.js';
 import { startStores, type Stores } from '../helpers/pipeline.js';

@@ -5,7 +5,7 @@ import { createDaemon } from '../../src/daemon/daemon.js';
 import { createServices } from '../../src/daemon/services.js';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import { createPullIngest } from '../../src/ingest/pull/pull-ingest.js';
-import { markNotifyStopped } from '../../src/ingest/pull/portal-state.js';
+import { markNotifyStopped } from '../../src/portal-clients/portal-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
 import { startPipeline, events } from '../helpers/pipeline.js';

@@ -8,7 +8,7 @@ import { isPartnerdError } from '../../src/errors.js';
 import { processSopFile } from '../../src/ingest/file-drop/sop-file-drop.js';
 import { PersonalDataStore } from '../../src/ledger/personal-data.js';
 import { erase, type ErasureRequest } from '../../src/privacy/erasure.js';
-import { createPersonHasher, personnummerPattern } from '../../src/privacy/person-hash.js';
+import { createPersonHasher, personnummerPattern } from '../../src/domain/person-hash.js';
 import { sampleOrder, sampleOrderInput } from '../helpers/orders.js';
 import { ledgerCellsMatching } from '../helpers/finance.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';

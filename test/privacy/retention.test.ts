@@ -11,7 +11,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate } from '../../src/ledger/migrations.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
 import { PersonalDataStore } from '../../src/ledger/personal-data.js';
-import { createPersonHasher } from '../../src/privacy/person-hash.js';
+import { createPersonHasher } from '../../src/domain/person-hash.js';
 import { retentionCutoffs, runRetention } from '../../src/privacy/retention.js';
 import { sampleOrder } from '../helpers/orders.js';
 import { PERSONAL_VALUES } from '../helpers/finance.js';

@@ -5,7 +5,7 @@ import type { CanonicalOrder } from '../../domain/canonical-order.js';
 import { formatOreSwedish, isValidOre } from '../../domain/money.js';
 import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
-import { stringifySopCsv } from './sop-csv.js';
+import { stringifySopCsv } from '../payload/sop-csv.js';
 import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
 import { stockholmDayBounds } from '../../domain/stockholm-date.js';
 import { logEvent } from '../../observability/log-event.js';

@@ -4,8 +4,8 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { logEvent } from '../../observability/log-event.js';
 import { DeferredEffects } from '../../queue/commit-effects.js';
 import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
-import { isPortalHttpError, PortalHttpError, type PullPortal } from './portal-http.js';
-import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from './portal-state.js';
+import { isPortalHttpError, PortalHttpError, type PullPortal } from '../../portal-clients/portal-http.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from '../../portal-clients/portal-state.js';
 import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
 
 /**

@@ -2,18 +2,18 @@ import type { Services } from '../../daemon/services.js';
 import { PartnerdError } from '../../errors.js';
 import { logEvent } from '../../observability/log-event.js';
 import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclusive-schedule.js';
-import { PortalNotifier, type PortalNotifierOptions } from '../notify/portal-notifier.js';
-import { EpassiClient } from './epassi-client.js';
+import { PortalNotifier, type PortalNotifierOptions } from '../../portal-clients/portal-notifier.js';
+import { EpassiClient } from '../../portal-clients/epassi-client.js';
 import { EpassiPoller } from './epassi-poller.js';
-import { PULL_PORTALS, type PullPortal } from './portal-http.js';
+import { PULL_PORTALS, type PullPortal } from '../../portal-clients/portal-http.js';
 import { emptySummary, type PollSummary, type PortalPoller } from './portal-poller.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './portal-state.js';
-import { WellnetClient } from './wellnet-client.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../portal-clients/portal-state.js';
+import { WellnetClient } from '../../portal-clients/wellnet-client.js';
 import { WellnetPoller } from './wellnet-poller.js';
 
 export type { PollSummary, PollOutcome } from './portal-poller.js';
-export type { PullPortal } from './portal-http.js';
-export { resumePortal, portalStatus } from './portal-state.js';
+export type { PullPortal } from '../../portal-clients/portal-http.js';
+export { resumePortal, portalStatus } from '../../portal-clients/portal-state.js';
 
 export interface PullIngestOptions {
   /** How often the notifier looks for due notifications; default 2000 ms. */

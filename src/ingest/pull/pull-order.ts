@@ -6,7 +6,7 @@ import type { PortalOrder } from '../../portals/portal-order.js';
 import { describeErrors, type OrderRead } from '../payload/read-portal-payload.js';
 import type { Services } from '../../daemon/services.js';
 import { routePortalOrder } from '../router.js';
-import type { PullPortal } from './portal-http.js';
+import type { PullPortal } from '../../portal-clients/portal-http.js';
 
 /**
  * One element of a pull portal's page (a Wellnet order, an Epassi purchase), as the page reader

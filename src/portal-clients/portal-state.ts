@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Ledger } from '../../ledger/ledger.js';
-import { logEvent } from '../../observability/log-event.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { logEvent } from '../observability/log-event.js';
 import type { PullPortal } from './portal-http.js';
 
 /**

@@ -1,8 +1,8 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseRetryAfter } from '../../brp/brp-exchange.js';
-import { parseJsonText } from '../payload/json-text.js';
-import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { parseRetryAfter } from '../brp/brp-exchange.js';
+import { parseJsonText } from '../ingest/payload/json-text.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
 
 /** The portals partnerd polls (and tells each outcome). */
 export type PullPortal = 'wellnet' | 'epassi';

@@ -1,11 +1,11 @@
-import type { Services } from '../../daemon/services.js';
-import type { LedgerRecord } from '../../ledger/ledger.js';
-import { logEvent } from '../../observability/log-event.js';
-import { backoffDelay } from '../../queue/backoff.js';
-import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
-import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
-import { markNotifyStopped, stoppedInfo } from '../pull/portal-state.js';
-import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-client.js';
+import type { Services } from '../daemon/services.js';
+import type { LedgerRecord } from '../ledger/ledger.js';
+import { logEvent } from '../observability/log-event.js';
+import { backoffDelay } from '../queue/backoff.js';
+import { EpassiClient, type EpassiMarking } from './epassi-client.js';
+import { isPortalHttpError, type PullPortal } from './portal-http.js';
+import { markNotifyStopped, stoppedInfo } from './portal-state.js';
+import { WellnetClient, type WellnetAcknowledgement } from './wellnet-client.js';
 
 /**
  * Tells the pull portals each final outcome (shared/portals/wellnet.md "Acknowledging",
