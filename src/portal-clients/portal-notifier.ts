@@ -1,5 +1,7 @@
-import type { Services } from '../daemon/services.js';
-import type { LedgerRecord } from '../ledger/ledger.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Ledger, LedgerRecord } from '../ledger/ledger.js';
 import { logEvent } from '../observability/log-event.js';
 import { backoffDelay } from '../queue/backoff.js';
 import { EpassiClient, type EpassiMarking } from './epassi-client.js';
@@ -66,7 +68,13 @@ export interface NotifySummary {
 
 const MAX_REASON = 500;
 
-export type NotifierServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'redis'>;
+/** What the notifier needs (the daemon's Services has all of it): the outbox in the ledger, the stop flags in Redis. */
+export interface NotifierServices {
+  config: Config;
+  ledger: Ledger;
+  logger: Logger;
+  redis: Redis;
+}
 
 export class PortalNotifier {
   private readonly clients: { wellnet?: WellnetClient; epassi?: EpassiClient };

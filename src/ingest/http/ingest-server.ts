@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Services } from '../../daemon/services.js';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { PortalIntake } from '../portal-intake.js';
 import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import { logEvent } from '../../observability/log-event.js';
 import { ACTIWAY_ORDERS, actiwayRoutes } from './actiway-routes.js';
@@ -19,7 +22,13 @@ import { addRequestLog, noteRequest } from './request-log.js';
  * with a fixed status word; exception messages and stack traces never leave the process.
  */
 
-export type IngestServices = Pick<Services, 'config' | 'logger' | 'ledger' | 'portalIntake'>;
+/** What the push door needs (the daemon's Services has all of it). */
+export interface IngestServices {
+  config: Config;
+  logger: Logger;
+  ledger: Ledger;
+  portalIntake: PortalIntake;
+}
 
 export interface IngestServer {
   /** e.g. `http://127.0.0.1:8080` (the address actually bound: port 0 becomes the real port). */

@@ -1,12 +1,11 @@
-import type { Services } from '../../daemon/services.js';
 import { PartnerdError } from '../../errors.js';
 import { logEvent } from '../../observability/log-event.js';
 import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclusive-schedule.js';
-import { PortalNotifier, type PortalNotifierOptions } from '../../portal-clients/portal-notifier.js';
+import { PortalNotifier, type NotifierServices, type PortalNotifierOptions } from '../../portal-clients/portal-notifier.js';
 import { EpassiClient } from '../../portal-clients/epassi-client.js';
 import { EpassiPoller } from './epassi-poller.js';
 import { PULL_PORTALS, type PullPortal } from '../../portal-clients/portal-http.js';
-import { emptySummary, type PollSummary, type PortalPoller } from './portal-poller.js';
+import { emptySummary, type PollerServices, type PollSummary, type PortalPoller } from './portal-poller.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../portal-clients/portal-state.js';
 import { WellnetClient } from '../../portal-clients/wellnet-client.js';
 import { WellnetPoller } from './wellnet-poller.js';
@@ -53,7 +52,10 @@ export function pollScheduleName(portal: PullPortal): string {
  * claim and run lock make replicas take turns) and one HTTP pool per portal, shared by its
  * poller and the notifier.
  */
-export function createPullIngest(services: Services, options: PullIngestOptions = {}): PullIngest {
+/** What pull ingest needs (the daemon's Services has all of it): the pollers' and the notifier's. */
+export type PullIngestServices = PollerServices & NotifierServices;
+
+export function createPullIngest(services: PullIngestServices, options: PullIngestOptions = {}): PullIngest {
   const { config, logger, redis } = services;
   const prefix = config.redis.prefix;
   const lockTtlMs = options.lockTtlMs ?? 10 * 60_000;
