@@ -32,8 +32,8 @@ import { migrate } from '../src/ledger/migrations.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
-import { sampleOrderInput } from '../test/helpers/orders.js';
-import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrderInput } from '../support/orders.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
 import { procPeakRssMiB } from './proc-stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -23,7 +23,7 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { migrate } from '../src/ledger/migrations.js';
 import { startPostgres } from '../support/private-postgres.js';
-import { TEST_ERASURE_KEY } from '../test/helpers/pipeline.js';
+import { TEST_ERASURE_KEY } from '../support/pipeline.js';
 import { seedConfirmedOrders } from '../support/seed-confirmed-orders.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

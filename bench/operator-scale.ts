@@ -31,9 +31,9 @@ import { operator } from '../src/admin/operator.js';
 import { configFromObject } from '../src/config/load-config.js';
 import { createServices } from '../src/daemon/services.js';
 import { pageSql } from '../src/ledger/ledger.js';
-import { sampleOrder } from '../test/helpers/orders.js';
-import { XSD_PATH } from '../test/helpers/pipeline.js';
-import { testLogger } from '../test/helpers/test-logs.js';
+import { sampleOrder } from '../support/orders.js';
+import { XSD_PATH } from '../support/pipeline.js';
+import { testLogger } from '../support/test-logs.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
 

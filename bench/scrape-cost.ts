@@ -18,11 +18,11 @@ import type { Portal } from '../src/domain/canonical-order.js';
 import type { OrderState } from '../src/ledger/order-state.js';
 import { collectProcessMetrics, processRegistry } from '../src/observability/metrics.js';
 import { registerStateGauges } from '../src/daemon/state-gauges.js';
-import { sampleOrder } from '../test/helpers/orders.js';
-import { XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrder } from '../support/orders.js';
+import { XSD_PATH } from '../support/pipeline.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
-import { testLogger } from '../test/helpers/test-logs.js';
+import { testLogger } from '../support/test-logs.js';
 import { procCpuUs, selfCpuUs } from './proc-stats.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);

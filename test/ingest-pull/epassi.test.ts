@@ -4,7 +4,7 @@ import { EpassiClient } from '../../src/portal-clients/epassi-client.js';
 import { EpassiPoller } from '../../src/ingest/pull/epassi-poller.js';
 import { resumePortal } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator } from '../../src/simulator/portals/index.js';
-import { startStores, type Stores } from '../helpers/pipeline.js';
+import { startStores, type Stores } from '../../support/pipeline.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, assertNoSecrets, drainNotifications, epassiPurchase, flush, logEvents, startHarness, waitAll, type Harness } from './fixtures.js';
 
 /**

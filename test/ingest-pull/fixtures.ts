@@ -12,8 +12,8 @@ import {
   type WellnetSimOrder,
   type WellnetSimulator,
 } from '../../src/simulator/portals/index.js';
-import { resetStores, startPipeline, type Pipeline, type Stores } from '../helpers/pipeline.js';
-import { TEST_LOG_FILE } from '../helpers/test-logs.js';
+import { resetStores, startPipeline, type Pipeline, type Stores } from '../../support/pipeline.js';
+import { TEST_LOG_FILE } from '../../support/test-logs.js';
 
 export const WELLNET_TOKEN = 'wn-token-5d1e0c7b9a';
 export const EPASSI_CLIENT_ID = 'partnerd-client';

@@ -6,7 +6,7 @@ import { createPullIngest, portalStatus, resumePortal } from '../../src/ingest/p
 import { WellnetClient } from '../../src/portal-clients/wellnet-client.js';
 import { WellnetPoller } from '../../src/ingest/pull/wellnet-poller.js';
 import { encodeWellnetCursor } from '../../src/simulator/portals/index.js';
-import { startStores, type Stores } from '../helpers/pipeline.js';
+import { startStores, type Stores } from '../../support/pipeline.js';
 import { assertNoSecrets, drainNotifications, flush, logEvents, startHarness, waitAll, wellnetOrder, FAST_NOTIFY, type Harness } from './fixtures.js';
 
 /**

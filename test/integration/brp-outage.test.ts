@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { freePort } from '../../support/private-redis.js';
-import { events, startPipeline, TEST_API_KEY, TEST_CATALOGUE, XSD_PATH } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { events, startPipeline, TEST_API_KEY, TEST_CATALOGUE, XSD_PATH } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 import { startBrpSimulator, type BrpSimulator } from '../../src/simulator/index.js';
 
 /**

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createServices } from '../../src/daemon/services.js';
-import { startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { appendTestLog, testLogger } from '../helpers/test-logs.js';
+import { startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { appendTestLog, testLogger } from '../../support/test-logs.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

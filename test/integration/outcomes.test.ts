@@ -7,8 +7,8 @@ import { operator } from '../../src/admin/operator.js';
 const OP = operator('test-operator', 'cli');
 import { isPartnerdError } from '../../src/errors.js';
 import { freePort } from '../../support/private-redis.js';
-import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * Every outcome class of the spine against the BRP simulator, through the real daemon:

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { isPartnerdError } from '../../src/errors.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * PostgreSQL holds every order; Redis only says which order is due. So losing Redis, entirely

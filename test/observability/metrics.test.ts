@@ -8,13 +8,13 @@ import { createPullIngest } from '../../src/ingest/pull/pull-ingest.js';
 import { markNotifyStopped } from '../../src/portal-clients/portal-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
-import { startPipeline, events } from '../helpers/pipeline.js';
-import { sampleOrder, sampleOrderInput, TEST_EMAIL } from '../helpers/orders.js';
+import { startPipeline, events } from '../../support/pipeline.js';
+import { sampleOrder, sampleOrderInput, TEST_EMAIL } from '../../support/orders.js';
 import { REQUIRED_METRICS, scrape, valueOf, type Family } from '../helpers/metrics-text.js';
 import { startPostgres } from '../../support/private-postgres.js';
 import { createDatabase } from '../../src/ledger/database.js';
 import { migrate } from '../../src/ledger/migrations.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { testLogger } from '../../support/test-logs.js';
 import { wellnetOrder, WELLNET_TOKEN } from '../ingest-pull/fixtures.js';
 
 const SECRET = 'metrics-test-benify-secret';

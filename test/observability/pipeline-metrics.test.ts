@@ -8,10 +8,10 @@ import { request } from 'undici';
 import { stringify } from 'yaml';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import type { BrpSimulator } from '../../src/simulator/index.js';
-import { startSimulator, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { startSimulator, TEST_API_KEY, XSD_PATH } from '../../support/pipeline.js';
 import { freePort } from '../../support/private-redis.js';
-import { startStores, TEST_ERASURE_KEY, type Stores } from '../helpers/pipeline.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { startStores, TEST_ERASURE_KEY, type Stores } from '../../support/pipeline.js';
+import { appendTestLog } from '../../support/test-logs.js';
 import { scrape, valueOf } from '../helpers/metrics-text.js';
 import { alertRules, dashboardTargets, metricNames, asPlainPromql, prometheusTool } from '../helpers/observability-files.js';
 

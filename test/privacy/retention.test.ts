@@ -13,10 +13,10 @@ import type { OrderState } from '../../src/ledger/order-state.js';
 import { PersonalDataStore } from '../../src/ledger/personal-data.js';
 import { createPersonHasher } from '../../src/domain/person-hash.js';
 import { retentionCutoffs, runRetention } from '../../src/privacy/retention.js';
-import { sampleOrder } from '../helpers/orders.js';
+import { sampleOrder } from '../../support/orders.js';
 import { PERSONAL_VALUES } from '../helpers/finance.js';
-import { startPipeline, TEST_ERASURE_KEY } from '../helpers/pipeline.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { startPipeline, TEST_ERASURE_KEY } from '../../support/pipeline.js';
+import { testLogger } from '../../support/test-logs.js';
 import { tree } from '../ingest-file/sop-fixtures.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
 
