@@ -35,6 +35,7 @@ import { startRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../support/orders.js';
 import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
 import { procPeakRssMiB } from './proc-stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const int = (name: string, fallback: number) => {
@@ -51,7 +52,6 @@ const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
 /** How long the backlog is held before BRP comes back: longer than one reconciler pass (60 s). */
 const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
 const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];

@@ -57,6 +57,7 @@ import { startPostgres, truncateLedger } from '../support/private-postgres.js';
 import { migrate } from '../src/ledger/migrations.js';
 import pg from 'pg';
 import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -86,7 +87,6 @@ const API_KEY_ENV = 'PARTNERD_BENCH_API_KEY';
 const STEP_TIMEOUT_MS = Math.min(TIMEOUT_MS, intEnv('BENCH_STEP_TIMEOUT_MS', 120_000));
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);

@@ -10,9 +10,9 @@ import pg from 'pg';
 import { startStores } from '../../support/pipeline.js';
 import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../../support/pipeline.js';
 import { appendTestLog } from '../../support/test-logs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startDaemon(configPath: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run'], {
