@@ -3,6 +3,7 @@ import { isValidOre, parseSekToOre } from '../domain/money.js';
 import { isIsoDate, stockholmDateOf } from '../domain/stockholm-date.js';
 import { MAX_ITEMS, MAX_ORDERNR_LENGTH } from '../domain/validate-order.js';
 import type { AdapterResult, PortalOrder, PortalOrderLine } from './portal-order.js';
+import { compact } from '../domain/plain-object.js';
 
 /**
  * What every portal adapter shares: error collection, the text rule, the order-id, money, date and
@@ -254,11 +255,4 @@ export class OrderDraft {
     };
     return { ok: true, order };
   }
-}
-
-/** Only the defined values: absent optional fields are left out, not `undefined`. */
-function compact<T extends object>(obj: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
-  return out as T;
 }

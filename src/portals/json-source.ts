@@ -1,4 +1,5 @@
 import { Issues, textValue, type TextSource } from './adapter-helpers.js';
+import { isObject } from '../domain/plain-object.js';
 
 /**
  * Reads a parsed JSON payload by dot/bracket path (`employee.address.street`, `lines[0].priceInclVat.amount`).
@@ -76,10 +77,6 @@ export class JsonSource implements TextSource {
     });
     return value.length;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const STEP = /([^.[\]]+)|\[(\d+)\]/g;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
-import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { answerFault, bearerOf, cut, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { isObject } from '../../domain/plain-object.js';
 
 /**
  * The Epassi simulator (shared/portals/epassi.md):
