@@ -165,7 +165,7 @@ describe('epassi', { concurrency: false }, () => {
     let clock = 5_000_000;
     const client = new EpassiClient(p.services.config.portals.epassi!);
     t.after(() => client.close());
-    const poller = new EpassiPoller(p.services, client, 50, { backoff: { baseMs: 10_000, maxMs: 60_000 }, now: () => clock });
+    const poller = new EpassiPoller(p.services, client, 50, { backoff: { baseDelayMs: 10_000, maxDelayMs: 60_000 }, now: () => clock });
     epassi.failNext(1, '503', 'token');
     const r1 = await poller.run({ respectBackoff: true });
     assert.deepEqual([r1.outcome, r1.httpStatus], ['backoff', 503]);

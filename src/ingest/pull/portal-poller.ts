@@ -6,7 +6,8 @@ import { DeferredEffects } from '../../queue/commit-effects.js';
 import type { TenantQueues } from '../../queue/tenant-queues.js';
 import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
 import { isPortalHttpError, PortalHttpError, type PullPortal } from '../../portal-clients/portal-http.js';
-import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from '../../portal-clients/portal-state.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo } from '../../portal-clients/portal-state.js';
+import type { BackoffPolicy } from '../../queue/backoff.js';
 import { ingestPullOrder, type PullOrderOutcome, type PullOrderServices } from './pull-order.js';
 
 /**

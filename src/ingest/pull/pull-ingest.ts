@@ -6,7 +6,8 @@ import { EpassiClient } from '../../portal-clients/epassi-client.js';
 import { EpassiPoller } from './epassi-poller.js';
 import { PULL_PORTALS, type PullPortal } from '../../portal-clients/portal-http.js';
 import { emptySummary, type PollerServices, type PollSummary, type PortalPoller } from './portal-poller.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../../portal-clients/portal-state.js';
+import { DEFAULT_BACKOFF } from '../../portal-clients/portal-state.js';
+import type { BackoffPolicy } from '../../queue/backoff.js';
 import { WellnetClient } from '../../portal-clients/wellnet-client.js';
 import { WellnetPoller } from './wellnet-poller.js';
 
