@@ -1,6 +1,6 @@
 import type { CanonicalPhones } from '../domain/canonical-order.js';
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { Issues, OPTIONAL, OrderDraft, REQUIRED, quantityTextRule } from './adapter-helpers.js';
+import { Issues, OPTIONAL, OrderDraft, REQUIRED, quantityTextRule } from './field-rules.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 import { XmlSource } from './xml-source.js';
 

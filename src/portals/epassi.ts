@@ -1,5 +1,5 @@
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { OPTIONAL, OrderDraft, REQUIRED, quantityRule } from './adapter-helpers.js';
+import { OPTIONAL, OrderDraft, REQUIRED, quantityRule } from './field-rules.js';
 import { JsonSource } from './json-source.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 

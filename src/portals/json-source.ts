@@ -1,4 +1,4 @@
-import { Issues, textValue, type TextSource } from './adapter-helpers.js';
+import { Issues, textValue, type TextSource } from './field-rules.js';
 import { isObject } from '../domain/plain-object.js';
 
 /**

@@ -9,7 +9,7 @@ import {
   textValue,
   trimText,
   type TextSource,
-} from './adapter-helpers.js';
+} from './field-rules.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 
 /** The S&P order file's columns, exactly as in sop.md's header row, in order. */

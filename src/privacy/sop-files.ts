@@ -4,7 +4,7 @@ import { normalisePersonnummer } from '../domain/personnummer.js';
 import { stockholmDateOf } from '../domain/stockholm-date.js';
 import { parseSopCsv, stringifySopCsv, type SopCsvRow } from '../ingest/payload/sop-csv.js';
 import { sopFolder, writeFileAtomic } from '../ingest/file-drop/sop-folders.js';
-import { trimText } from '../portals/adapter-helpers.js';
+import { trimText } from '../portals/field-rules.js';
 import { personnummerPattern } from '../domain/person-hash.js';
 
 /**
