@@ -1,6 +1,8 @@
 import type { CanonicalPhones } from '../domain/canonical-order.js';
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { Issues, OPTIONAL, OrderDraft, REQUIRED, quantityTextRule } from './field-rules.js';
+import { OPTIONAL, REQUIRED, quantityTextRule } from './field-rules.js';
+import { Issues } from './issues.js';
+import { OrderDraft } from './order-draft.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 import { XmlSource } from './xml-source.js';
 

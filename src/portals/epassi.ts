@@ -1,5 +1,6 @@
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { OPTIONAL, OrderDraft, REQUIRED, quantityRule } from './field-rules.js';
+import { OPTIONAL, REQUIRED, quantityRule } from './field-rules.js';
+import { OrderDraft } from './order-draft.js';
 import { JsonSource } from './json-source.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 

@@ -1,4 +1,5 @@
-import { Issues, textValue, type TextSource } from './field-rules.js';
+import { textValue, type TextSource } from './field-rules.js';
+import { Issues } from './issues.js';
 import { isObject } from '../domain/plain-object.js';
 
 /**

@@ -1,15 +1,7 @@
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import {
-  Issues,
-  OPTIONAL,
-  OrderDraft,
-  REQUIRED,
-  isoDateRule,
-  swedishSekRule,
-  textValue,
-  trimText,
-  type TextSource,
-} from './field-rules.js';
+import { OPTIONAL, REQUIRED, isoDateRule, swedishSekRule, textValue, trimText, type TextSource } from './field-rules.js';
+import { Issues } from './issues.js';
+import { OrderDraft } from './order-draft.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 
 /** The S&P order file's columns, exactly as in sop.md's header row, in order. */
