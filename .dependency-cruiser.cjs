@@ -7,7 +7,7 @@
  */
 const LAYERS = [
   { name: 'foundation', paths: ['^src/errors\\.ts$', '^src/observability/'] },
-  { name: 'rules', paths: ['^src/domain/', '^src/xml/'] },
+  { name: 'rules', paths: ['^src/domain/', '^src/xml/', '^src/http/'] },
   { name: 'config', paths: ['^src/config/'] },
   { name: 'stores-and-formats', paths: ['^src/brp/', '^src/portals/', '^src/ledger/', '^src/security/'] },
   { name: 'pipeline', paths: ['^src/queue/', '^src/finance/', '^src/ingest/payload/', '^src/simulator/'] },

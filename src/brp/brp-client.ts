@@ -4,7 +4,7 @@ import type { TenantConfig } from '../config/schema.js';
 import { scrubApiKey } from '../observability/mask.js';
 import { failurePhase, parseRetryAfter, type BrpExchange } from './brp-exchange.js';
 import { partnerOrderUrl, withApiKey } from './endpoint.js';
-import { networkErrorCode, readCapped } from './http-answer.js';
+import { networkErrorCode, readCapped } from '../http/http-answer.js';
 
 /** BRP bodies are small XML documents; anything larger is not BRP talking. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;

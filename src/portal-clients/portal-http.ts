@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseRetryAfter } from '../brp/brp-exchange.js';
-import { BodyTooLarge, networkErrorCode, readCapped } from '../brp/http-answer.js';
+import { BodyTooLarge, networkErrorCode, readCapped } from '../http/http-answer.js';
 import { parseJsonText } from '../ingest/payload/json-text.js';
 import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { BrpClient } from '../../src/brp/brp-client.js';
 import { classifyOutcome } from '../../src/brp/classify-outcome.js';
-import { BodyTooLarge, readCapped } from '../../src/brp/http-answer.js';
+import { BodyTooLarge, readCapped } from '../../src/http/http-answer.js';
 
 async function* chunks(...sizes: number[]): AsyncGenerator<Buffer> {
   for (const n of sizes) yield Buffer.alloc(n, 0x61);
