@@ -10,6 +10,7 @@ import { SimInstance, type BrpSimulatorInstanceOptions } from './instance.js';
 import { OrderLedger, type SimOrderFilter, type SimOrderRecord } from './order-record.js';
 import { partnerOrderRoute, sendError as sendBrpError, XML_CONTENT_TYPE, type SimStats } from './partner-order-route.js';
 import { logEvent } from '../observability/log-event.js';
+import { listenOn } from '../http/listen.js';
 
 /**
  * The BRP simulator's HTTP server: BRP's partner-order web service for any number of BRP
@@ -170,10 +171,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
     faults.reseed();
   }
 
-  await app.listen({ host, port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { url } = await listenOn(app, host, options.port ?? 0);
 
   let closed = false;
   return {

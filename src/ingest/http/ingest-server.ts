@@ -15,6 +15,7 @@ import { limitConnections } from './connection-limits.js';
 import { answerOtherMethods } from './method-not-allowed.js';
 import { actiwayReplies, jsonReplies, repliesFor } from './portal-replies.js';
 import { addRequestLog, noteRequest } from './request-log.js';
+import { listenOn } from '../../http/listen.js';
 
 /**
  * The push door: the HTTP server the push portals (Benify, Actiway) deliver orders to. Only the
@@ -117,15 +118,7 @@ export async function startIngestServer(services: IngestServices, override: { ho
   const app = createIngestServer(services);
   const host = override.host ?? services.config.ingest.http.host;
   const port = override.port ?? services.config.ingest.http.port;
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    await app.close().catch(() => undefined);
-    throw err;
-  }
-  const address = app.server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const { port: boundPort, url } = await listenOn(app, host, port);
   const portals = (['benify', 'actiway'] as const).filter((p) => services.config.portals[p] !== undefined);
   logEvent(services.logger, 'ingest.listening', { host, port: boundPort, portals });
   let closing: Promise<void> | undefined;
