@@ -25,6 +25,8 @@ export function actiwayToPortalOrder(payload: string, _now?: Date): AdapterResul
   if (src === undefined) return { ok: false, errors: issues.errors };
   const d = new OrderDraft('actiway', src);
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr('@id');
   d.instant('@created', OPTIONAL);
   d.text('organization.number', 'Company/@orgNo', REQUIRED);

@@ -14,6 +14,8 @@ export function epassiToPortalOrder(payload: unknown, _now?: Date): AdapterResul
   const src = new JsonSource(payload);
   const d = new OrderDraft('epassi', src);
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr('purchaseId');
   const paidDay = d.instant('paidAt', REQUIRED);
   const status = src.text('status', REQUIRED);

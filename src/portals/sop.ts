@@ -79,6 +79,8 @@ export function sopToPortalOrder(payload: SopPayload, _now?: Date): AdapterResul
   const first = rows[0]!.line;
   const at = (column: SopColumn, line = first) => `${line}:${column}`;
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr(at('Ordernummer'));
   isoDateRule(issues, at('Orderdatum'), src.text(at('Orderdatum'), OPTIONAL));
   d.text('organization.number', at('Organisationsnummer'), REQUIRED);
