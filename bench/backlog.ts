@@ -32,16 +32,15 @@ import { migrate } from '../src/ledger/migrations.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
-import { sampleOrderInput } from '../test/helpers/orders.js';
-import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrderInput } from '../support/orders.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
 import { procPeakRssMiB } from './proc-stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { intEnv, round } from './figures.js';
+import { createTeardown } from './teardown.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const int = (name: string, fallback: number) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
-  return v;
-};
+const int = (name: string, fallback: number) => intEnv(name, fallback, 0);
 const N = int('BACKLOG_ORDERS', 100_000);
 const RATE = int('BACKLOG_RATE', 400);
 const WINDOW_MS = int('BACKLOG_WINDOW_MS', 1_000);
@@ -51,14 +50,7 @@ const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
 /** How long the backlog is held before BRP comes back: longer than one reconciler pass (60 s). */
 const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
 const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-async function teardown(): Promise<void> {
-  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch((e) => log(`cleanup: ${(e as Error).message}`));
-}
-setTimeout(() => { log('BACKLOG_TIMEOUT_MS expired'); void teardown().then(() => process.exit(1)); }, TIMEOUT_MS).unref();
+const rig = createTeardown(log, { timeoutMs: TIMEOUT_MS, timeoutName: 'BACKLOG_TIMEOUT_MS' });
 
 /** Linux RSS of a process right now (MiB). */
 function rssMiB(pid: number): number {
@@ -78,13 +70,13 @@ function maxInWindow(sorted: number[], width: number): number {
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'partnerd-backlog-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  rig.add(() => rmSync(tmp, { recursive: true, force: true }));
   const redis = await startRedis();
-  cleanups.push(() => redis.stop());
+  rig.add(() => redis.stop());
   const postgres = await startPostgres({ durable: true });
-  cleanups.push(() => postgres.destroy());
+  rig.add(() => postgres.destroy());
   const sim = await startSimulator();
-  cleanups.push(() => sim.close());
+  rig.add(() => sim.close());
   const database = { url: postgres.url, poolSize: 20, connectTimeoutMs: 5_000, statementTimeoutMs: 60_000 };
   await migrate(database, pino({ level: 'warn' }, pino.destination(2)));
 
@@ -106,7 +98,7 @@ async function main() {
   writeFileSync(configPath, stringify(raw));
   const config = configFromObject(raw, 'backlog', { BACKLOG_API_KEY: TEST_API_KEY });
   const services = await createServices(config, createLogger({ level: 'warn' }, pino.destination(2)));
-  cleanups.push(() => services.close());
+  rig.add(() => services.close());
   const queue = services.queues.get('t1');
   await queue.pause(); // BRP is unavailable: the tenant's orders wait
 
@@ -116,14 +108,14 @@ async function main() {
     cwd: ROOT, stdio: ['ignore', fd, fd],
     env: { ...process.env, PARTNERD_CONFIG: configPath, BACKLOG_API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' },
   });
-  cleanups.push(async () => {
+  rig.add(async () => {
     if (daemon.exitCode === null) {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon.once('exit', r));
     }
   });
   const admin = new Redis(redis.url);
-  cleanups.push(() => admin.disconnect());
+  rig.add(() => admin.disconnect());
   await sleep(2_000);
   const memBase = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))![1]);
 
@@ -161,7 +153,7 @@ async function main() {
   await queue.resume();
   const db = new pg.Client({ connectionString: postgres.url });
   await db.connect();
-  cleanups.push(() => db.end());
+  rig.add(() => db.end());
   for (;;) {
     const confirmed = Number((await db.query("SELECT count(*) AS n FROM orders WHERE state = 'confirmed'")).rows[0].n);
     if (confirmed >= N) break;
@@ -205,12 +197,8 @@ async function main() {
     },
     env: { node: process.version },
   };
-  await teardown();
+  await rig.finish();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main().catch(async (err) => {
-  log((err as Error).stack ?? String(err));
-  await teardown();
-  process.exit(1);
-});
+main().catch((err) => rig.abort((err as Error).stack ?? String(err)));

@@ -50,23 +50,18 @@ import { createServices, type Services } from '../src/daemon/services.js';
 import { validateOrder } from '../src/domain/validate-order.js';
 import { createLogger } from '../src/observability/logger.js';
 import type { BrpSimulator } from '../src/simulator/index.js';
-import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
-import { sampleOrderInput } from '../test/helpers/orders.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
+import { sampleOrderInput } from '../support/orders.js';
 import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { startPostgres, truncateLedger } from '../support/private-postgres.js';
 import { migrate } from '../src/ledger/migrations.js';
 import pg from 'pg';
 import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
+import { childEnv, runPool, stopChild, waitFor as waitUntil } from './children.js';
+import { intEnv, median, round } from './figures.js';
+import { createTeardown } from './teardown.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 const N = intEnv('BENCH_ORDERS', 2000);
 const WARMUP = intEnv('BENCH_WARMUP', 2000);
@@ -86,104 +81,14 @@ const API_KEY_ENV = 'PARTNERD_BENCH_API_KEY';
 const STEP_TIMEOUT_MS = Math.min(TIMEOUT_MS, intEnv('BENCH_STEP_TIMEOUT_MS', 120_000));
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
-// ---------------------------------------------------------------- teardown
+// ---------------------------------------------------------------- teardown and helpers
 
-const cleanups: Array<() => Promise<void> | void> = [];
-let tearingDown: Promise<void> | undefined;
-/** Runs every cleanup once, newest first, each bounded; every caller waits for the same run. */
-function teardown(): Promise<void> {
-  tearingDown ??= (async () => {
-    while (cleanups.length > 0) {
-      const fn = cleanups.pop()!;
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<void>((r) => { timer = setTimeout(() => { log('a cleanup step took over 30 s; moving on'); r(); }, 30_000); });
-      try {
-        await Promise.race([Promise.resolve().then(fn), bound]);
-      } catch (err) {
-        log(`cleanup failed: ${(err as Error).message}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  })();
-  return tearingDown;
-}
-
-let aborting: Promise<never> | undefined;
-/** Tears everything down and exits. Safe to call again (e.g. the main flow failing because the watchdog stopped Redis). */
-function abort(reason: string, code = 1): Promise<never> {
-  aborting ??= (async () => {
-    log(`aborting: ${reason}`);
-    await teardown();
-    process.exit(code);
-  })();
-  return aborting;
-}
-
-const watchdog = setTimeout(() => void abort(`BENCH_TIMEOUT_MS (${TIMEOUT_MS} ms) expired`), TIMEOUT_MS);
-watchdog.unref();
-process.once('SIGINT', () => void abort('SIGINT', 130));
-process.once('SIGTERM', () => void abort('SIGTERM', 143));
-
-// ---------------------------------------------------------------- helpers
-
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, opts: { pollMs?: number; child?: ChildProcess; timeoutMs?: number } = {}): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? STEP_TIMEOUT_MS);
-  for (;;) {
-    if (await check()) return;
-    if (opts.child && (opts.child.exitCode !== null || opts.child.signalCode !== null)) {
-      throw new Error(`${what}: child ${opts.child.pid} exited (${opts.child.exitCode ?? opts.child.signalCode})`);
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: timed out`);
-    await sleep(opts.pollMs ?? 10);
-  }
-}
-
-/** Runs fn(0..n-1) with at most k in flight. */
-async function runPool(n: number, k: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(k, n) }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= n) return;
-        await fn(i);
-      }
-    }),
-  );
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => child.once('exit', () => r()));
-}
-
-/** SIGTERM, then SIGKILL if it has not gone within graceMs. */
-async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited(child);
-  clearTimeout(timer);
-}
-
-/** A child's environment without anything that would redirect it (REDIS_URL overrides the config's URL). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.REDIS_URL;
-  delete env.LOG_LEVEL;
-  delete env.PARTNERD_CONFIG;
-  delete env.NODE_OPTIONS;
-  return { ...env, ...extra };
-}
+const rig = createTeardown(log, { timeoutMs: TIMEOUT_MS, timeoutName: 'BENCH_TIMEOUT_MS' });
+const abort = rig.abort;
+/** Any one wait of the bench is bounded by BENCH_STEP_TIMEOUT_MS. */
+const waitFor = (what: string, check: () => Promise<boolean> | boolean, opts: { pollMs?: number; child?: ChildProcess } = {}) =>
+  waitUntil(what, check, { timeoutMs: STEP_TIMEOUT_MS, ...opts });
 
 interface Snapshot {
   t: number; // monotonic µs
@@ -229,7 +134,7 @@ function otherLoadCores(a: Snapshot, b: Snapshot): number {
 // ---------------------------------------------------------------- setup
 
 const tmp = mkdtempSync(join(tmpdir(), 'partnerd-bench-'));
-if (process.env.BENCH_KEEP_TMP !== '1') cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+if (process.env.BENCH_KEEP_TMP !== '1') rig.add(() => rmSync(tmp, { recursive: true, force: true }));
 log(`orders=${N} warmup=${WARMUP} concurrency=${CONCURRENCY} submitConcurrency=${SUBMIT_CONCURRENCY} tmp=${tmp}`);
 
 /**
@@ -259,7 +164,7 @@ function childCommand(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts'): ChildC
 if (RUNTIME === 'dist') childCommand('src/cli/main.ts'); // compile before anything is measured
 
 const redis: PrivateRedis = await startRedis();
-cleanups.push(async () => {
+rig.add(async () => {
   // SHUTDOWN on SIGTERM is quick; SIGKILL if it is not gone in 10 s (it shares our stderr, so a
   // leftover redis-server would keep a caller's pipe open).
   const timer = setTimeout(() => void redis.kill(), 10_000);
@@ -267,7 +172,7 @@ cleanups.push(async () => {
   clearTimeout(timer);
 });
 const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-cleanups.push(async () => { await admin.quit().catch(() => admin.disconnect()); });
+rig.add(async () => { await admin.quit().catch(() => admin.disconnect()); });
 const redisInfo = await admin.info('server');
 const redisPid = Number(/process_id:(\d+)/.exec(redisInfo)?.[1]);
 const redisVersion = /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown';
@@ -275,12 +180,12 @@ if (!redisPid) await abort('cannot read the private redis-server pid');
 
 const sim: BrpSimulator = await startSimulator();
 const postgres = await startPostgres({ durable: true, settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } });
-cleanups.push(() => postgres.destroy());
+rig.add(() => postgres.destroy());
 const databaseConfig = { url: postgres.url, poolSize: 20, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 };
 await migrate(databaseConfig, pino({ level: 'warn' }, pino.destination(2)));
 const pgAdmin = new pg.Client({ connectionString: postgres.url });
 await pgAdmin.connect();
-cleanups.push(() => pgAdmin.end());
+rig.add(() => pgAdmin.end());
 await pgAdmin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 const postgresVersion = String((await pgAdmin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version);
 
@@ -302,7 +207,7 @@ async function sqlStatements(n: number): Promise<{ total: number; byStatement: R
   }
   return { total: round(total / n, 2), byStatement };
 }
-cleanups.push(() => sim.close());
+rig.add(() => sim.close());
 const baseUrl = sim.baseUrl('t1');
 
 /** The config both the daemon child (as YAML) and the bench's own services use. */
@@ -431,7 +336,7 @@ function spawnChild(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts', extraArgs
     stdio: ['ignore', stdout === 'file' ? fd : 'pipe', fd],
   });
   closeSync(fd);
-  cleanups.push(() => stopChild(child));
+  rig.add(() => stopChild(child));
   return child;
 }
 
@@ -465,14 +370,14 @@ async function startPartnerd(name: 'partnerd' | 'nometrics'): Promise<Side> {
   const logFile = join(tmp, `${name}-daemon.log`);
   const child = spawnChild('src/cli/main.ts', ['run'], { PARTNERD_CONFIG: configPath, [API_KEY_ENV]: TEST_API_KEY }, logFile, name, 'file');
   const services = await benchServices(prefix, join(tmp, `${name}-intake-e2e.log`));
-  cleanups.push(() => services.close());
+  rig.add(() => services.close());
   await waitFor(`${name} daemon start`, () => readFileSync(logFile, 'utf8').includes('"event":"daemon.started"'), { pollMs: 50, child });
   let stopScraper = () => undefined as void;
   if (metrics) {
     const port = /"event":"admin\.listening".*?"port":(\d+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
     if (!port) throw new Error(`no admin.listening line in ${logFile}`);
     stopScraper = startScraper(`http://127.0.0.1:${port}`);
-    cleanups.push(stopScraper);
+    rig.add(stopScraper);
   }
   const queue = services.queues.get('t1');
   return {
@@ -522,7 +427,7 @@ async function startBare(): Promise<Side> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: 3 });
   const queue = new Queue(queueName, { connection, prefix });
   const closeQueue = async () => { await queue.close(); await connection.quit().catch(() => connection.disconnect()); };
-  cleanups.push(closeQueue);
+  rig.add(closeQueue);
   await waitFor('bare worker start', () => ready, { pollMs: 20, child });
   const jobOpts = { attempts: 1, removeOnComplete: { age: 3_600 }, removeOnFail: { age: 3_600 } };
   // The job carries a canonical order, the same size as partnerd's job data; the worker ignores it.
@@ -670,8 +575,7 @@ try {
 } catch (err) {
   await abort((err as Error).stack ?? String(err));
 }
-await teardown();
-if (aborting) await aborting; // the watchdog fired while the last step was finishing
+await rig.finish();
 
 const p = windows.partnerd.length > 0 ? summarise(windows.partnerd) : undefined;
 const off = windows.nometrics.length > 0 ? summarise(windows.nometrics) : undefined;

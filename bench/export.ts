@@ -23,28 +23,20 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { migrate } from '../src/ledger/migrations.js';
 import { startPostgres } from '../support/private-postgres.js';
-import { TEST_ERASURE_KEY } from '../test/helpers/pipeline.js';
+import { TEST_ERASURE_KEY } from '../support/pipeline.js';
 import { seedConfirmedOrders } from '../support/seed-confirmed-orders.js';
+import { intEnv, round as roundTo } from './figures.js';
+import { createTeardown } from './teardown.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const int = (name: string, fallback: number) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
-const N = int('EXPORT_ORDERS', 100_000);
-const TIMEOUT_MS = int('EXPORT_TIMEOUT_MS', 600_000);
+const N = intEnv('EXPORT_ORDERS', 100_000);
+const TIMEOUT_MS = intEnv('EXPORT_TIMEOUT_MS', 600_000);
 const RUNTIME = process.env.EXPORT_RUNTIME ?? 'dist';
 if (RUNTIME !== 'dist' && RUNTIME !== 'tsx') throw new Error('EXPORT_RUNTIME must be dist or tsx');
 const TARGET = { maxSeconds: 10, maxRssMiB: 150 };
 const log = (m: string) => process.stderr.write(`[export] ${m}\n`);
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-async function teardown(): Promise<void> {
-  while (cleanups.length) await Promise.resolve().then(cleanups.pop()!).catch((e) => log(`cleanup: ${(e as Error).message}`));
-}
-setTimeout(() => { log('EXPORT_TIMEOUT_MS expired'); void teardown().then(() => process.exit(1)); }, TIMEOUT_MS).unref();
+const round = (x: number, digits = 2) => roundTo(x, digits);
+const rig = createTeardown(log, { timeoutMs: TIMEOUT_MS, timeoutName: 'EXPORT_TIMEOUT_MS' });
 
 
 interface ExitStats { maxRssMiB: number; cpuMs: number; uptimeMs: number }
@@ -93,7 +85,7 @@ async function checkJsonl(path: string): Promise<{ rows: number; totalOre: bigin
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'partnerd-export-bench-'));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  rig.add(() => rmSync(tmp, { recursive: true, force: true }));
 
   let cmd = { cwd: ROOT, args: ['--import', 'tsx', 'src/cli/main.ts'] };
   if (RUNTIME === 'dist') {
@@ -114,12 +106,12 @@ async function main() {
   }
 
   const postgres = await startPostgres();
-  cleanups.push(() => postgres.destroy());
+  rig.add(() => postgres.destroy());
   const database = { url: postgres.url, poolSize: 4, connectTimeoutMs: 5_000, statementTimeoutMs: 600_000 };
   await migrate(database, pino({ level: 'warn' }, pino.destination(2)));
   const db = new pg.Client({ connectionString: postgres.url });
   await db.connect();
-  cleanups.push(() => db.end());
+  rig.add(() => db.end());
   let t = performance.now();
   await db.query('SET statement_timeout = 0');
   await seedConfirmedOrders(db, N);
@@ -163,8 +155,4 @@ async function main() {
   })}\n`);
 }
 
-main().then(teardown, async (err) => {
-  log(`failed: ${(err as Error).stack ?? err}`);
-  await teardown();
-  process.exit(1);
-});
+main().then(() => rig.finish(), (err) => rig.abort(`failed: ${(err as Error).stack ?? err}`));

@@ -19,8 +19,8 @@ import { validateOrder } from '../src/domain/validate-order.js';
 import { createLogger, REDACT_PATHS } from '../src/observability/logger.js';
 import { logEvent } from '../src/observability/log-event.js';
 import { setMetricsRecording } from '../src/observability/metrics.js';
-import { sampleOrderInput } from '../test/helpers/orders.js';
-import { startSimulator, testConfig, XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrderInput } from '../support/orders.js';
+import { startSimulator, testConfig, XSD_PATH } from '../support/pipeline.js';
 
 function measure(fn: (i: number) => unknown, iterations = 20_000): number {
   for (let i = 0; i < Math.min(2_000, iterations); i++) fn(i); // warm-up (JIT)

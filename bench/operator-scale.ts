@@ -31,11 +31,12 @@ import { operator } from '../src/admin/operator.js';
 import { configFromObject } from '../src/config/load-config.js';
 import { createServices } from '../src/daemon/services.js';
 import { pageSql } from '../src/ledger/ledger.js';
-import { sampleOrder } from '../test/helpers/orders.js';
-import { XSD_PATH } from '../test/helpers/pipeline.js';
-import { testLogger } from '../test/helpers/test-logs.js';
+import { sampleOrder } from '../support/orders.js';
+import { XSD_PATH } from '../support/pipeline.js';
+import { testLogger } from '../support/test-logs.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
+import { quantile, round } from './figures.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
@@ -43,9 +44,7 @@ const PAGES = Number(process.env.BENCH_PAGES ?? 50);
 const ROOT = resolve(import.meta.dirname, '..');
 const TOKEN = 'bench-token-0123456789abcdef0123456789';
 const log = (m: string) => process.stderr.write(`[operator-scale] ${m}\n`);
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
-const stats = (xs: number[]) => ({ p50: round(pct(xs, 0.5), 2), p95: round(pct(xs, 0.95), 2), max: round(Math.max(...xs), 2), n: xs.length });
+const stats = (xs: number[]) => ({ p50: round(quantile(xs, 0.5), 2), p95: round(quantile(xs, 0.95), 2), max: round(Math.max(...xs), 2), n: xs.length });
 
 const postgres = await startPostgres({ durable: true, settings: { shared_buffers: '512MB' } });
 const redis = await startRedis();

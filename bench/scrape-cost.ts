@@ -17,21 +17,20 @@ import { createServices } from '../src/daemon/services.js';
 import type { Portal } from '../src/domain/canonical-order.js';
 import type { OrderState } from '../src/ledger/order-state.js';
 import { collectProcessMetrics, processRegistry } from '../src/observability/metrics.js';
-import { registerStateGauges } from '../src/observability/state-gauges.js';
-import { sampleOrder } from '../test/helpers/orders.js';
-import { XSD_PATH } from '../test/helpers/pipeline.js';
+import { registerStateGauges } from '../src/daemon/state-gauges.js';
+import { sampleOrder } from '../support/orders.js';
+import { XSD_PATH } from '../support/pipeline.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
-import { testLogger } from '../test/helpers/test-logs.js';
+import { testLogger } from '../support/test-logs.js';
 import { procCpuUs, selfCpuUs } from './proc-stats.js';
+import { median, quantile, round } from './figures.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 20);
 const CONCURRENCY = 64;
 const log = (m: string) => process.stderr.write(`[scrape-cost] ${m}\n`);
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
+const p95 = (xs: number[]) => quantile(xs, 0.95);
 
 const redis = await startRedis();
 const postgres = await startPostgres({ durable: true });

@@ -8,7 +8,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { startBrpSimulator } from '../src/simulator/index.js';
-import { TEST_CATALOGUE, XSD_PATH } from '../test/helpers/pipeline.js';
+import { TEST_CATALOGUE, XSD_PATH } from '../support/pipeline.js';
 
 const ordersFile = process.env.CHAOS_BRP_ORDERS!;
 const sim = await startBrpSimulator({

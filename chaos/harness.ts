@@ -12,8 +12,10 @@ import type { OrderState } from '../src/ledger/order-state.js';
 import type { FaultConfig } from '../src/simulator/index.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../support/private-postgres.js';
 import { freePort, startRedis, type PrivateRedis } from '../support/private-redis.js';
-import { sampleOrderInput } from '../test/helpers/orders.js';
-import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeline.js';
+import { sampleOrderInput } from '../support/orders.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+export { sleep };
 
 /**
  * What a chaos scenario runs on: a private Redis and PostgreSQL, BRP (the simulator) in a
@@ -22,7 +24,6 @@ import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../test/helpers/pipeli
  */
 
 const ROOT = resolve(import.meta.dirname, '..');
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Tally {
   scenario: string;

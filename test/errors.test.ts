@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ERROR_CODES, INTERNAL_ERRORS, PartnerdError, type ErrorCode } from '../src/errors.js';
-import { malformedXml, parseUntrustedXml } from '../src/brp/safe-xml.js';
+import { malformedXml, parseUntrustedXml } from '../src/xml/safe-xml.js';
 
 /**
  * The error catalogue (src/errors.ts) against the source and the docs, as Fastify checks its

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { create } from 'xmlbuilder2';
-import { builderAttribute, builderText } from '../../src/brp/builder-text.js';
+import { builderAttribute, builderText } from '../../src/xml/builder-text.js';
 import { PORTALS, type Portal } from '../../src/domain/canonical-order.js';
-import { stringifySopCsv } from '../../src/ingest/file-drop/sop-csv.js';
+import { stringifySopCsv } from '../../src/ingest/payload/sop-csv.js';
 import { ACTIWAY_NAMESPACE } from '../../src/portals/actiway.js';
 import { SOP_HEADER } from '../../src/portals/sop.js';
 import { anyPersonalValue, personValues, type PersonValues } from './personal-values.js';

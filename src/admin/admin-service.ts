@@ -3,16 +3,19 @@ import { validateOrder } from '../domain/validate-order.js';
 import { PartnerdError } from '../errors.js';
 import { UNROUTED_TENANT, type Ledger, type LedgerRecord } from '../ledger/ledger.js';
 import { ORDER_STATES, REQUEUEABLE_STATES, type OrderState } from '../ledger/order-state.js';
-import { PULL_PORTALS, type PullPortal } from '../ingest/pull/portal-http.js';
-import { resumePortal } from '../ingest/pull/portal-state.js';
+import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
+import { resumePortal } from '../portal-clients/portal-state.js';
 import { logEvent } from '../observability/log-event.js';
-import type { Services } from '../daemon/services.js';
+import type { Logger } from 'pino';
+import type { OrderDocumentFactory } from '../brp/order-document.js';
+import type { PortalIntake } from '../ingest/portal-intake.js';
+import type { OrderIntake } from '../queue/order-intake.js';
 import { AdminAudit } from './admin-audit.js';
 import { optionalReason, requireReason, type Operator } from './operator.js';
 import { applyOrderPatch, changedPaths } from './order-changes.js';
 import { decodeCursor, encodeCursor, parseSelection, type SelectionInput } from './order-selection.js';
 import { detail, summarise, type OrderDetail, type OrderSummary } from './order-view.js';
-import { systemStatus, type SystemStatus } from './system-status.js';
+import { systemStatus, type SystemStatus, type SystemStatusServices } from './system-status.js';
 
 export { summarise, type OrderSummary } from './order-view.js';
 
@@ -59,11 +62,19 @@ const BRP_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
  * time, action, state before and after, reason), then logged as an `admin.*` event; no verb can
  * create a second BRP order for a confirmed key.
  */
+/** What the operators' verbs need (the daemon's Services has all of it). */
+export interface AdminServices extends SystemStatusServices {
+  logger: Logger;
+  documents: OrderDocumentFactory;
+  intake: OrderIntake;
+  portalIntake: PortalIntake;
+}
+
 export class AdminService {
   private readonly audit: AdminAudit;
 
   /** `auditLogger`: where the `admin.*` lines go (the CLI writes them on stderr at info). */
-  constructor(private readonly services: Services, options: { audit?: AdminAudit } = {}) {
+  constructor(private readonly services: AdminServices, options: { audit?: AdminAudit } = {}) {
     this.audit = options.audit ?? new AdminAudit(services.logger);
   }
 

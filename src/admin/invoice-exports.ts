@@ -1,8 +1,10 @@
 import type { Writable } from 'node:stream';
-import type { Services } from '../daemon/services.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { dailyReport, type DailyReportRow } from '../finance/daily-report.js';
 import { exportInvoices, type InvoiceExportSummary, type InvoiceFormat } from '../finance/invoice-export.js';
+import type { Database } from '../ledger/database.js';
 import { AdminAudit } from './admin-audit.js';
 import type { Operator } from './operator.js';
 import { parsePortal, parseTenant } from './order-selection.js';
@@ -30,11 +32,18 @@ export const MAX_CONCURRENT_EXPORTS = 2;
  * `admin.export_invoices` with who asked, the range, how it ended and its totals: it carries no
  * personal data, but it is the employer's invoices, so who took them is on record.
  */
+/** What finance's reads need (the daemon's Services has all of it). */
+export interface InvoiceExportsServices {
+  config: Config;
+  database: Database;
+  logger: Logger;
+}
+
 export class InvoiceExports {
   private running = 0;
   private readonly audit: AdminAudit;
 
-  constructor(private readonly services: Pick<Services, 'config' | 'database' | 'logger'>, options: { audit?: AdminAudit } = {}) {
+  constructor(private readonly services: InvoiceExportsServices, options: { audit?: AdminAudit } = {}) {
     this.audit = options.audit ?? new AdminAudit(services.logger);
   }
 

@@ -1,5 +1,6 @@
 import mergePatch from 'json-merge-patch';
 import { PartnerdError } from '../errors.js';
+import { isObject } from '../domain/plain-object.js';
 
 /**
  * An operator's correction of an order, as an RFC 7396 JSON merge patch over the stored order
@@ -31,8 +32,4 @@ export function changedPaths(before: unknown, after: unknown, prefix = ''): stri
     return Object.keys(patch).sort().flatMap((k) => changedPaths(before[k], after[k], prefix ? `${prefix}.${k}` : k));
   }
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [prefix || '(order)'];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

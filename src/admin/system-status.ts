@@ -1,9 +1,13 @@
 import { listSopInbox } from '../ingest/file-drop/sop-file-drop.js';
-import { portalStatus, type PortalStatus } from '../ingest/pull/portal-state.js';
-import { PULL_PORTALS } from '../ingest/pull/portal-http.js';
+import { portalStatus, type PortalStatus } from '../portal-clients/portal-state.js';
+import { PULL_PORTALS } from '../portal-clients/portal-http.js';
 import type { OrderState } from '../ledger/order-state.js';
 import type { PauseInfo } from '../queue/tenant-pause.js';
-import type { Services } from '../daemon/services.js';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { TenantPause } from '../queue/tenant-pause.js';
+import type { TenantQueues } from '../queue/tenant-queues.js';
 import { PORTALS } from '../domain/canonical-order.js';
 
 /**
@@ -25,7 +29,16 @@ export interface SystemStatus {
  * `orders`: how to count orders per state; the default counts them now (a read of the whole
  * table on a big ledger), the console's overview passes the counts it has already.
  */
-export async function systemStatus(services: Services, options: { orders?: () => Promise<Record<OrderState, number>> } = {}): Promise<SystemStatus> {
+/** What the status needs (the daemon's Services has all of it). */
+export interface SystemStatusServices {
+  config: Config;
+  ledger: Ledger;
+  redis: Redis;
+  queues: TenantQueues;
+  pause: TenantPause;
+}
+
+export async function systemStatus(services: SystemStatusServices, options: { orders?: () => Promise<Record<OrderState, number>> } = {}): Promise<SystemStatus> {
   const { config, ledger, queues, pause } = services;
   const configured = PORTALS.filter((p) => config.portals[p] !== undefined);
   const [orders, tenants, portals, notifyBacklog, sopInbox] = await Promise.all([

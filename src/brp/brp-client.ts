@@ -4,6 +4,7 @@ import type { TenantConfig } from '../config/schema.js';
 import { scrubApiKey } from '../observability/mask.js';
 import { failurePhase, parseRetryAfter, type BrpExchange } from './brp-exchange.js';
 import { partnerOrderUrl, withApiKey } from './endpoint.js';
+import { networkErrorCode, readCapped } from '../http/http-answer.js';
 
 /** BRP bodies are small XML documents; anything larger is not BRP talking. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -49,18 +50,19 @@ export class BrpClient {
         body: xml,
       });
       const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-      // Once a status line has arrived, BRP has decided: a body that then fails to arrive must not
-      // turn a 2xx into "in doubt" (classification keeps it as confirmed, flagged for review).
+      // Once a status line has arrived, BRP has decided: a body that then fails to arrive, or is over
+      // the cap, must not turn a 2xx into "in doubt" (classification keeps it as confirmed, flagged
+      // for review).
       let body: string;
       try {
-        body = await readCapped(res.body);
+        body = (await readCapped(res.body, MAX_RESPONSE_BYTES)).toString('utf8');
       } catch (err) {
         body = '';
-        return { kind: 'response', status: res.statusCode, body, retryAfterMs, bodyError: codeOf(err) };
+        return { kind: 'response', status: res.statusCode, body, retryAfterMs, bodyError: networkErrorCode(err) };
       }
       return { kind: 'response', status: res.statusCode, body, retryAfterMs };
     } catch (err) {
-      const code = codeOf(err);
+      const code = networkErrorCode(err);
       return { kind: 'failure', phase: failurePhase(code), code, message: scrubApiKey((err as Error).message ?? String(err)) };
     }
   }
@@ -86,23 +88,4 @@ export class BrpClient {
   async destroy(): Promise<void> {
     await this.pool.destroy();
   }
-}
-
-function codeOf(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  return e.code ?? e.cause?.code ?? 'UNKNOWN';
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy?.();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

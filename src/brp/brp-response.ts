@@ -1,5 +1,7 @@
 import { isPartnerdError } from '../errors.js';
-import { malformedXml, parseUntrustedXml, type XmlNode, type XmlValue } from './safe-xml.js';
+import { isIsoDate } from '../domain/stockholm-date.js';
+import { malformedXml, parseUntrustedXml, type XmlNode } from '../xml/safe-xml.js';
+import { asNode, children, element, fail, requiredElement, requiredText, text, XmlReadError } from '../xml/xml-reader.js';
 
 /**
  * Reads the body BRP answers a partner-order POST with: `<confirmation>` (order created) or
@@ -79,78 +81,13 @@ export type BrpResponseBody =
   | { kind: 'errors'; errors: BrpError[] }
   | { kind: 'unparseable'; reason: string };
 
-/** Control flow only (errors.ts INTERNAL_ERRORS): never leaves parseBrpResponse, which returns the reason. */
-class Unparseable extends Error {}
-
-function fail(reason: string): never {
-  throw new Unparseable(reason);
-}
-
 const HTML_START = /^\s*(<!doctype\s+html\b|<html[\s>])/i;
 const DIGITS = /^\d+$/;
 const UNSIGNED_INT = /^\d+$/;
 const SIGNED_INT = /^-?\d+$/;
 const RATE = /^\d+(\.\d+)?$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}):(\d{2})$/;
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,40}$/;
-
-/** An element's content: a string, an element node, or undefined when absent. Repeats are refused. */
-function child(node: XmlNode, name: string, path: string): string | XmlNode | undefined {
-  const v: XmlValue | undefined = node[name];
-  if (Array.isArray(v)) fail(`${path}.${name} appears more than once`);
-  return v;
-}
-
-/** A repeatable element as a list (absent → []). */
-function children(node: XmlNode, name: string): Array<string | XmlNode> {
-  const v: XmlValue | undefined = node[name];
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]) as Array<string | XmlNode>;
-}
-
-/** Element content as a node; an empty element (`<x/>`) is an empty node. */
-function asNode(v: string | XmlNode, path: string): XmlNode {
-  if (typeof v !== 'string') return v;
-  if (v === '') return {};
-  fail(`${path} has text where elements are expected`);
-}
-
-function element(node: XmlNode, name: string, path: string): XmlNode | undefined {
-  const v = child(node, name, path);
-  return v === undefined ? undefined : asNode(v, `${path}.${name}`);
-}
-
-function requiredElement(node: XmlNode, name: string, path: string): XmlNode {
-  const el = element(node, name, path);
-  if (el === undefined) fail(`${path}.${name} is missing`);
-  return el;
-}
-
-/** Text content; attributes are ignored; child elements make it not text. */
-function asText(v: string | XmlNode, path: string): string {
-  if (typeof v === 'string') return v;
-  let text = '';
-  for (const [k, x] of Object.entries(v)) {
-    if (k === '#text' && typeof x === 'string') text = x;
-    else if (!k.startsWith('@_')) fail(`${path} is not text`);
-  }
-  return text;
-}
-
-/** Optional text: absent or empty → undefined. */
-function text(node: XmlNode, name: string, path: string): string | undefined {
-  const v = child(node, name, path);
-  if (v === undefined) return undefined;
-  const t = asText(v, `${path}.${name}`);
-  return t === '' ? undefined : t;
-}
-
-function requiredText(node: XmlNode, name: string, path: string): string {
-  const t = text(node, name, path);
-  if (t === undefined) fail(`${path}.${name} is missing`);
-  return t;
-}
 
 function digits(node: XmlNode, name: string, path: string): string {
   const t = requiredText(node, name, path);
@@ -168,27 +105,16 @@ function ore(node: XmlNode, name: string, path: string, signed: boolean): number
   return n === 0 ? 0 : n;
 }
 
-function isCalendarDate(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1) return false;
-  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return d <= days;
-}
-
-function validDate(t: string): boolean {
-  const m = DATE.exec(t);
-  return m !== null && isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
-}
-
 function date(node: XmlNode, name: string, path: string): string {
   const t = requiredText(node, name, path);
-  if (!validDate(t)) fail(`${path}.${name} is not a yyyy-MM-dd date`);
+  if (!isIsoDate(t)) fail(`${path}.${name} is not a yyyy-MM-dd date`);
   return t;
 }
 
 function timestamp(node: XmlNode, name: string, path: string): string {
   const t = requiredText(node, name, path);
   const m = TIMESTAMP.exec(t);
-  if (!m || !validDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59) {
+  if (!m || !isIsoDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59) {
     fail(`${path}.${name} is not a yyyy-MM-dd HH:mm timestamp`);
   }
   return t;
@@ -337,7 +263,7 @@ export function parseBrpResponse(body: string): BrpResponseBody {
     }
     fail(PLAIN_NAME.test(name) ? `unexpected root element <${name}>` : 'unexpected root element');
   } catch (err) {
-    if (err instanceof Unparseable) return { kind: 'unparseable', reason: err.message };
+    if (err instanceof XmlReadError) return { kind: 'unparseable', reason: err.message };
     return { kind: 'unparseable', reason: 'body cannot be read' };
   }
 }

@@ -2,7 +2,7 @@ import { create } from 'xmlbuilder2';
 import type { CanonicalItem, CanonicalOrder } from '../domain/canonical-order.js';
 import { NOT_XML_CHAR } from '../domain/xml-text.js';
 import { PartnerdError } from '../errors.js';
-import { builderText } from './builder-text.js';
+import { builderText } from '../xml/builder-text.js';
 
 /**
  * Builds BRP's `createpartnerorder` document from a CanonicalOrder (element order as in BRP's

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import libxml from 'libxmljs2';
 import { PartnerdError } from '../errors.js';
-import { assertNoDeclarations } from './safe-xml.js';
+import { assertNoDeclarations } from '../xml/safe-xml.js';
 
 /**
  * Validates createpartnerorder documents against the XSD. The schema is parsed once per process

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { PartnerdError } from '../errors.js';
 import { MissingEnvError, substituteEnv } from './env-substitution.js';
 import { readYamlFile, validateYamlDocument } from './yaml-document.js';
-import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
+import { ERASURE_KEY_MIN_LENGTH } from '../domain/person-hash.js';
 import { ConfigSchema, PortalEnabledSchema, type AdminConfig, type Config, type ParsedConfig, type ParsedPortals, type PortalsConfig, type TenantConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/partnerd.yaml';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERASURE_KEY_MIN_LENGTH } from '../privacy/person-hash.js';
+import { ERASURE_KEY_MIN_LENGTH } from '../domain/person-hash.js';
 
 /**
  * An optional value where an empty string means "not given": `${NAME:-}` in the config leaves a

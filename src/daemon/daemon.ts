@@ -9,7 +9,7 @@ import { createSopIngest, type SopIngest } from '../ingest/file-drop/sop-ingest.
 import { createPullIngest, type PullIngest } from '../ingest/pull/pull-ingest.js';
 import { logEvent } from '../observability/log-event.js';
 import { collectProcessMetrics, initialiseOrderCounters, processRegistry, setMetricsRecording } from '../observability/metrics.js';
-import { registerStateGauges } from '../observability/state-gauges.js';
+import { registerStateGauges } from './state-gauges.js';
 import type { ExclusiveSchedule } from '../ingest/exclusive-schedule.js';
 import { scheduleRetention } from '../privacy/retention.js';
 import { createBrpWorker } from '../queue/brp-worker.js';

@@ -6,7 +6,7 @@ import type { Config, RedisConfig } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
 import { createDatabase, databaseAddress, type Database } from '../ledger/database.js';
 import { Ledger } from '../ledger/ledger.js';
-import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../privacy/person-hash.js';
+import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../domain/person-hash.js';
 import { assertSchemaCurrent, migrate } from '../ledger/migrations.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
 import { logEvent } from '../observability/log-event.js';
@@ -16,6 +16,7 @@ import { SlidingWindowLimiter } from '../queue/sliding-window-limiter.js';
 import { TenantPause } from '../queue/tenant-pause.js';
 import { TenantQueues } from '../queue/tenant-queues.js';
 import { closeWithin } from './bounded-close.js';
+import { urlAddress } from '../observability/mask.js';
 
 /**
  * The shared object graph every entry point needs (daemon, CLI submit, admin commands): the
@@ -53,12 +54,7 @@ export interface ServicesOptions {
 
 /** `host:port` of a Redis URL, for messages (never the password). */
 export function redisAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '6379'}`;
-  } catch {
-    return 'the configured Redis';
-  }
+  return urlAddress(url, '6379', 'the configured Redis');
 }
 
 /**

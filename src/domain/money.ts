@@ -10,6 +10,23 @@ export function isValidOre(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
+/** The sum of amounts in öre, or undefined when one of them (or the sum) is not a valid amount. */
+export function sumOre(amounts: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const a of amounts) {
+    if (!isValidOre(a)) return undefined;
+    sum += a;
+  }
+  return isValidOre(sum) ? sum : undefined;
+}
+
+/** A line's unit price × quantity (1 when absent), or -1 (invalid, so sumOre refuses it) when either is not a valid number. */
+export function lineAmountOre(line: { priceIncVatOre?: unknown; quantity?: unknown }): number {
+  const quantity = line.quantity ?? 1;
+  if (!isValidOre(line.priceIncVatOre) || !Number.isSafeInteger(quantity)) return -1;
+  return line.priceIncVatOre * (quantity as number);
+}
+
 // Thousands separators people and spreadsheets produce: space, no-break space, narrow no-break space.
 const GROUP_SEP = '[ \\u00A0\\u202F]';
 // Digits, optionally grouped in threes by one of GROUP_SEP, then an optional 1–2 digit fraction

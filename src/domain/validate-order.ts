@@ -15,6 +15,7 @@ import { normalisePersonnummer } from './personnummer.js';
 import { normalisePhone } from './phone.js';
 import { isIsoDate } from './stockholm-date.js';
 import { findXmlIllegalChar, formatCodePoint } from './xml-text.js';
+import { compact, isObject } from './plain-object.js';
 
 /**
  * The gate every order passes before it becomes a job: operator JSON (`partnerd submit`) and
@@ -44,20 +45,9 @@ export type ValidateOrderResult = { ok: true; order: CanonicalOrder } | { ok: fa
 
 type Obj = Record<string, unknown>;
 
-function isObject(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Absent and `null` are the same thing in JSON from outside. */
 function isAbsent(v: unknown): v is undefined | null {
   return v === undefined || v === null;
-}
-
-/** Copies only the defined values, so the job payload has no `"key": undefined` noise. */
-function compact<T extends object>(obj: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 interface TextRule {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { logEvent } from '../observability/log-event.js';
 import type { Config } from '../config/schema.js';
 import { PartnerdError } from '../errors.js';
+import { urlAddress } from '../observability/mask.js';
 
 /**
  * The PostgreSQL pool the ledger runs on. Every session commits synchronously
@@ -65,12 +66,7 @@ export function createDatabase(config: Config['database'], logger: Logger, purpo
 
 /** `host:port` of the database, for messages (never the password or the whole URL). */
 export function databaseAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}`;
-  } catch {
-    return 'the configured database';
-  }
+  return urlAddress(url, '5432', 'the configured database');
 }
 
 /** Connection-level failures: the server is down, restarting, unreachable or full. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
 import { formatOrderKey } from '../domain/canonical-order.js';
-import { isValidOre } from '../domain/money.js';
+import { lineAmountOre, sumOre } from '../domain/money.js';
 import { normaliseOrganisationsnummer } from '../domain/organisationsnummer.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
@@ -207,7 +207,7 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
 }
 
 /**
- * The keyed hash of a personnummer (privacy/person-hash.ts) stored with each order, so that an
+ * The keyed hash of a personnummer (domain/person-hash.ts) stored with each order, so that an
  * erasure request can find the person's orders; undefined for a value that is not a personnummer.
  */
 export type PersonHash = (personnummer: string, now: Date) => string | undefined;
@@ -293,7 +293,7 @@ export class Ledger {
       payload: order, xml: options.xml, xmlProof: xmlProof || undefined, replaceIndexFrom: options.replaceIndexFrom,
       organisationNumber: order.organization.number, organisationName: order.organization.name,
       organisationSoleTrader: organisation.ok ? organisation.soleTrader : undefined, businessUnit: order.businessUnit,
-      orderTotalOre: total(order.items.map((i) => i.priceIncVatOre)), personHash: this.personHash?.(order.person.personnummer, now),
+      orderTotalOre: sumOre(order.items.map((i) => i.priceIncVatOre)), personHash: this.personHash?.(order.person.personnummer, now),
     });
   }
 
@@ -310,7 +310,7 @@ export class Ledger {
     const personnummer = read?.person?.personnummer;
     return this.insert(key, { tenant: UNROUTED_TENANT, portal, ordernr }, 'unroutable', now, {
       portalOrder, unroutableReason: reason,
-      orderTotalOre: lines.length > 0 ? total(lines.map(lineAmount)) : undefined,
+      orderTotalOre: lines.length > 0 ? sumOre(lines.map(lineAmountOre)) : undefined,
       personHash: typeof personnummer === 'string' && personnummer !== '' ? this.personHash?.(personnummer, now) : undefined,
     });
   }
@@ -880,23 +880,6 @@ function outcomeSets(outcome: OrderOutcome, params: unknown[]): string {
     sets += `, ${col.column} = $${params.length}${col.json ? '::jsonb' : ''}`;
   }
   return sets;
-}
-
-/** A portal order line's unit price × quantity (1 when absent), or -1 (invalid) when either is not a valid number. */
-function lineAmount(line: { priceIncVatOre?: unknown; quantity?: unknown }): number {
-  const quantity = line.quantity ?? 1;
-  if (!isValidOre(line.priceIncVatOre) || !Number.isSafeInteger(quantity)) return -1;
-  return line.priceIncVatOre * (quantity as number);
-}
-
-/** The sum of amounts in öre, or undefined when one of them (or the sum) is not a valid amount. */
-function total(amounts: readonly number[]): number | undefined {
-  let sum = 0;
-  for (const a of amounts) {
-    if (!isValidOre(a)) return undefined;
-    sum += a;
-  }
-  return isValidOre(sum) ? sum : undefined;
 }
 
 /**

@@ -12,6 +12,16 @@ export function maskPersonnummer(pnr: string): string {
   return chars.map((c, i) => (/\d/.test(c) && !keepHead.has(i) && !keepTail.has(i) ? 'x' : c)).join('');
 }
 
+/** `host:port` of a store's URL for messages: never the user, the password or the rest of the URL. */
+export function urlAddress(url: string, defaultPort: string, unreadable: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || defaultPort}`;
+  } catch {
+    return unreadable;
+  }
+}
+
 /** API keys travel in BRP's query string; scrub them from any text (URLs, error messages) before it is logged or stored. */
 export function scrubApiKey(text: string): string {
   return text.replace(/([?&]apikey=)[^&\s"'<>]*/gi, '$1***');

@@ -1,6 +1,8 @@
 import type { CanonicalPhones } from '../domain/canonical-order.js';
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { Issues, OPTIONAL, OrderDraft, REQUIRED, quantityTextRule } from './adapter-helpers.js';
+import { OPTIONAL, REQUIRED, quantityTextRule } from './field-rules.js';
+import { Issues } from './issues.js';
+import { OrderDraft } from './order-draft.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 import { XmlSource } from './xml-source.js';
 
@@ -23,6 +25,8 @@ export function actiwayToPortalOrder(payload: string, _now?: Date): AdapterResul
   if (src === undefined) return { ok: false, errors: issues.errors };
   const d = new OrderDraft('actiway', src);
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr('@id');
   d.instant('@created', OPTIONAL);
   d.text('organization.number', 'Company/@orgNo', REQUIRED);

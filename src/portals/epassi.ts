@@ -1,5 +1,6 @@
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import { OPTIONAL, OrderDraft, REQUIRED, quantityRule } from './adapter-helpers.js';
+import { OPTIONAL, REQUIRED, quantityRule } from './field-rules.js';
+import { OrderDraft } from './order-draft.js';
 import { JsonSource } from './json-source.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 
@@ -13,6 +14,8 @@ export function epassiToPortalOrder(payload: unknown, _now?: Date): AdapterResul
   const src = new JsonSource(payload);
   const d = new OrderDraft('epassi', src);
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr('purchaseId');
   const paidDay = d.instant('paidAt', REQUIRED);
   const status = src.text('status', REQUIRED);

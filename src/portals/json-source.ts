@@ -1,4 +1,6 @@
-import { Issues, textValue, type TextSource } from './adapter-helpers.js';
+import { textValue, type TextSource } from './field-rules.js';
+import { Issues } from './issues.js';
+import { isObject } from '../domain/plain-object.js';
 
 /**
  * Reads a parsed JSON payload by dot/bracket path (`employee.address.street`, `lines[0].priceInclVat.amount`).
@@ -76,10 +78,6 @@ export class JsonSource implements TextSource {
     });
     return value.length;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const STEP = /([^.[\]]+)|\[(\d+)\]/g;

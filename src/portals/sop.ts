@@ -1,15 +1,7 @@
 import { MAX_ITEMS } from '../domain/validate-order.js';
-import {
-  Issues,
-  OPTIONAL,
-  OrderDraft,
-  REQUIRED,
-  isoDateRule,
-  swedishSekRule,
-  textValue,
-  trimText,
-  type TextSource,
-} from './adapter-helpers.js';
+import { OPTIONAL, REQUIRED, isoDateRule, swedishSekRule, textValue, trimText, type TextSource } from './field-rules.js';
+import { Issues } from './issues.js';
+import { OrderDraft } from './order-draft.js';
 import type { AdapterResult, PortalAdapter } from './portal-order.js';
 
 /** The S&P order file's columns, exactly as in sop.md's header row, in order. */
@@ -87,6 +79,8 @@ export function sopToPortalOrder(payload: SopPayload, _now?: Date): AdapterResul
   const first = rows[0]!.line;
   const at = (column: SopColumn, line = first) => `${line}:${column}`;
 
+  // The field map: a table of where each field sits in this portal's payload. The adapters' maps
+  // look alike by design (intentional tables, #12); the logic they share is order-draft.ts and field-rules.ts.
   d.ordernr(at('Ordernummer'));
   isoDateRule(issues, at('Orderdatum'), src.text(at('Orderdatum'), OPTIONAL));
   d.text('organization.number', at('Organisationsnummer'), REQUIRED);

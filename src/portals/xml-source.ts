@@ -1,7 +1,8 @@
-import { malformedXml, parseUntrustedXml, type XmlNode, type XmlValue } from '../brp/safe-xml.js';
+import { malformedXml, parseUntrustedXml, type XmlNode, type XmlValue } from '../xml/safe-xml.js';
 import { findXmlIllegalChar, formatCodePoint } from '../domain/xml-text.js';
 import { isPartnerdError } from '../errors.js';
-import { Issues, textValue, type TextSource } from './adapter-helpers.js';
+import { textValue, type TextSource } from './field-rules.js';
+import { Issues } from './issues.js';
 
 /**
  * Reads an XML payload by XPath-like paths relative to the root element: `Customer/PersonalNumber`

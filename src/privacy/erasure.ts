@@ -12,7 +12,7 @@ import type { Queryable } from '../ledger/database.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { LIVE_STATES, type OrderState } from '../ledger/order-state.js';
 import { PersonalDataStore } from '../ledger/personal-data.js';
-import { createPersonHasher, personnummerPattern } from './person-hash.js';
+import { createPersonHasher, personnummerPattern } from '../domain/person-hash.js';
 import { eraseFromSopFiles, type SopFileErasure, type SopRowMatch } from './sop-files.js';
 
 /**

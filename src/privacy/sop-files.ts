@@ -2,10 +2,10 @@ import { readdir, readFile, rmdir, stat, unlink, utimes } from 'node:fs/promises
 import { join, relative } from 'node:path';
 import { normalisePersonnummer } from '../domain/personnummer.js';
 import { stockholmDateOf } from '../domain/stockholm-date.js';
-import { parseSopCsv, stringifySopCsv, type SopCsvRow } from '../ingest/file-drop/sop-csv.js';
+import { parseSopCsv, stringifySopCsv, type SopCsvRow } from '../ingest/payload/sop-csv.js';
 import { sopFolder, writeFileAtomic } from '../ingest/file-drop/sop-folders.js';
-import { trimText } from '../portals/adapter-helpers.js';
-import { personnummerPattern } from './person-hash.js';
+import { trimText } from '../portals/field-rules.js';
+import { personnummerPattern } from '../domain/person-hash.js';
 
 /**
  * Personal data in S&P's folder (sop.md): the order files S&P uploads hold name, personnummer,

@@ -1,4 +1,5 @@
 import type { Outcome } from '../brp/classify-outcome.js';
+import { backoffDelay } from './backoff.js';
 
 /**
  * What an outcome says about the tenant's BRP, as opposed to the order. A BRP instance that is
@@ -82,5 +83,5 @@ export class TenantBreaker {
  * up to `max` (a BRP that is down for an hour is asked about 70 times, not 3,600).
  */
 export function probeDelay(failedProbes: number, base: number, max: number): number {
-  return Math.min(max, base * 2 ** Math.max(0, failedProbes - 1));
+  return backoffDelay(failedProbes, { baseDelayMs: base, maxDelayMs: max });
 }

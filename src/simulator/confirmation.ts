@@ -1,5 +1,5 @@
 import { create } from 'xmlbuilder2';
-import { builderText } from '../brp/builder-text.js';
+import { builderText } from '../xml/builder-text.js';
 import type { Portal } from '../domain/canonical-order.js';
 import type { SimPerson } from './person-register.js';
 

@@ -1,5 +1,5 @@
 import { create } from 'xmlbuilder2';
-import { builderText } from '../brp/builder-text.js';
+import { builderText } from '../xml/builder-text.js';
 
 /**
  * Every error the BRP simulator answers with, in one place. The body is always BRP's documented

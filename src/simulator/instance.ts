@@ -1,5 +1,5 @@
 import type { Portal } from '../domain/canonical-order.js';
-import type { XmlNode, XmlValue } from '../brp/safe-xml.js';
+import type { XmlNode, XmlValue } from '../xml/safe-xml.js';
 import { CatalogueIndex, type Catalogue, type CatalogueProduct } from './catalogue.js';
 import { confirmationXml, invoiceMark } from './confirmation.js';
 import type { SimErrorName } from './error-codes.js';

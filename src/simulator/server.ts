@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import type { Portal } from '../domain/canonical-order.js';
-import { PartnerdError, isPartnerdError } from '../errors.js';
-import { parseUntrustedXml, type XmlNode } from '../brp/safe-xml.js';
+import { PartnerdError } from '../errors.js';
 import { XsdValidator } from '../brp/xsd-validator.js';
-import { malformConfirmation } from './confirmation.js';
-import { SIM_ERRORS, errorsXml, type SimErrorName } from './error-codes.js';
-import { FaultInjector, faultConfigSchema, type FaultAction, type FaultConfig } from './faults.js';
-import { SimInstance, ordernrOf, readPartnerOrder, type BrpSimulatorInstanceOptions } from './instance.js';
-import { OrderLedger, type SimDelivery, type SimOrderFilter, type SimOrderRecord } from './order-record.js';
+import { errorsXml, type SimErrorName } from './error-codes.js';
+import { FaultInjector, faultConfigSchema, type FaultConfig } from './faults.js';
+import { SimInstance, type BrpSimulatorInstanceOptions } from './instance.js';
+import { OrderLedger, type SimOrderFilter, type SimOrderRecord } from './order-record.js';
+import { partnerOrderRoute, sendError as sendBrpError, XML_CONTENT_TYPE, type SimStats } from './partner-order-route.js';
 import { logEvent } from '../observability/log-event.js';
+import { listenOn } from '../http/listen.js';
 
 /**
  * The BRP simulator's HTTP server: BRP's partner-order web service for any number of BRP
@@ -50,16 +47,7 @@ export interface BrpSimulatorOptions {
   onOrder?: (record: SimOrderRecord) => void;
 }
 
-export type SimOutcome = 'ok' | Exclude<FaultAction, 'ok'> | `error-${number}`;
-
-export interface SimStats {
-  /** Partner-order requests received (including rejected and faulted ones). */
-  requests: number;
-  /** Orders created (including those whose response was lost or malformed by a fault). */
-  ordersCreated: number;
-  /** Requests by outcome: `ok`, a fault action (`503`, `timeout-after-commit`, …) or `error-{code}`. */
-  byOutcome: Record<string, number>;
-}
+export type { SimOutcome, SimStats } from './partner-order-route.js';
 
 export interface BrpSimulator {
   /** `http://host:port`, no trailing slash. */
@@ -78,34 +66,7 @@ export interface BrpSimulator {
 }
 
 export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const SERVICE = /^create(benify|wellnet|sop|actiway|epassi)order$/;
-const XML_MEDIA_TYPE = /^\s*application\/xml\s*(;|$)/i;
-const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
-
-const HTML_503 =
-  '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>' +
-  '<body><h1>503 Service Unavailable</h1><p>No server is available to handle this request.</p></body></html>';
-
-type Parsed = { ok: true; doc: XmlNode } | { ok: false; error: SimErrorName; debuginfo: string };
-
-function parseBody(body: string): Parsed {
-  if (body.trim() === '') return { ok: false, error: 'XML_MALFORMED', debuginfo: 'empty body' };
-  try {
-    return { ok: true, doc: parseUntrustedXml(body, { arrays: ['orderitem'] }) };
-  } catch (err) {
-    if (isPartnerdError(err, 'PD_XML_UNSAFE')) return { ok: false, error: 'XML_DECLARATION', debuginfo: 'DOCTYPE/ENTITY declarations are refused' };
-    if (isPartnerdError(err, 'PD_XML_MALFORMED')) return { ok: false, error: 'XML_MALFORMED', debuginfo: err.message };
-    throw err;
-  }
-}
-
-function keyMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<BrpSimulator> {
   const host = options.host ?? '127.0.0.1';
@@ -127,10 +88,6 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
   const stats: SimStats = { requests: 0, ordersCreated: 0, byOutcome: {} };
   const hanging = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
 
-  const count = (outcome: SimOutcome) => {
-    stats.byOutcome[outcome] = (stats.byOutcome[outcome] ?? 0) + 1;
-  };
-
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -138,10 +95,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
     return503OnClosing: true,
   });
 
-  const sendError = (reply: FastifyReply, name: SimErrorName, debuginfo = '') => {
-    count(`error-${SIM_ERRORS[name].code}`);
-    return reply.code(SIM_ERRORS[name].status).header('content-type', XML_CONTENT_TYPE).send(errorsXml(name, debuginfo));
-  };
+  const sendError = (reply: FastifyReply, name: SimErrorName, debuginfo = '') => sendBrpError(stats, reply, name, debuginfo);
 
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).header('content-type', XML_CONTENT_TYPE).send(errorsXml('UNKNOWN_ENDPOINT'));
@@ -175,124 +129,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
 
     brp.post<{ Params: { instance: string; service: string }; Querystring: Record<string, unknown> }>(
       '/:instance/webservice/partnerorders/:service',
-      async (request, reply) => {
-        const started = process.hrtime.bigint();
-        const { instance: instanceName, service } = request.params;
-        const inst = instances.get(instanceName);
-        if (!inst) return sendError(reply, 'UNKNOWN_INSTANCE', `no instance '${instanceName}'`);
-        const portal = SERVICE.exec(service)?.[1] as Portal | undefined;
-        if (!portal) return sendError(reply, 'UNKNOWN_ENDPOINT', `no web service '${service}'`);
-
-        const body = typeof request.body === 'string' ? request.body : '';
-        const isXml = XML_MEDIA_TYPE.test(request.headers['content-type'] ?? '');
-        let parsed: Parsed | undefined;
-        const parse = (): Parsed => (parsed ??= parseBody(body));
-
-        let ordernrForScript: string | undefined;
-        if (isXml && faults.needsOrdernr) {
-          const p = parse();
-          if (p.ok) ordernrForScript = ordernrOf(p.doc);
-        }
-        const { action } = faults.next(ordernrForScript);
-        const delay = faults.latency();
-        if (delay > 0) await sleep(delay);
-
-        const done = (outcome: string, status: number | 'none', ordernr?: string) => {
-          if (!log) return;
-          logEvent(log, 'simulator.request', {
-            instance: instanceName, portal, ordernr, outcome, status: status === 'none' ? undefined : status,
-            elapsedMicros: Number((process.hrtime.bigint() - started) / 1000n),
-          });
-        };
-
-        // ---- faults before commit: nothing is looked at, nothing is created
-        switch (action) {
-          case '503':
-            count('503');
-            done('503', 503);
-            return reply.code(503).header('content-type', 'text/html; charset=utf-8').send(HTML_503);
-          case '500':
-            count('500');
-            done('500', 500);
-            return reply.code(500).header('content-type', XML_CONTENT_TYPE).send(errorsXml('INTERNAL_ERROR', 'java.lang.NullPointerException'));
-          case '429':
-            count('429');
-            done('429', 429);
-            return reply
-              .code(429)
-              .header('retry-after', String(faults.retryAfterSeconds))
-              .header('content-type', XML_CONTENT_TYPE)
-              .send(errorsXml('TOO_MANY_REQUESTS', `retry after ${faults.retryAfterSeconds} s`));
-          case '401':
-            count('401');
-            done('401', 401);
-            return reply.code(401).header('content-type', XML_CONTENT_TYPE).send(errorsXml('INVALID_API_KEY'));
-          case '403':
-            count('403');
-            done('403', 403);
-            return reply.code(403).header('content-type', XML_CONTENT_TYPE).send(errorsXml('ACCESS_DENIED', `ip ${request.ip}`));
-          default:
-            break;
-        }
-
-        // ---- the real checks
-        const fail = (name: SimErrorName, debuginfo = '', ordernr?: string) => {
-          done(`error-${SIM_ERRORS[name].code}`, SIM_ERRORS[name].status, ordernr);
-          return sendError(reply, name, debuginfo);
-        };
-        if (!keyMatches(request.query.apikey, inst.apiKey)) return fail('INVALID_API_KEY');
-        if (!isXml) return fail('UNSUPPORTED_MEDIA_TYPE', `Content-Type: ${request.headers['content-type'] ?? '(none)'}`);
-        const p = parse();
-        if (!p.ok) return fail(p.error, p.debuginfo);
-        const problems = validator.validate(body);
-        if (problems.length > 0) return fail('XSD_INVALID', problems.join('; '));
-        const req = readPartnerOrder(p.doc);
-        const checked = inst.check(portal, req);
-        if (!checked.ok) return fail(checked.error, checked.debuginfo, req.ordernr);
-        if (action === 'refuse') {
-          count('refuse');
-          done('refuse', 400, req.ordernr);
-          return reply
-            .code(400)
-            .header('content-type', XML_CONTENT_TYPE)
-            .send(errorsXml('INVALID_SETTINGS', "Invalid value for setting 'organizationidflexpay', no organization found with id: null"));
-        }
-
-        // ---- commit: the order exists from here on, whatever happens to the response
-        const delivery: SimDelivery =
-          action === 'timeout-after-commit' || action === 'reset-after-commit' || action === 'malformed-2xx' ? action : 'ok';
-        const { record, confirmation } = inst.commit(checked.order, now(), delivery);
-        ledger.add(record);
-        options.onOrder?.(record);
-        stats.ordersCreated++;
-        count(delivery);
-        done(delivery, delivery === 'ok' || delivery === 'malformed-2xx' ? 200 : 'none', req.ordernr);
-
-        switch (delivery) {
-          case 'timeout-after-commit': {
-            reply.hijack();
-            const socket = request.raw.socket;
-            const entry = {
-              socket,
-              timer: setTimeout(() => socket.destroy(), faults.hangMs),
-            };
-            hanging.add(entry);
-            socket.once('close', () => {
-              clearTimeout(entry.timer);
-              hanging.delete(entry);
-            });
-            return reply;
-          }
-          case 'reset-after-commit':
-            reply.hijack();
-            request.raw.socket.resetAndDestroy();
-            return reply;
-          case 'malformed-2xx':
-            return reply.code(200).header('content-type', XML_CONTENT_TYPE).send(malformConfirmation(confirmation));
-          default:
-            return reply.code(200).header('content-type', XML_CONTENT_TYPE).send(confirmation);
-        }
-      },
+      partnerOrderRoute({ instances, faults, validator, ledger, stats, hanging, now, ...(log ? { log } : {}), ...(options.onOrder ? { onOrder: options.onOrder } : {}) }),
     );
   });
 
@@ -334,10 +171,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
     faults.reseed();
   }
 
-  await app.listen({ host, port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { url } = await listenOn(app, host, options.port ?? 0);
 
   let closed = false;
   return {

@@ -4,7 +4,7 @@ import { AdminTokens, bearerToken } from '../../src/admin/http/admin-tokens.js';
 import { changedPaths, applyOrderPatch } from '../../src/admin/order-changes.js';
 import { parseSelection, parseStates, decodeCursor, encodeCursor } from '../../src/admin/order-selection.js';
 import { scrubFreeText } from '../../src/observability/mask.js';
-import { testConfig } from '../helpers/pipeline.js';
+import { testConfig } from '../../support/pipeline.js';
 
 test('admin tokens: only a whole configured token matches, by name; the session fingerprint changes when the token is rotated', () => {
   const tokens = new AdminTokens([{ name: 'alice', token: 'a'.repeat(32) }, { name: 'bob', token: 'b'.repeat(32) }]);

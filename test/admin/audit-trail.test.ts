@@ -4,8 +4,8 @@ import { AdminService } from '../../src/admin/admin-service.js';
 import { operator } from '../../src/admin/operator.js';
 import type { HistoryEntry } from '../../src/ledger/ledger.js';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
-import { BREAKER_OFF, startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { BREAKER_OFF, startPipeline, type Pipeline } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * The audit trail of every operator verb, through the service all three doors share: the actor,

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create } from 'xmlbuilder2';
-import { builderAttribute, builderText } from '../../src/brp/builder-text.js';
-import { parseUntrustedXml } from '../../src/brp/safe-xml.js';
+import { builderAttribute, builderText } from '../../src/xml/builder-text.js';
+import { parseUntrustedXml } from '../../src/xml/safe-xml.js';
 import { actiwayReceipt } from '../../src/ingest/http/actiway-receipt.js';
 import { errorsXml } from '../../src/simulator/error-codes.js';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { CanonicalOrder } from '../../src/domain/canonical-order.js';
 import { isPartnerdError } from '../../src/errors.js';
 import { buildOrderXml } from '../../src/brp/order-xml.js';
-import { parseUntrustedXml, type XmlNode } from '../../src/brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode } from '../../src/xml/safe-xml.js';
 import { fullOrder, minimalOrder } from './fixtures.js';
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../support/private-redis.js';
-import { BREAKER_OFF, startPipeline, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Pipeline, type Stores } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { BREAKER_OFF, startPipeline, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Pipeline, type Stores } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { appendTestLog } from '../../support/test-logs.js';
 
 /**
  * Every error an operator can run into at the CLI is one line on stderr and a non-zero exit,

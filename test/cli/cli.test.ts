@@ -7,10 +7,10 @@ import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { startStores, type Stores } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { startStores, type Stores } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../../support/pipeline.js';
+import { appendTestLog } from '../../support/test-logs.js';
 
 /** The operator's CLI, run as a real process: exit codes, stdout, stderr. */
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePort } from '../../support/private-redis.js';
 import { EVENTS } from '../../src/observability/events.js';
-import { startSimulator, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../helpers/pipeline.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { startSimulator, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../../support/pipeline.js';
+import { appendTestLog } from '../../support/test-logs.js';
 
 /**
  * The environment reaches the daemon (`partnerd run`), not only the other commands: the config

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { freePort } from '../../support/private-redis.js';
 import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { EVENTS } from '../../src/observability/events.js';
-import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../helpers/orders.js';
+import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../../support/orders.js';
 import { hostNetworkVariant, NOT_RUN_HERE, type VariantPorts } from './support/compose-variant.js';
 import { buildImage, driveHealthchecks, engineFromEnv, ensureStandin, IMAGE, inspect, must, ROOT, run, waitFor, type Engine } from './support/engine.js';
 import { futureDay, report } from './support/report.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startPostgres, type PrivatePostgres } from '../../support/private-postgres.js';
 import { freePort, startRedis, type PrivateRedis } from '../../support/private-redis.js';
 import { EVENTS } from '../../src/observability/events.js';
-import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../helpers/orders.js';
+import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../../support/orders.js';
 import { buildImage, containerStderr, driveHealthchecks, engineFromEnv, httpStatus, IMAGE, imageBytes, inspect, mb, must, removeContainers, run, runtimeBaseImage, waitFor, type Engine } from './support/engine.js';
 import { futureDay, report } from './support/report.js';
 

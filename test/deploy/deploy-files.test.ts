@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { loadSimulatorConfig } from '../../src/simulator/index.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * Static checks of the Dockerfile and docker-compose.yml, runnable anywhere: what they copy exists,

@@ -9,8 +9,8 @@ import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { dailyReport } from '../../src/finance/daily-report.js';
 import { processSopFile } from '../../src/ingest/file-drop/sop-file-drop.js';
 import { writeSopReceipts } from '../../src/ingest/file-drop/sop-receipts.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
 import { csvObjects, exportToBuffer } from '../helpers/finance.js';
 import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot } from '../ingest/file-drop/sop-fixtures.js';
 

@@ -5,11 +5,11 @@ import pg from 'pg';
 import { createDatabase, type Database } from '../../src/ledger/database.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate, MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../../src/ledger/migrations.js';
-import { createPersonHasher } from '../../src/privacy/person-hash.js';
-import { sampleOrder } from '../helpers/orders.js';
+import { createPersonHasher } from '../../src/domain/person-hash.js';
+import { sampleOrder } from '../../support/orders.js';
 import { csvObjects, exportToBuffer } from '../helpers/finance.js';
-import { TEST_ERASURE_KEY } from '../helpers/pipeline.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { TEST_ERASURE_KEY } from '../../support/pipeline.js';
+import { testLogger } from '../../support/test-logs.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
 
 /**

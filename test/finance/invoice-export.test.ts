@@ -7,8 +7,8 @@ import { stockholmDateOf } from '../../src/domain/stockholm-date.js';
 import { isPartnerdError } from '../../src/errors.js';
 import { exportInvoices } from '../../src/finance/invoice-export.js';
 import type { SimOrderRecord } from '../../src/simulator/index.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
 import { csvObjects, exportToBuffer, PERSONAL_VALUES } from '../helpers/finance.js';
 
 /**

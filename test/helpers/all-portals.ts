@@ -7,7 +7,7 @@ import { startIngestServer, type IngestServer } from '../../src/ingest/http/inge
 import { processSopFile, type SopFileSummary } from '../../src/ingest/file-drop/sop-file-drop.js';
 import { createPullIngest, type PollSummary, type PullIngest } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator, startWellnetSimulator, type EpassiSimulator, type WellnetSimulator } from '../../src/simulator/portals/index.js';
-import { startPipeline, type Pipeline } from './pipeline.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
 
 /**
  * All five portals on one real pipeline (private Redis, BRP simulator, daemon): the push server

@@ -3,8 +3,8 @@ import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import type { Database } from '../../src/ledger/database.js';
 import { exportInvoices, type InvoiceExportOptions, type InvoiceExportSummary } from '../../src/finance/invoice-export.js';
-import { TEST_API_KEY } from './pipeline.js';
-import { TEST_EMAIL } from './orders.js';
+import { TEST_API_KEY } from '../../support/pipeline.js';
+import { TEST_EMAIL } from '../../support/orders.js';
 
 /** An export into memory: the exact bytes, and the summary. */
 export async function exportToBuffer(database: Pick<Database, 'connect'>, options: InvoiceExportOptions): Promise<{ bytes: Buffer; summary: InvoiceExportSummary }> {
@@ -21,7 +21,7 @@ export function csvObjects(bytes: Buffer, delimiter = ','): Array<Record<string,
 }
 
 /**
- * The test personal values (test/helpers/orders.ts, the S&P fixtures, the log audit's list) in
+ * The test personal values (support/orders.ts, the S&P fixtures, the log audit's list) in
  * every spelling: none may appear in an export, in any format.
  */
 export const PERSONAL_VALUES = [

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PortalOrder } from '../../src/portals/portal-order.js';
 import { routePortalOrder } from '../../src/ingest/router.js';
 import { portalErrors, PortalIntake } from '../../src/ingest/portal-intake.js';
-import { resetStores, startPipeline, startStores, testConfig, type Pipeline, type Stores } from '../helpers/pipeline.js';
+import { resetStores, startPipeline, startStores, testConfig, type Pipeline, type Stores } from '../../support/pipeline.js';
 
 const PORTALS = {
   wellnet: {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { createServices } from '../../src/daemon/services.js';
 import { createPullIngest } from '../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator, startWellnetSimulator } from '../../src/simulator/portals/index.js';
-import { startPipeline } from '../helpers/pipeline.js';
-import { startStores, type Stores } from '../helpers/pipeline.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { startPipeline } from '../../support/pipeline.js';
+import { startStores, type Stores } from '../../support/pipeline.js';
+import { testLogger } from '../../support/test-logs.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, FAST_NOTIFY, WELLNET_TOKEN, assertNoSecrets, epassiPurchase, eventually, logEvents, portalsConfig, sleep, wellnetOrder } from './pull/fixtures.js';
 
 /**

@@ -2,16 +2,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { freePort } from '../../support/private-redis.js';
-import { events, startPipeline, TEST_API_KEY, TEST_CATALOGUE, XSD_PATH } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { events, startPipeline, TEST_API_KEY, TEST_CATALOGUE, XSD_PATH } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 import { startBrpSimulator, type BrpSimulator } from '../../src/simulator/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A BRP outage is an ordinary event: the tenant's circuit breaker holds its orders (no attempts
  * spent) and a probe that can never create an order resumes it when BRP answers again. With 3
  * attempts per order (the test config) every waiting order would die without it.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function simulatorOn(port: number): Promise<BrpSimulator> {
   return startBrpSimulator({ port, xsdPath: XSD_PATH, instances: { t1: { apiKey: TEST_API_KEY, catalogue: TEST_CATALOGUE } } });

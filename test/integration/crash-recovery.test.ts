@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { createServices } from '../../src/daemon/services.js';
-import { startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { appendTestLog, testLogger } from '../helpers/test-logs.js';
+import { startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { appendTestLog, testLogger } from '../../support/test-logs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startDaemon(configPath: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run'], {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
-import { startPipeline } from '../helpers/pipeline.js';
+import { startPipeline } from '../../support/pipeline.js';
 
 /**
  * The daemon starts the ingest paths its config turns on: here the push server (Benify) and the

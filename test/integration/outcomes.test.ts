@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { AdminService } from '../../src/admin/admin-service.js';
 import { operator } from '../../src/admin/operator.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const OP = operator('test-operator', 'cli');
 import { isPartnerdError } from '../../src/errors.js';
 import { freePort } from '../../support/private-redis.js';
-import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { events, resetStores, startPipeline, startStores, type Pipeline, type Stores } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * Every outcome class of the spine against the BRP simulator, through the real daemon:
@@ -30,8 +31,6 @@ async function accept(p: Pipeline, ordernr: string, overrides: Record<string, un
   assert.equal(r.status, 'accepted', JSON.stringify(r));
   return (r as { key: string }).key;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('outcomes', { concurrency: false }, () => {
   test('confirmed: ledger holds BRP numbers, totals, VAT, due date; payload dropped; one event', async (t) => {

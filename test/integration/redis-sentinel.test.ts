@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSentinelGroup } from '../../support/private-redis.js';
-import { startPipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { startPipeline } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Redis high availability: the daemon finds the master through Redis Sentinel. The master is
@@ -10,7 +11,6 @@ import { sampleOrderInput } from '../helpers/orders.js';
  * replication: the last writes may be gone), the daemon follows, and the ledger re-queues what
  * Redis lost. No order is lost and none reaches BRP twice.
  */
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('Sentinel failover mid-burst: every acknowledged order confirmed, 0 duplicate BRP orders', { timeout: 180_000 }, async (t) => {
   const group = await startSentinelGroup('pdha');

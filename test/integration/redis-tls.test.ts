@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../support/private-redis.js';
-import { startPipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { startPipeline } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
 
 /**
  * Redis over TLS with a private CA and a password from a file: a TLS-only redis-server (no

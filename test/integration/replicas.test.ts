@@ -7,12 +7,12 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
 import pg from 'pg';
-import { startStores } from '../helpers/pipeline.js';
-import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../helpers/pipeline.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { startStores } from '../../support/pipeline.js';
+import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../../support/pipeline.js';
+import { appendTestLog } from '../../support/test-logs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startDaemon(configPath: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run'], {

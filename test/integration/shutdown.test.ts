@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePort } from '../../support/private-redis.js';
-import { events, startPipeline, startSimulator, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { events, startPipeline, startSimulator, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { appendTestLog } from '../../support/test-logs.js';
 
 /**
  * A daemon told to stop must stop, whatever its stores do: an orchestrator that waits for it

@@ -3,16 +3,15 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { isPartnerdError } from '../../src/errors.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput } from '../helpers/orders.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
+import { sampleOrderInput } from '../../support/orders.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * PostgreSQL holds every order; Redis only says which order is due. So losing Redis, entirely
  * or for a moment, loses no order and sends none twice, and a PostgreSQL restart costs refused
  * intake while it is down, never an acknowledged order.
  */
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Submits `n` orders with `concurrency` at a time; returns the keys acknowledged and the refusals. */
 async function burst(p: Pipeline, prefix: string, n: number, concurrency: number, pace = 0): Promise<{ accepted: string[]; refused: number }> {

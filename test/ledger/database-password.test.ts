@@ -8,8 +8,8 @@ import { configFromObject } from '../../src/config/load-config.js';
 import { connectionOptions, createDatabase } from '../../src/ledger/database.js';
 import { assertSchemaCurrent, migrate } from '../../src/ledger/migrations.js';
 import { startPostgres, type PrivatePostgres } from '../../support/private-postgres.js';
-import { TEST_API_KEY, TEST_ERASURE_KEY } from '../helpers/pipeline.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY } from '../../support/pipeline.js';
+import { testLogger } from '../../support/test-logs.js';
 
 /**
  * database.passwordFile against a PostgreSQL that requires a password (scram-sha-256 over TCP, as

@@ -7,9 +7,9 @@ import { createDatabase, type Database } from '../../src/ledger/database.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate } from '../../src/ledger/migrations.js';
 import type { AttemptRecord, OrderState } from '../../src/ledger/order-state.js';
-import { sampleOrder } from '../helpers/orders.js';
+import { sampleOrder } from '../../support/orders.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { testLogger } from '../../support/test-logs.js';
 
 /**
  * The guards of the ledger's exactly-once steps, one at a time, against a private PostgreSQL:

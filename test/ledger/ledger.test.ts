@@ -5,9 +5,9 @@ import { isPartnerdError } from '../../src/errors.js';
 import { createDatabase, type Database } from '../../src/ledger/database.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate } from '../../src/ledger/migrations.js';
-import { sampleOrder } from '../helpers/orders.js';
+import { sampleOrder } from '../../support/orders.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { testLogger } from '../../support/test-logs.js';
 
 /**
  * The ledger's guard steps, each on its own, against a real PostgreSQL: what the exactly-once

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { startPipeline } from '../helpers/pipeline.js';
-import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../helpers/orders.js';
-import { duplicateKeyError, TEST_LOG_FILE } from '../helpers/test-logs.js';
+import { startPipeline } from '../../support/pipeline.js';
+import { sampleOrderInput, TEST_PERSONAL_VALUES } from '../../support/orders.js';
+import { duplicateKeyError, TEST_LOG_FILE } from '../../support/test-logs.js';
 import { EVENTS } from '../../src/observability/events.js';
-import { TEST_API_KEY } from '../helpers/pipeline.js';
+import { TEST_API_KEY } from '../../support/pipeline.js';
 
 /**
  * `npm test`'s second step, after the suite (`npm run test:audit`; not a *.test.ts, so the suite

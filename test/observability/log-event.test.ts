@@ -4,7 +4,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { logEvent } from '../../src/observability/log-event.js';
 import { EVENTS } from '../../src/observability/events.js';
 import { ingestRequestsTotal, ordersTotal, setMetricsRecording } from '../../src/observability/metrics.js';
-import { duplicateKeyError } from '../helpers/test-logs.js';
+import { duplicateKeyError } from '../../support/test-logs.js';
 
 /** A logger writing into an array of raw lines, as the daemon's would to stdout. */
 function capture(level = 'debug') {

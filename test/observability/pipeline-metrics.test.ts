@@ -8,12 +8,13 @@ import { request } from 'undici';
 import { stringify } from 'yaml';
 import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import type { BrpSimulator } from '../../src/simulator/index.js';
-import { startSimulator, TEST_API_KEY, XSD_PATH } from '../helpers/pipeline.js';
+import { startSimulator, TEST_API_KEY, XSD_PATH } from '../../support/pipeline.js';
 import { freePort } from '../../support/private-redis.js';
-import { startStores, TEST_ERASURE_KEY, type Stores } from '../helpers/pipeline.js';
-import { appendTestLog } from '../helpers/test-logs.js';
+import { startStores, TEST_ERASURE_KEY, type Stores } from '../../support/pipeline.js';
+import { appendTestLog } from '../../support/test-logs.js';
 import { scrape, valueOf } from '../helpers/metrics-text.js';
 import { alertRules, dashboardTargets, metricNames, asPlainPromql, prometheusTool } from '../helpers/observability-files.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The whole pipeline as operators see it: a real daemon process (`partnerd run`) on a private
@@ -23,7 +24,6 @@ import { alertRules, dashboardTargets, metricNames, asPlainPromql, prometheusToo
 const ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = 'pipeline-metrics-benify-secret';
 const N = 5;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let stores: Stores;
 let sim: BrpSimulator;

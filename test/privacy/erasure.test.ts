@@ -8,10 +8,10 @@ import { isPartnerdError } from '../../src/errors.js';
 import { processSopFile } from '../../src/ingest/file-drop/sop-file-drop.js';
 import { PersonalDataStore } from '../../src/ledger/personal-data.js';
 import { erase, type ErasureRequest } from '../../src/privacy/erasure.js';
-import { createPersonHasher, personnummerPattern } from '../../src/privacy/person-hash.js';
-import { sampleOrder, sampleOrderInput } from '../helpers/orders.js';
+import { createPersonHasher, personnummerPattern } from '../../src/domain/person-hash.js';
+import { sampleOrder, sampleOrderInput } from '../../support/orders.js';
 import { ledgerCellsMatching } from '../helpers/finance.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { startPipeline, type Pipeline } from '../../support/pipeline.js';
 import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot, tree } from '../ingest/file-drop/sop-fixtures.js';
 
 /**

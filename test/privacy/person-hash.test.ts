@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPersonHasher, erasureKeyFingerprint, personnummerPattern, personnummerSpellings } from '../../src/privacy/person-hash.js';
+import { createPersonHasher, erasureKeyFingerprint, personnummerPattern, personnummerSpellings } from '../../src/domain/person-hash.js';
 
 const KEY = 'person-hash-test-key-0123456789abcdef';
 

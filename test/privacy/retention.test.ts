@@ -11,12 +11,12 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { migrate } from '../../src/ledger/migrations.js';
 import type { OrderState } from '../../src/ledger/order-state.js';
 import { PersonalDataStore } from '../../src/ledger/personal-data.js';
-import { createPersonHasher } from '../../src/privacy/person-hash.js';
+import { createPersonHasher } from '../../src/domain/person-hash.js';
 import { retentionCutoffs, runRetention } from '../../src/privacy/retention.js';
-import { sampleOrder } from '../helpers/orders.js';
+import { sampleOrder } from '../../support/orders.js';
 import { PERSONAL_VALUES } from '../helpers/finance.js';
-import { startPipeline, TEST_ERASURE_KEY } from '../helpers/pipeline.js';
-import { testLogger } from '../helpers/test-logs.js';
+import { startPipeline, TEST_ERASURE_KEY } from '../../support/pipeline.js';
+import { testLogger } from '../../support/test-logs.js';
 import { tree } from '../ingest/file-drop/sop-fixtures.js';
 import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
 

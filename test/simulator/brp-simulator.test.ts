@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import libxml from 'libxmljs2';
 import luhn from 'luhn-js';
-import { parseUntrustedXml, type XmlNode } from '../../src/brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode } from '../../src/xml/safe-xml.js';
 import type { BrpSimulator } from '../../src/simulator/index.js';
 import { API_KEY, OTHER_API_KEY, newAgent, orderXml, postOrder, startTestSimulator, type PostOptions } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { request } from 'undici';
-import { parseUntrustedXml, type XmlNode } from '../../src/brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode } from '../../src/xml/safe-xml.js';
 import { isPartnerdError } from '../../src/errors.js';
 import { FaultInjector, type BrpSimulator, type FaultAction } from '../../src/simulator/index.js';
 import { newAgent, orderXml, postOrder, startTestSimulator, type PostOptions } from './fixtures.js';

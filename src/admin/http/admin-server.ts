@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { logEvent } from '../../observability/log-event.js';
 import { EventLoopHealth, type EventLoopHealthOptions } from './event-loop-health.js';
 import { checkReadiness, type ReadinessSources } from './readiness.js';
+import { listenOn } from '../../http/listen.js';
 
 /**
  * The operators' listener (config `admin.http`, 127.0.0.1:8081 by default), never the push-ingest
@@ -58,18 +59,11 @@ export function createAdminServer(options: AdminServerOptions): FastifyInstance 
 
 /** Listens on host:port (port 0: a free one) and logs `admin.listening`. */
 export async function listenAdminServer(app: FastifyInstance, logger: Logger, host: string, port: number): Promise<AdminServer> {
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    await app.close().catch(() => undefined);
-    throw err;
-  }
-  const address = app.server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const { port: boundPort, url } = await listenOn(app, host, port);
   logEvent(logger, 'admin.listening', { host, port: boundPort });
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    url,
     app,
     close() {
       closing ??= app.close().then(() => logEvent(logger, 'admin.closed', {}));

@@ -14,7 +14,7 @@ import type { AdminConfig } from '../../config/schema.js';
 import { PORTALS } from '../../domain/canonical-order.js';
 import { PartnerdError } from '../../errors.js';
 import { ORDER_STATES, REQUEUEABLE_STATES } from '../../ledger/order-state.js';
-import { PULL_PORTALS } from '../../ingest/pull/portal-http.js';
+import { PULL_PORTALS } from '../../portal-clients/portal-http.js';
 import { logEvent } from '../../observability/log-event.js';
 import type { TenantQueues } from '../../queue/tenant-queues.js';
 import type { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';

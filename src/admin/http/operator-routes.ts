@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../daemon/services.js';
 import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
-import { AdminService } from '../admin-service.js';
-import { InvoiceExports } from '../invoice-exports.js';
+import { AdminService, type AdminServices } from '../admin-service.js';
+import { InvoiceExports, type InvoiceExportsServices } from '../invoice-exports.js';
 import { adminApi } from './admin-api.js';
 import { AdminTokens } from './admin-tokens.js';
 import { adminConsole } from './console.js';
@@ -12,7 +11,7 @@ import { adminConsole } from './console.js';
  * /api and the web console under /console, both authenticated by the named tokens of
  * `admin.tokens`, sharing one failed-login limit (`admin.auth_failures`).
  */
-export async function registerOperatorRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function registerOperatorRoutes(app: FastifyInstance, services: AdminServices & InvoiceExportsServices): Promise<void> {
   const { config, logger } = services;
   const tokens = new AdminTokens(config.admin.tokens);
   const limiter = new AuthFailureLimiter('admin.auth_failures', config.admin.authFailures, logger);

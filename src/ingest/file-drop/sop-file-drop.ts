@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FieldError } from '../../domain/canonical-order.js';
 import { stockholmDateOf } from '../../domain/stockholm-date.js';
-import { trimText } from '../../portals/adapter-helpers.js';
+import { trimText } from '../../portals/field-rules.js';
 import { SOP_HEADER } from '../../portals/sop.js';
 import type { PortalIntake } from '../portal-intake.js';
 import { readSopFile } from '../payload/read-portal-payload.js';
-import { stringifySopCsv, type SopCsvRow, type SopOrderRows } from './sop-csv.js';
+import { stringifySopCsv, type SopCsvRow, type SopOrderRows } from '../payload/sop-csv.js';
 import { ensureSopFolders, moveWithoutOverwrite, sopFolder, writeFileAtomic } from './sop-folders.js';
 import { logEvent } from '../../observability/log-event.js';
 

@@ -1,4 +1,8 @@
-import type { Services } from '../../daemon/services.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { PortalIntake } from '../portal-intake.js';
 import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclusive-schedule.js';
 import { scanSopInbox, type ScanSummary } from './sop-file-drop.js';
 import { ensureSopFolders } from './sop-folders.js';
@@ -29,7 +33,16 @@ const SCAN_LOCK_TTL_MS = 15 * 60_000;
  * once: two scans of one file would archive it twice), and the daily receipts. The four folders
  * are created where missing.
  */
-export function createSopIngest(services: Services, options: { now?: () => Date; lockWaitMs?: number } = {}): SopIngest {
+/** What the S&P file drop needs (the daemon's Services has all of it). */
+export interface SopIngestServices {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  ledger: Ledger;
+  portalIntake: PortalIntake;
+}
+
+export function createSopIngest(services: SopIngestServices, options: { now?: () => Date; lockWaitMs?: number } = {}): SopIngest {
   const sop = services.config.portals.sop;
   if (!sop) throw new PartnerdError('PD_CONFIG_INVALID', 'portals.sop is not configured (or is switched off)');
   const { redis, logger } = services;

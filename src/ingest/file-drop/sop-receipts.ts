@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { CanonicalOrder } from '../../domain/canonical-order.js';
-import { formatOreSwedish, isValidOre } from '../../domain/money.js';
+import { formatOreSwedish, isValidOre, lineAmountOre, sumOre } from '../../domain/money.js';
 import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
-import { stringifySopCsv } from './sop-csv.js';
+import { stringifySopCsv } from '../payload/sop-csv.js';
 import { ensureSopFolders, sopFolder, writeFileAtomic } from './sop-folders.js';
 import { stockholmDayBounds } from '../../domain/stockholm-date.js';
 import { logEvent } from '../../observability/log-event.js';
@@ -79,19 +79,10 @@ function amount(ore: number | undefined): string {
 function orderAmount(rec: LedgerRecord): number | undefined {
   if (rec.orderTotalOre !== undefined) return rec.orderTotalOre;
   const payload = rec.payload as CanonicalOrder | undefined;
-  if (payload?.items?.length) return sum(payload.items.map((i) => i.priceIncVatOre));
+  if (payload?.items?.length) return sumOre(payload.items.map((i) => i.priceIncVatOre));
   const portalOrder = rec.portalOrder as Partial<PortalOrder> | undefined;
-  if (portalOrder?.lines?.length) return sum(portalOrder.lines.map((l) => l.priceIncVatOre * (l.quantity ?? 1)));
+  if (portalOrder?.lines?.length) return sumOre(portalOrder.lines.map(lineAmountOre));
   return undefined;
-}
-
-function sum(values: readonly number[]): number | undefined {
-  let total = 0;
-  for (const v of values) {
-    if (!isValidOre(v)) return undefined;
-    total += v;
-  }
-  return isValidOre(total) ? total : undefined;
 }
 
 function rejectionMessage(rec: LedgerRecord): string {

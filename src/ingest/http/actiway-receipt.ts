@@ -1,5 +1,5 @@
 import { create } from 'xmlbuilder2';
-import { builderAttribute, builderText } from '../../brp/builder-text.js';
+import { builderAttribute, builderText } from '../../xml/builder-text.js';
 import type { FieldError } from '../../domain/canonical-order.js';
 import { NOT_XML_CHAR } from '../../domain/xml-text.js';
 

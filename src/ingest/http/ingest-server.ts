@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Services } from '../../daemon/services.js';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { PortalIntake } from '../portal-intake.js';
 import { AuthFailureLimiter } from '../../security/auth-failure-limiter.js';
 import { logEvent } from '../../observability/log-event.js';
 import { ACTIWAY_ORDERS, actiwayRoutes } from './actiway-routes.js';
@@ -12,6 +15,7 @@ import { limitConnections } from './connection-limits.js';
 import { answerOtherMethods } from './method-not-allowed.js';
 import { actiwayReplies, jsonReplies, repliesFor } from './portal-replies.js';
 import { addRequestLog, noteRequest } from './request-log.js';
+import { listenOn } from '../../http/listen.js';
 
 /**
  * The push door: the HTTP server the push portals (Benify, Actiway) deliver orders to. Only the
@@ -19,7 +23,13 @@ import { addRequestLog, noteRequest } from './request-log.js';
  * with a fixed status word; exception messages and stack traces never leave the process.
  */
 
-export type IngestServices = Pick<Services, 'config' | 'logger' | 'ledger' | 'portalIntake'>;
+/** What the push door needs (the daemon's Services has all of it). */
+export interface IngestServices {
+  config: Config;
+  logger: Logger;
+  ledger: Ledger;
+  portalIntake: PortalIntake;
+}
 
 export interface IngestServer {
   /** e.g. `http://127.0.0.1:8080` (the address actually bound: port 0 becomes the real port). */
@@ -108,15 +118,7 @@ export async function startIngestServer(services: IngestServices, override: { ho
   const app = createIngestServer(services);
   const host = override.host ?? services.config.ingest.http.host;
   const port = override.port ?? services.config.ingest.http.port;
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    await app.close().catch(() => undefined);
-    throw err;
-  }
-  const address = app.server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const { port: boundPort, url } = await listenOn(app, host, port);
   const portals = (['benify', 'actiway'] as const).filter((p) => services.config.portals[p] !== undefined);
   logEvent(services.logger, 'ingest.listening', { host, port: boundPort, portals });
   let closing: Promise<void> | undefined;

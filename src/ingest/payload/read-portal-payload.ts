@@ -1,10 +1,10 @@
-import { assertNoDeclarations } from '../../brp/safe-xml.js';
+import { assertNoDeclarations } from '../../xml/safe-xml.js';
 import type { FieldError, Portal } from '../../domain/canonical-order.js';
 import { isPartnerdError } from '../../errors.js';
 import type { AdapterResult } from '../../portals/portal-order.js';
 import { adapterFor } from '../../portals/portal-registry.js';
 import type { SopPayload } from '../../portals/sop.js';
-import { groupSopOrders, parseSopCsv, sopPayload, type SopOrderRows } from '../file-drop/sop-csv.js';
+import { groupSopOrders, parseSopCsv, sopPayload, type SopOrderRows } from './sop-csv.js';
 import { parseJsonText } from './json-text.js';
 import { decodeUtf8Strict, describeUtf8Error } from './strict-utf8.js';
 

@@ -1,5 +1,5 @@
 import { readEpassiPage } from '../payload/read-portal-payload.js';
-import type { EpassiClient } from './epassi-client.js';
+import type { EpassiClient } from '../../portal-clients/epassi-client.js';
 import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
 
 /** A run stops after this many pages (purchases stay listed until marked: the next run sees the rest). */

@@ -1,12 +1,14 @@
-import type { Services } from '../../daemon/services.js';
+import type { Redis } from 'ioredis';
 import { parseOrderKey } from '../../domain/canonical-order.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { logEvent } from '../../observability/log-event.js';
 import { DeferredEffects } from '../../queue/commit-effects.js';
+import type { TenantQueues } from '../../queue/tenant-queues.js';
 import { describeErrors, type OrderRead, type Unreadable } from '../payload/read-portal-payload.js';
-import { isPortalHttpError, PortalHttpError, type PullPortal } from './portal-http.js';
-import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo, type BackoffPolicy } from './portal-state.js';
-import { ingestPullOrder, type PullOrderOutcome } from './pull-order.js';
+import { isPortalHttpError, PortalHttpError, type PullPortal } from '../../portal-clients/portal-http.js';
+import { clearBackoff, DEFAULT_BACKOFF, markStopped, readBackoff, recordFailure, recordPollSuccess, stoppedInfo } from '../../portal-clients/portal-state.js';
+import type { BackoffPolicy } from '../../queue/backoff.js';
+import { ingestPullOrder, type PullOrderOutcome, type PullOrderServices } from './pull-order.js';
 
 /**
  * What one poll of a pull portal did:
@@ -44,7 +46,11 @@ export function emptySummary(portal: PullPortal, outcome: PollOutcome = 'ok'): P
   return { portal, outcome, pages: 0, orders: 0, accepted: 0, duplicate: 0, unroutable: 0, rejected: 0, skipped: 0 };
 }
 
-export type PollerServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake' | 'redis' | 'queues'>;
+/** What a poller needs (the daemon's Services has all of it): a page's orders go through the intake in one ledger transaction, their jobs to the queues after it. */
+export interface PollerServices extends PullOrderServices {
+  redis: Redis;
+  queues: TenantQueues;
+}
 
 /**
  * Stores one page's payloads in one ledger transaction, together with `alsoInTransaction` (a

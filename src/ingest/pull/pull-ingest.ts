@@ -1,19 +1,19 @@
-import type { Services } from '../../daemon/services.js';
 import { PartnerdError } from '../../errors.js';
 import { logEvent } from '../../observability/log-event.js';
 import { scheduleExclusive, withRunLock, type ExclusiveSchedule } from '../exclusive-schedule.js';
-import { PortalNotifier, type PortalNotifierOptions } from '../notify/portal-notifier.js';
-import { EpassiClient } from './epassi-client.js';
+import { PortalNotifier, type NotifierServices, type PortalNotifierOptions } from '../../portal-clients/portal-notifier.js';
+import { EpassiClient } from '../../portal-clients/epassi-client.js';
 import { EpassiPoller } from './epassi-poller.js';
-import { PULL_PORTALS, type PullPortal } from './portal-http.js';
-import { emptySummary, type PollSummary, type PortalPoller } from './portal-poller.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './portal-state.js';
-import { WellnetClient } from './wellnet-client.js';
+import { PULL_PORTALS, type PullPortal } from '../../portal-clients/portal-http.js';
+import { emptySummary, type PollerServices, type PollSummary, type PortalPoller } from './portal-poller.js';
+import { DEFAULT_BACKOFF } from '../../portal-clients/portal-state.js';
+import type { BackoffPolicy } from '../../queue/backoff.js';
+import { WellnetClient } from '../../portal-clients/wellnet-client.js';
 import { WellnetPoller } from './wellnet-poller.js';
 
 export type { PollSummary, PollOutcome } from './portal-poller.js';
-export type { PullPortal } from './portal-http.js';
-export { resumePortal, portalStatus } from './portal-state.js';
+export type { PullPortal } from '../../portal-clients/portal-http.js';
+export { resumePortal, portalStatus } from '../../portal-clients/portal-state.js';
 
 export interface PullIngestOptions {
   /** How often the notifier looks for due notifications; default 2000 ms. */
@@ -53,7 +53,10 @@ export function pollScheduleName(portal: PullPortal): string {
  * claim and run lock make replicas take turns) and one HTTP pool per portal, shared by its
  * poller and the notifier.
  */
-export function createPullIngest(services: Services, options: PullIngestOptions = {}): PullIngest {
+/** What pull ingest needs (the daemon's Services has all of it): the pollers' and the notifier's. */
+export type PullIngestServices = PollerServices & NotifierServices;
+
+export function createPullIngest(services: PullIngestServices, options: PullIngestOptions = {}): PullIngest {
   const { config, logger, redis } = services;
   const prefix = config.redis.prefix;
   const lockTtlMs = options.lockTtlMs ?? 10 * 60_000;

@@ -4,9 +4,12 @@ import { UNROUTED_TENANT } from '../../ledger/ledger.js';
 import { logEvent } from '../../observability/log-event.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
 import { describeErrors, type OrderRead } from '../payload/read-portal-payload.js';
-import type { Services } from '../../daemon/services.js';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { PortalIntake } from '../portal-intake.js';
 import { routePortalOrder } from '../router.js';
-import type { PullPortal } from './portal-http.js';
+import type { PullPortal } from '../../portal-clients/portal-http.js';
 
 /**
  * One element of a pull portal's page (a Wellnet order, an Epassi purchase), as the page reader
@@ -33,6 +36,14 @@ import type { PullPortal } from './portal-http.js';
 
 export type PullOrderOutcome = 'accepted' | 'duplicate' | 'unroutable' | 'rejected' | 'skipped';
 
+/** What one pulled order needs (the daemon's Services has all of it; a page's transaction gives its own ledger and intake). */
+export interface PullOrderServices {
+  config: Config;
+  ledger: Ledger;
+  logger: Logger;
+  portalIntake: PortalIntake;
+}
+
 export interface PullOrderResult {
   outcome: PullOrderOutcome;
   key?: string;
@@ -48,7 +59,7 @@ const VENUE_PATH: Record<PullPortal, readonly string[]> = {
 const MAX_REASON = 500;
 
 export async function ingestPullOrder(
-  services: Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake'>,
+  services: PullOrderServices,
   portal: PullPortal,
   order: OrderRead,
   now: Date,
@@ -73,7 +84,7 @@ export async function ingestPullOrder(
 }
 
 async function recordUnreadable(
-  services: Pick<Services, 'config' | 'ledger' | 'logger' | 'portalIntake'>,
+  services: PullOrderServices,
   portal: PullPortal,
   payload: unknown,
   errors: FieldError[],
@@ -116,7 +127,7 @@ async function recordUnreadable(
   return { outcome: 'unroutable', key: reg.key, ordernr };
 }
 
-function duplicate(services: Pick<Services, 'logger'>, portal: PullPortal, ordernr: string, key: string): PullOrderResult {
+function duplicate(services: Pick<PullOrderServices, 'logger'>, portal: PullPortal, ordernr: string, key: string): PullOrderResult {
   const tenant = parseOrderKey(key)?.tenant ?? '';
   logEvent(services.logger, 'order.duplicate', { tenant, portal, ordernr });
   return { outcome: 'duplicate', key, ordernr };

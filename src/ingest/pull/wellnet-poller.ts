@@ -1,5 +1,5 @@
 import { readWellnetPage } from '../payload/read-portal-payload.js';
-import type { WellnetClient } from './wellnet-client.js';
+import type { WellnetClient } from '../../portal-clients/wellnet-client.js';
 import { PortalPoller, unreadablePage, type PollerOptions, type PollerServices, type PollSummary, type StorePage } from './portal-poller.js';
 import { logEvent } from '../../observability/log-event.js';
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
-import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { answerFault, bearerOf, cut, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { isObject } from '../../domain/plain-object.js';
+import { listenOn } from '../../http/listen.js';
 import { PartnerdError } from '../../errors.js';
 
 /**
@@ -221,12 +223,10 @@ export async function startEpassiSimulator(options: EpassiSimulatorOptions): Pro
     return reply.code(200).send({ purchaseId: id, status: parsed.status });
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url: baseUrl } = await listenOn(app, options.host ?? '127.0.0.1', options.port ?? 0);
 
   return {
-    baseUrl: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    baseUrl,
     faults,
     addPurchases,
     statusOf: (id) => byId.get(id)?.status as string | undefined,

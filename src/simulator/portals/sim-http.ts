@@ -52,10 +52,6 @@ export function answerFault(action: PortalFaultAction, faults: PortalFaults, req
   }
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function nonBlank(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '';
 }

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PortalFaults, type PortalFaultAction, type PortalFaultConfig, type PortalRoute } from './portal-faults.js';
-import { answerFault, bearerOf, cut, isObject, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { answerFault, bearerOf, cut, nonBlank, safeEqual, withInvalidUtf8 } from './sim-http.js';
+import { isObject } from '../../domain/plain-object.js';
+import { listenOn } from '../../http/listen.js';
 import { PartnerdError } from '../../errors.js';
 
 /**
@@ -197,10 +199,7 @@ export async function startWellnetSimulator(options: WellnetSimulatorOptions): P
     return reply.code(200).send({ id, acknowledged: true });
   });
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const { url: baseUrl } = await listenOn(app, options.host ?? '127.0.0.1', options.port ?? 0);
 
   return {
     baseUrl,

@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startIngestServer, type IngestServer } from '../../../src/ingest/http/ingest-server.js';
-import { BREAKER_OFF, startPipeline, startStores, type Pipeline, type Stores } from '../../helpers/pipeline.js';
-import { sampleOrderInput } from '../../helpers/orders.js';
+import { BREAKER_OFF, startPipeline, startStores, type Pipeline, type Stores } from '../../../support/pipeline.js';
+import { sampleOrderInput } from '../../../support/orders.js';
 import { adminTokenConfig, api, BOB_TOKEN, enc } from '../../helpers/admin.js';
 import { benifyOrder, postBenify, PUSH_PORTALS, type PushRig } from '../../ingest/http/helpers.js';
 

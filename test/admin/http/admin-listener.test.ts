@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { createAdminServer } from '../../../src/admin/http/admin-server.js';
 import type { StoreProbe } from '../../../src/admin/http/readiness.js';
-import { testLogger } from '../../helpers/test-logs.js';
+import { testLogger } from '../../../support/test-logs.js';
 
 /**
  * The admin listener's answers, with the real Fastify server and controlled sources: /readyz

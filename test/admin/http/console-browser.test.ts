@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { formatOreSwedish } from '../../../src/domain/money.js';
 import { previousStockholmDay, stockholmDateOf } from '../../../src/domain/stockholm-date.js';
-import { BREAKER_OFF, events, startPipeline, startStores, type Pipeline, type Stores } from '../../helpers/pipeline.js';
+import { BREAKER_OFF, events, startPipeline, startStores, type Pipeline, type Stores } from '../../../support/pipeline.js';
 import { exportToBuffer } from '../../helpers/finance.js';
-import { sampleOrderInput } from '../../helpers/orders.js';
+import { sampleOrderInput } from '../../../support/orders.js';
 import { adminTokenConfig, ALICE_TOKEN } from '../../helpers/admin.js';
 import { startBrowser, type Browser } from '../../helpers/browser.js';
 

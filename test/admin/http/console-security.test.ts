@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startPipeline, type Pipeline } from '../../helpers/pipeline.js';
-import { sampleOrderInput } from '../../helpers/orders.js';
+import { startPipeline, type Pipeline } from '../../../support/pipeline.js';
+import { sampleOrderInput } from '../../../support/orders.js';
 import { adminTokenConfig, ALICE_TOKEN } from '../../helpers/admin.js';
 
 /**

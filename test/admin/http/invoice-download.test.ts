@@ -8,8 +8,8 @@ import { MAX_CONCURRENT_EXPORTS } from '../../../src/admin/invoice-exports.js';
 import { seedConfirmedOrders } from '../../../support/seed-confirmed-orders.js';
 import { adminTokenConfig, ALICE_TOKEN, api } from '../../helpers/admin.js';
 import { csvObjects, exportToBuffer, PERSONAL_VALUES } from '../../helpers/finance.js';
-import { sampleOrderInput } from '../../helpers/orders.js';
-import { events, startPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { sampleOrderInput } from '../../../support/orders.js';
+import { events, startPipeline, type Pipeline } from '../../../support/pipeline.js';
 
 /**
  * The invoice export as the admin API serves it: the same bytes as `partnerd export invoices`,

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv } from '../../../src/ingest/file-drop/sop-csv.js';
+import { groupSopOrders, parseSopCsv, sopPayload, stringifySopCsv } from '../../../src/ingest/payload/sop-csv.js';
 import { addDays, previousStockholmDay, stockholmDayBounds } from '../../../src/domain/stockholm-date.js';
 import { SOP_HEADER } from '../../../src/portals/sop.js';
 

@@ -8,8 +8,8 @@ import { createSopIngest } from '../../../src/ingest/file-drop/sop-ingest.js';
 import type { PortalIntake } from '../../../src/ingest/portal-intake.js';
 import type { PortalOrder } from '../../../src/portals/portal-order.js';
 import { SOP_HEADER } from '../../../src/portals/sop.js';
-import { events, startPipeline, type Pipeline } from '../../helpers/pipeline.js';
-import { TEST_PERSONNUMMER } from '../../helpers/orders.js';
+import { events, startPipeline, type Pipeline } from '../../../support/pipeline.js';
+import { TEST_PERSONNUMMER } from '../../../support/orders.js';
 import { contractExample, drop, HEADER_LINE, resetRoot, sopExtra, sopFile, sopRow, tempRoot, tree } from './sop-fixtures.js';
 
 /**

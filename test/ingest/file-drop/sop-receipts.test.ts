@@ -6,8 +6,8 @@ import { stockholmDateOf } from '../../../src/domain/stockholm-date.js';
 import { processSopFile, type SopFileDropDeps } from '../../../src/ingest/file-drop/sop-file-drop.js';
 import { createSopIngest } from '../../../src/ingest/file-drop/sop-ingest.js';
 import { writeSopReceipts } from '../../../src/ingest/file-drop/sop-receipts.js';
-import { sampleOrderInput } from '../../helpers/orders.js';
-import { startPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { sampleOrderInput } from '../../../support/orders.js';
+import { startPipeline, type Pipeline } from '../../../support/pipeline.js';
 import { drop, resetRoot, sopExtra, sopFile, sopRow, tempRoot } from './sop-fixtures.js';
 
 const VENUE_REASON = 'unknown venue at 2:Anläggning (not in portals.sop.venues)';

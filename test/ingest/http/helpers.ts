@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request as undiciRequest } from 'undici';
-import { parseUntrustedXml, type XmlNode, type XmlValue } from '../../../src/brp/safe-xml.js';
+import { parseUntrustedXml, type XmlNode, type XmlValue } from '../../../src/xml/safe-xml.js';
 import { benifySignature } from '../../../src/ingest/http/benify-signature.js';
 import { startIngestServer, type IngestServer } from '../../../src/ingest/http/ingest-server.js';
 import type { FaultConfig } from '../../../src/simulator/index.js';
-import { startPipeline, type Pipeline } from '../../helpers/pipeline.js';
+import { startPipeline, type Pipeline } from '../../../support/pipeline.js';
 
 /** Push-portal configuration for the tests: both portals route `odenplan` to tenant t1, BU 1. */
 export const BENIFY_SECRET = 'benify-current-secret-0001';

@@ -5,7 +5,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import type { Config } from '../../../src/config/schema.js';
 import { benifySignature } from '../../../src/ingest/http/benify-signature.js';
 import { startIngestServer, type IngestServer } from '../../../src/ingest/http/ingest-server.js';
-import { events } from '../../helpers/pipeline.js';
+import { events } from '../../../support/pipeline.js';
 import { ACTIWAY_PASSWORD, ACTIWAY_USER, BENIFY_SECRET, actiwayOrder, basic, benifyOrder, nowSeconds, startPushRig, type PushRig } from './helpers.js';
 
 /**

@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServices, type Services } from '../../../src/daemon/services.js';
 import { startIngestServer, type IngestServer } from '../../../src/ingest/http/ingest-server.js';
-import { startStores, testConfig, type Stores } from '../../helpers/pipeline.js';
-import { testLogger } from '../../helpers/test-logs.js';
+import { startStores, testConfig, type Stores } from '../../../support/pipeline.js';
+import { testLogger } from '../../../support/test-logs.js';
 import { actiwayOrder, benifyOrder, getBenifyStatus, postActiway, postBenify, PUSH_PORTALS, type PushRig } from './helpers.js';
 
 /**

@@ -1,10 +1,10 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EpassiClient } from '../../../src/ingest/pull/epassi-client.js';
+import { EpassiClient } from '../../../src/portal-clients/epassi-client.js';
 import { EpassiPoller } from '../../../src/ingest/pull/epassi-poller.js';
 import { resumePortal } from '../../../src/ingest/pull/pull-ingest.js';
 import { startEpassiSimulator } from '../../../src/simulator/portals/index.js';
-import { startStores, type Stores } from '../../helpers/pipeline.js';
+import { startStores, type Stores } from '../../../support/pipeline.js';
 import { EPASSI_CLIENT_ID, EPASSI_SECRET, assertNoSecrets, drainNotifications, epassiPurchase, flush, logEvents, startHarness, waitAll, type Harness } from './fixtures.js';
 
 /**
@@ -165,7 +165,7 @@ describe('epassi', { concurrency: false }, () => {
     let clock = 5_000_000;
     const client = new EpassiClient(p.services.config.portals.epassi!);
     t.after(() => client.close());
-    const poller = new EpassiPoller(p.services, client, 50, { backoff: { baseMs: 10_000, maxMs: 60_000 }, now: () => clock });
+    const poller = new EpassiPoller(p.services, client, 50, { backoff: { baseDelayMs: 10_000, maxDelayMs: 60_000 }, now: () => clock });
     epassi.failNext(1, '503', 'token');
     const r1 = await poller.run({ respectBackoff: true });
     assert.deepEqual([r1.outcome, r1.httpStatus], ['backoff', 503]);

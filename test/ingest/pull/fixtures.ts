@@ -12,8 +12,10 @@ import {
   type WellnetSimOrder,
   type WellnetSimulator,
 } from '../../../src/simulator/portals/index.js';
-import { resetStores, startPipeline, type Pipeline, type Stores } from '../../helpers/pipeline.js';
-import { TEST_LOG_FILE } from '../../helpers/test-logs.js';
+import { resetStores, startPipeline, type Pipeline, type Stores } from '../../../support/pipeline.js';
+import { TEST_LOG_FILE } from '../../../support/test-logs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+export { sleep };
 
 export const WELLNET_TOKEN = 'wn-token-5d1e0c7b9a';
 export const EPASSI_CLIENT_ID = 'partnerd-client';
@@ -123,8 +125,6 @@ export async function startHarness(
 export async function flush(stores: Stores): Promise<void> {
   await resetStores(stores);
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { Services } from '../../../src/daemon/services.js';
 import type { Ledger } from '../../../src/ledger/ledger.js';
 import { createPullIngest, portalStatus, resumePortal } from '../../../src/ingest/pull/pull-ingest.js';
-import { WellnetClient } from '../../../src/ingest/pull/wellnet-client.js';
+import { WellnetClient } from '../../../src/portal-clients/wellnet-client.js';
 import { WellnetPoller } from '../../../src/ingest/pull/wellnet-poller.js';
 import { encodeWellnetCursor } from '../../../src/simulator/portals/index.js';
-import { startStores, type Stores } from '../../helpers/pipeline.js';
+import { startStores, type Stores } from '../../../support/pipeline.js';
 import { assertNoSecrets, drainNotifications, flush, logEvents, startHarness, waitAll, wellnetOrder, FAST_NOTIFY, type Harness } from './fixtures.js';
 
 /**
@@ -223,7 +223,7 @@ describe('wellnet', { concurrency: false }, () => {
     let clock = 1_000_000;
     const client = new WellnetClient(p.services.config.portals.wellnet!);
     t.after(() => client.close());
-    const poller = new WellnetPoller(p.services, client, 100, { backoff: { baseMs: 1_000, maxMs: 4_000 }, now: () => clock });
+    const poller = new WellnetPoller(p.services, client, 100, { backoff: { baseDelayMs: 1_000, maxDelayMs: 4_000 }, now: () => clock });
     const run = () => poller.run({ respectBackoff: true });
     wellnet.failNext(2, '503', 'poll');
     wellnet.failNext(1, '429', 'poll'); // Retry-After: 1 s (the simulator's default)
@@ -243,7 +243,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.equal((await run()).outcome, 'skipped');
     clock += 1;
     const r4 = await run();
-    assert.deepEqual([r4.outcome, r4.httpStatus, r4.retryAt], ['backoff', 500, new Date(1_004_000 + 4_000).toISOString()], 'capped at maxMs');
+    assert.deepEqual([r4.outcome, r4.httpStatus, r4.retryAt], ['backoff', 500, new Date(1_004_000 + 4_000).toISOString()], 'capped at maxDelayMs');
     clock += 4_000;
     assert.deepEqual(await p.services.redis.hgetall('pdtest:portal:wellnet:backoff'), { failures: '4', until: String(1_008_000) });
     const ok = await run();
@@ -267,7 +267,7 @@ describe('wellnet', { concurrency: false }, () => {
     assert.equal(logEvents(p.lines, 'portal.stopped').length, 0);
     // A manual poll (partnerd poll wellnet) ignores the pause; a scheduled run inside it makes no request.
     await p.services.redis.hset('pdtest:portal:wellnet:backoff', 'failures', '3', 'until', String(Date.now() + 60_000));
-    const realClock = new WellnetPoller(p.services, client, 100, { backoff: { baseMs: 1_000, maxMs: 4_000 } });
+    const realClock = new WellnetPoller(p.services, client, 100, { backoff: { baseDelayMs: 1_000, maxDelayMs: 4_000 } });
     const before = wellnet.polls();
     assert.equal((await realClock.run({ respectBackoff: true })).outcome, 'skipped');
     assert.equal(wellnet.polls(), before);

@@ -4,8 +4,8 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { ORDER_STATES } from '../ledger/order-state.js';
-import { PULL_PORTALS, type PullPortal } from '../ingest/pull/portal-http.js';
-import { lastPollSuccess, stoppedInfo } from '../ingest/pull/portal-state.js';
+import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
+import { lastPollSuccess, stoppedInfo } from '../portal-clients/portal-state.js';
 import { SCHEDULE_TIMEZONE } from '../ingest/exclusive-schedule.js';
 import type { TenantPause } from '../queue/tenant-pause.js';
 import type { TenantQueues } from '../queue/tenant-queues.js';
@@ -127,6 +127,19 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     return inflight;
   }
 
+  /** A gauge filled from the scrape's shared snapshot: cleared first, left empty when the shared state could not be read. */
+  function sharedGauge<L extends string>(definition: { name: string; help: string; labelNames: readonly L[] }, fill: (gauge: Gauge<L>, s: Snapshot) => void): void {
+    new Gauge<L>({
+      ...definition,
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        this.reset();
+        if (s) fill(this, s);
+      },
+    });
+  }
+
   new Gauge({
     name: 'partnerd_shared_state_up',
     help: '1 when this scrape could read the shared state (ledger, queues, portal state) within the bound, else 0 and the shared gauges are left out.',
@@ -147,85 +160,55 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     },
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_orders',
     help: `Orders in the ledger by state and tenant (~: unroutable, no tenant yet). ${MAX_HINT}`,
-    labelNames: ['state', 'tenant'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const tenant of tenants) for (const state of ORDER_STATES) this.set({ state, tenant }, 0);
-      for (const o of s.orders) this.set({ state: o.state, tenant: o.tenant }, o.count);
-    },
+    labelNames: ['state', 'tenant'],
+  }, (gauge, s) => {
+    for (const tenant of tenants) for (const state of ORDER_STATES) gauge.set({ state, tenant }, 0);
+    for (const o of s.orders) gauge.set({ state: o.state, tenant: o.tenant }, o.count);
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_queue_jobs',
     help: `BullMQ jobs per tenant queue and job state. ${MAX_HINT}`,
-    labelNames: ['tenant', 'state'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const q of s.queues) for (const state of QUEUE_JOB_STATES) this.set({ tenant: q.tenant, state }, q.counts[state] ?? 0);
-    },
+    labelNames: ['tenant', 'state'],
+  }, (gauge, s) => {
+    for (const q of s.queues) for (const state of QUEUE_JOB_STATES) gauge.set({ tenant: q.tenant, state }, q.counts[state] ?? 0);
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_oldest_waiting_order_age_seconds',
     help: `Age of the oldest order still waiting for BRP (queued, retrying or submitting) per tenant; 0 when none waits. ${MAX_HINT}`,
-    labelNames: ['tenant'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      const t = now();
-      for (const tenant of tenants) this.set({ tenant }, 0);
-      for (const o of s.oldest) this.set({ tenant: o.tenant }, Math.max(0, (t - o.receivedAt.getTime()) / 1000));
-    },
+    labelNames: ['tenant'],
+  }, (gauge, s) => {
+    const t = now();
+    for (const tenant of tenants) gauge.set({ tenant }, 0);
+    for (const o of s.oldest) gauge.set({ tenant: o.tenant }, Math.max(0, (t - o.receivedAt.getTime()) / 1000));
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_tenant_paused',
     help: `1 while the tenant is held: BRP refused its key (reason http_401/http_403; \`partnerd resume tenant <tenant>\`) or cannot be reached (reason unreachable: the circuit breaker, resumed by its probe), else 0 (reason none). ${MAX_HINT}`,
-    labelNames: ['tenant', 'reason'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const p of s.paused) this.set({ tenant: p.tenant, reason: p.reason ?? 'none' }, p.reason ? 1 : 0);
-    },
+    labelNames: ['tenant', 'reason'],
+  }, (gauge, s) => {
+    for (const p of s.paused) gauge.set({ tenant: p.tenant, reason: p.reason ?? 'none' }, p.reason ? 1 : 0);
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_portal_stopped',
     help: `1 while polling or notifying the pull portal is stopped because it refused our credentials (\`partnerd resume portal <portal>\`), else 0. ${MAX_HINT}`,
-    labelNames: ['portal'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const p of s.portals) this.set({ portal: p.portal }, p.stopped ? 1 : 0);
-    },
+    labelNames: ['portal'],
+  }, (gauge, s) => {
+    for (const p of s.portals) gauge.set({ portal: p.portal }, p.stopped ? 1 : 0);
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_portal_last_poll_success_timestamp_seconds',
     help: `Unix time of the pull portal's last successful poll (every page read and stored), by any replica; 0 when it never succeeded. ${MAX_HINT}`,
-    labelNames: ['portal'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const p of s.portals) this.set({ portal: p.portal }, (p.lastPollOk ?? 0) / 1000);
-    },
+    labelNames: ['portal'],
+  }, (gauge, s) => {
+    for (const p of s.portals) gauge.set({ portal: p.portal }, (p.lastPollOk ?? 0) / 1000);
   });
 
   new Gauge({
@@ -238,17 +221,12 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     },
   });
 
-  new Gauge({
+  sharedGauge({
     name: 'partnerd_notify_backlog',
     help: `Outcomes a pull portal must still be told (the notification queue: due, leased or backing off). ${MAX_HINT}`,
-    labelNames: ['portal'] as const,
-    registers: [registry],
-    async collect() {
-      const s = await snapshot();
-      this.reset();
-      if (!s) return;
-      for (const portal of pullPortals) this.set({ portal }, 0);
-      for (const b of s.backlog) this.set({ portal: b.portal }, b.count);
-    },
+    labelNames: ['portal'],
+  }, (gauge, s) => {
+    for (const portal of pullPortals) gauge.set({ portal }, 0);
+    for (const b of s.backlog) gauge.set({ portal: b.portal }, b.count);
   });
 }

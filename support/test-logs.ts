@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger } from '../src/observability/logger.js';
 
 /**
  * Every log line the test run produces is appended to one file. `npm test` names it in

@@ -1,4 +1,4 @@
-import type { PortalsConfig } from '../../config/schema.js';
+import type { PortalsConfig } from '../config/schema.js';
 import { PortalConnection, PortalHttpError, failureFor, jsonOf, type PortalResponse } from './portal-http.js';
 
 /**

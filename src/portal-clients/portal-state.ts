@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Ledger } from '../../ledger/ledger.js';
-import { logEvent } from '../../observability/log-event.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { logEvent } from '../observability/log-event.js';
 import type { PullPortal } from './portal-http.js';
+import { backoffDelay, type BackoffPolicy } from '../queue/backoff.js';
 
 /**
  * The operational state of each pull portal, in Redis, shared by every replica (the cursor is
@@ -41,20 +42,15 @@ export interface BackoffState {
 /**
  * Back-off of a pull portal after 429 / 5xx / network failures, in time (the schedule's ticks
  * before `until` are skipped): the first failure only ends the run (the next tick tries again);
- * each further consecutive failure doubles the pause, from `baseMs` up to `maxMs`. A 429's or
- * 503's Retry-After is honoured when it asks for longer (capped at `maxMs`). A successful poll
+ * each further consecutive failure doubles the pause, from `baseDelayMs` up to `maxDelayMs`. A 429's or
+ * 503's Retry-After is honoured when it asks for longer (capped at `maxDelayMs`). A successful poll
  * clears it. Manual polls (`partnerd poll`) ignore it.
  */
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 15 * 60_000 };
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseDelayMs: 60_000, maxDelayMs: 15 * 60_000 };
 
 export function backoffPause(failures: number, policy: BackoffPolicy, retryAfterMs?: number): number {
-  const exp = failures <= 1 ? 0 : Math.min(policy.baseMs * 2 ** (failures - 2), policy.maxMs);
-  return Math.max(exp, Math.min(retryAfterMs ?? 0, policy.maxMs));
+  const exp = failures <= 1 ? 0 : backoffDelay(failures - 1, policy);
+  return Math.max(exp, Math.min(retryAfterMs ?? 0, policy.maxDelayMs));
 }
 
 export async function stoppedInfo(redis: Redis, prefix: string, portal: PullPortal, which: 'stopped' | 'notifyStopped' = 'stopped'): Promise<StoppedInfo | undefined> {

@@ -1,7 +1,7 @@
 import { parse, type CsvError, type InfoRecord } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { trimText } from '../../portals/adapter-helpers.js';
-import { decodeUtf8Strict } from '../payload/strict-utf8.js';
+import { trimText } from '../../portals/field-rules.js';
+import { decodeUtf8Strict } from './strict-utf8.js';
 import { SOP_HEADER, type SopPayload } from '../../portals/sop.js';
 
 /**

@@ -1,12 +1,14 @@
-import type { Services } from '../../daemon/services.js';
-import type { LedgerRecord } from '../../ledger/ledger.js';
-import { logEvent } from '../../observability/log-event.js';
-import { backoffDelay } from '../../queue/backoff.js';
-import { EpassiClient, type EpassiMarking } from '../pull/epassi-client.js';
-import { isPortalHttpError, type PullPortal } from '../pull/portal-http.js';
-import { markNotifyStopped, stoppedInfo } from '../pull/portal-state.js';
-import { WellnetClient, type WellnetAcknowledgement } from '../pull/wellnet-client.js';
-import { PartnerdError } from '../../errors.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Ledger, LedgerRecord } from '../ledger/ledger.js';
+import { logEvent } from '../observability/log-event.js';
+import { backoffDelay, type BackoffPolicy } from '../queue/backoff.js';
+import { EpassiClient, type EpassiMarking } from './epassi-client.js';
+import { isPortalHttpError, type PullPortal } from './portal-http.js';
+import { markNotifyStopped, stoppedInfo } from './portal-state.js';
+import { WellnetClient, type WellnetAcknowledgement } from './wellnet-client.js';
+import { PartnerdError } from '../errors.js';
 
 /**
  * Tells the pull portals each final outcome (shared/portals/wellnet.md "Acknowledging",
@@ -33,12 +35,6 @@ import { PartnerdError } from '../../errors.js';
  * BRP's debug info, never personal data): "Unknown product (BRP error 1030)".
  */
 
-export interface NotifierRetry {
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** 0..1 */
-  jitter: number;
-}
 
 export interface PortalNotifierOptions {
   /** Keys claimed per batch; default 20. */
@@ -48,14 +44,14 @@ export interface PortalNotifierOptions {
   /** Sends in flight at once; default 4. */
   concurrency?: number;
   /** Back-off of failed sends; default 5 s doubling up to 15 min, ±20 % jitter. */
-  retry?: NotifierRetry;
+  retry?: BackoffPolicy;
   /** Batches per runOnce at most (the next run continues); default 50. */
   maxBatchesPerRun?: number;
   /** Clients to use (else built from the configuration and closed by stop()). */
   clients?: { wellnet?: WellnetClient; epassi?: EpassiClient };
 }
 
-export const DEFAULT_NOTIFY_RETRY: NotifierRetry = { baseDelayMs: 5_000, maxDelayMs: 15 * 60_000, jitter: 0.2 };
+export const DEFAULT_NOTIFY_RETRY: BackoffPolicy = { baseDelayMs: 5_000, maxDelayMs: 15 * 60_000, jitter: 0.2 };
 
 export interface NotifySummary {
   claimed: number;
@@ -67,7 +63,13 @@ export interface NotifySummary {
 
 const MAX_REASON = 500;
 
-export type NotifierServices = Pick<Services, 'config' | 'ledger' | 'logger' | 'redis'>;
+/** What the notifier needs (the daemon's Services has all of it): the outbox in the ledger, the stop flags in Redis. */
+export interface NotifierServices {
+  config: Config;
+  ledger: Ledger;
+  logger: Logger;
+  redis: Redis;
+}
 
 export class PortalNotifier {
   private readonly clients: { wellnet?: WellnetClient; epassi?: EpassiClient };
@@ -75,7 +77,7 @@ export class PortalNotifier {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly concurrency: number;
-  private readonly retry: NotifierRetry;
+  private readonly retry: BackoffPolicy;
   private readonly maxBatches: number;
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<NotifySummary> | undefined;
@@ -173,7 +175,7 @@ export class PortalNotifier {
       return 'done';
     } catch (err) {
       const attempt = (rec?.notifyAttempts ?? 0) + 1;
-      const delay = backoffDelay(attempt, { attempts: Number.MAX_SAFE_INTEGER, ...this.retry });
+      const delay = backoffDelay(attempt, this.retry);
       const retryAt = new Date(Date.now() + delay);
       const detail = isPortalHttpError(err) ? err.message : err instanceof Error ? err.message : String(err);
       try {

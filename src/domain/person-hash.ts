@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { normalisePersonnummer } from '../domain/personnummer.js';
+import { normalisePersonnummer } from './personnummer.js';
 
 /**
  * The keyed hash an erasure request finds a person's orders by (docs/personal-data.md).

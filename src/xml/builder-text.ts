@@ -15,7 +15,7 @@ const PRE_ESCAPE: boolean = (() => {
   const probe = create().ele(null, 'p', { a: '&amp;' }).txt('&amp;&#13;').end({ headless: true });
   if (probe === '<p a="&amp;">&amp;&#13;</p>') return true;
   if (probe === '<p a="&amp;amp;">&amp;amp;&amp;#13;</p>') return false;
-  throw new Error(`xmlbuilder2 escapes in an unexpected way (${probe}); src/brp/builder-text.ts must be reviewed`);
+  throw new Error(`xmlbuilder2 escapes in an unexpected way (${probe}); src/xml/builder-text.ts must be reviewed`);
 })();
 
 /** A value to hand to xmlbuilder2's `txt()` or as an attribute, so that it arrives unchanged. */

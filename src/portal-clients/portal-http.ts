@@ -1,8 +1,9 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseRetryAfter } from '../../brp/brp-exchange.js';
-import { parseJsonText } from '../payload/json-text.js';
-import { decodeUtf8Strict, describeUtf8Error } from '../payload/strict-utf8.js';
+import { parseRetryAfter } from '../brp/brp-exchange.js';
+import { BodyTooLarge, networkErrorCode, readCapped } from '../http/http-answer.js';
+import { parseJsonText } from '../ingest/payload/json-text.js';
+import { decodeUtf8Strict, describeUtf8Error } from '../ingest/payload/strict-utf8.js';
 
 /** The portals partnerd polls (and tells each outcome). */
 export type PullPortal = 'wellnet' | 'epassi';
@@ -73,12 +74,12 @@ export class PortalConnection {
   async request(what: string, options: { method: 'GET' | 'POST' | 'PATCH'; path: string; headers: Record<string, string>; body?: string }): Promise<PortalResponse> {
     try {
       const res = await this.pool.request({ method: options.method, path: this.prefix + options.path, headers: options.headers, body: options.body });
-      const body = await readCapped(res.body);
+      const body = await readCapped(res.body, MAX_BODY_BYTES);
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
       if (err instanceof PortalHttpError) throw err;
       if (err instanceof BodyTooLarge) throw new PortalHttpError(this.portal, 'protocol', `${this.portal} ${what}: response body over ${MAX_BODY_BYTES} bytes`);
-      const code = codeOf(err);
+      const code = networkErrorCode(err);
       throw new PortalHttpError(this.portal, 'network', `${this.portal} ${what}: no answer (${code})`, undefined, undefined, code);
     }
   }
@@ -115,23 +116,3 @@ export function jsonOf(portal: PullPortal, what: string, res: PortalResponse): u
   throw new PortalHttpError(portal, 'protocol', `${portal} ${what}: HTTP ${res.status} with a body that is not JSON${json.where ? ` (${json.where})` : ''}`, res.status);
 }
 
-class BodyTooLarge extends Error {}
-
-function codeOf(err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  return e.code ?? e.cause?.code ?? (err instanceof Error ? err.name : 'UNKNOWN');
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: (err?: Error) => void }): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      body.destroy?.();
-      throw new BodyTooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}

@@ -1,4 +1,4 @@
-import type { CanonicalOrder } from '../../src/domain/canonical-order.js';
+import type { CanonicalOrder } from '../src/domain/canonical-order.js';
 
 /** Valid test personnummer (Skatteverket-style test numbers with correct check digits). */
 export const TEST_PERSONNUMMER = ['19111111-1116', '20121212-1212'] as const;

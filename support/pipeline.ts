@@ -1,18 +1,18 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { configFromObject } from '../../src/config/load-config.js';
-import type { Config } from '../../src/config/schema.js';
-import { createDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { createServices, type Services } from '../../src/daemon/services.js';
-import type { LedgerRecord } from '../../src/ledger/ledger.js';
-import type { OrderState } from '../../src/ledger/order-state.js';
-import { startBrpSimulator, type BrpSimulator, type FaultConfig } from '../../src/simulator/index.js';
+import { configFromObject } from '../src/config/load-config.js';
+import type { Config } from '../src/config/schema.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import { createServices, type Services } from '../src/daemon/services.js';
+import type { LedgerRecord } from '../src/ledger/ledger.js';
+import type { OrderState } from '../src/ledger/order-state.js';
+import { startBrpSimulator, type BrpSimulator, type FaultConfig } from '../src/simulator/index.js';
 import { Redis } from 'ioredis';
-import { startPostgres, truncateLedger, type PrivatePostgres } from '../../support/private-postgres.js';
-import { startRedis, type PrivateRedis } from '../../support/private-redis.js';
+import { startPostgres, truncateLedger, type PrivatePostgres } from './private-postgres.js';
+import { startRedis, type PrivateRedis } from './private-redis.js';
 import { testLogger } from './test-logs.js';
 
-export const XSD_PATH = resolve(import.meta.dirname, '../../xsd/createpartnerorder.xsd');
+export const XSD_PATH = resolve(import.meta.dirname, '../xsd/createpartnerorder.xsd');
 export const TEST_API_KEY = 'test-key-7f3a9c1e5b';
 /** retention.erasureKey of every test config (the key is required). */
 export const TEST_ERASURE_KEY = 'test-erasure-key-4b1d9e7a0c3f5a8e2d6b';
