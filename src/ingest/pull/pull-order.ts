@@ -102,7 +102,7 @@ async function recordUnreadable(
   };
   const route = venueRef !== undefined
     ? routePortalOrder(stub, config)
-    : { ok: false as const, reason: `venue reference (${VENUE_PATH[portal].join('.')}) missing or unreadable` };
+    : { ok: false as const, reason: `venue reference (${VENUE_PATH[portal].join('.')}) missing or unreadable`, at: [VENUE_PATH[portal].join('.')] };
 
   if (route.ok) {
     const reg = await ledger.registerRejected(route.tenant, { portal, ordernr }, errors, now);
