@@ -29,10 +29,14 @@ import { ingestPayload, ledgerVerdict } from '../portal-ingest.js';
  */
 
 /**
- * Words of the contracts a message may name as what was expected, not values of this payload
- * (and the example instant the date-time messages give, which is also the corpus's Epassi `paidAt`).
+ * Words of the contracts a message may name as what was expected, not values of this payload, and
+ * the fixed examples messages give ("such as 2500.00", "e.g. 2026-11-19T23:30:00Z"), which the
+ * corpus also sends as real values (a price of 250000 öre, Epassi's `paidAt`).
  */
-const CONTRACT_WORDS = new Set<string>([...SOP_HEADER, 'PAID', 'true', 'false', 'mobile', 'home', 'work', 'Kommentar', '2026-11-19T23:30:00Z']);
+const CONTRACT_WORDS = new Set<string>([
+  ...SOP_HEADER, 'PAID', 'true', 'false', 'mobile', 'home', 'work', 'Kommentar',
+  '2500.00', '2026-11-19T23:30:00Z', '1234.56', '1 234,56',
+]);
 
 /** Problems at a JSON portal's root (path ""): about the document as a whole. */
 const ROOT_PROBLEMS = [/^must be a JSON object$/, /^the body is not valid (UTF-8|JSON)\b/, /^the page does not have /, /^unroutable: /];

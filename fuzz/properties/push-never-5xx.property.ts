@@ -29,7 +29,8 @@ type Body =
 
 type Case =
   | { kind: 'post'; portal: 'benify' | 'actiway'; body: Body; contentType: string | undefined }
-  | { kind: 'status'; orderId: string };
+  /** The order id as UTF-8 bytes (or not UTF-8 at all), percent-encoded into the path. */
+  | { kind: 'status'; orderId: number[] };
 
 const body = (portal: 'benify' | 'actiway'): fc.Arbitrary<Body> => fc.oneof(
   { weight: 100, arbitrary: hostileCase(portal).map((c) => ({ kind: 'corpus' as const, c })) },
@@ -55,7 +56,13 @@ const contentType = (portal: 'benify' | 'actiway') =>
 
 const anyCase: fc.Arbitrary<Case> = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom('benify' as const, 'actiway' as const).chain((portal) => fc.record({ kind: fc.constant('post' as const), portal: fc.constant(portal), body: body(portal), contentType: contentType(portal) })) },
-  { weight: 1, arbitrary: fc.oneof(hostileString, fc.string({ unit: 'binary', maxLength: 50 })).map((orderId) => ({ kind: 'status' as const, orderId })) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.oneof(hostileString, fc.string({ unit: 'binary', maxLength: 50 })).map((id) => [...Buffer.from(id, 'utf8')]),
+      fc.uint8Array({ maxLength: 20 }).map((b) => [...b]),
+    ).map((orderId) => ({ kind: 'status' as const, orderId })),
+  },
 );
 
 const BENIFY_ORDER = { orderId: 'X', placedAt: '2026-11-20T10:31:00+01:00', employer: { orgNumber: '556016-0680', name: 'Org AB' }, employee: { firstName: 'Tessan', lastName: 'Testsson', personalIdentityNumber: '19111111-1116', address: { street: 'Gatan 1', postalCode: '12345', city: 'Stad', countryCode: 'SE' } }, supplier: { venueId: 'odenplan' }, lines: [{ articleId: 'GYM-12M', startDate: '2027-01-01', priceInclVat: { amount: '100.00', currency: 'SEK' } }] };
@@ -92,7 +99,8 @@ test('the push endpoints answer every malformed or hostile body with 2xx or 4xx,
       let portal: 'benify' | 'actiway';
       if (k.kind === 'status') {
         portal = 'benify';
-        const path = `/portals/benify/orders/${encodeURIComponent(k.orderId)}`;
+        // Byte by byte: encodeURIComponent cannot write a lone surrogate, and bytes that are not UTF-8 are a case too.
+        const path = `/portals/benify/orders/${k.orderId.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')}`;
         const r = await request(`${rig.server.url}${path}`, { method: 'GET', headers: { 'x-benify-timestamp': ts, 'x-benify-signature': benifySignature(s.benify, ts, `GET ${path}`) } });
         status = r.statusCode;
         text = await r.body.text();
