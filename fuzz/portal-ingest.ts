@@ -1,6 +1,6 @@
 import type { Portal } from '../src/domain/canonical-order.js';
 import type { LedgerRecord } from '../src/ledger/ledger.js';
-import type { AllPortalsRig } from '../test/helpers/all-portals.js';
+import type { AllPortalsRig, HttpAnswer } from '../test/helpers/all-portals.js';
 
 /**
  * What one payload does to real intake, the same way for every portal: every text that went back
@@ -14,6 +14,8 @@ export interface IngestOutcome {
   queued: number;
   /** The payload could not be read at all (S&P file rejected whole, pull page unusable). */
   unreadable: boolean;
+  /** Push portals: the HTTP answer itself. */
+  answer?: HttpAnswer;
 }
 
 export async function ingestPayload(rig: AllPortalsRig, portal: Portal, bytes: Uint8Array): Promise<IngestOutcome> {
@@ -21,13 +23,13 @@ export async function ingestPayload(rig: AllPortalsRig, portal: Portal, bytes: U
     case 'benify': {
       const r = await rig.sendBenify(bytes);
       const key = r.status === 202 ? (JSON.parse(r.text) as { key: string }).key : undefined;
-      return { outputs: [['HTTP answer', `${r.status} ${JSON.stringify(r.headers)} ${r.text}`]], queued: key !== undefined && !key.startsWith('~:') ? 1 : 0, unreadable: false };
+      return { outputs: [['HTTP answer', `${r.status} ${JSON.stringify(r.headers)} ${r.text}`]], queued: key !== undefined && !key.startsWith('~:') ? 1 : 0, unreadable: false, answer: r };
     }
     case 'actiway': {
       const r = await rig.sendActiway(bytes);
       const orderId = r.status === 202 ? /orderId="([^"]*)"/.exec(r.text)?.[1] : undefined;
       const key = orderId === undefined ? undefined : await rig.p.services.ledger.keyForPortalOrder('actiway', unescapeXml(orderId));
-      return { outputs: [['HTTP answer', `${r.status} ${JSON.stringify(r.headers)} ${r.text}`]], queued: key !== undefined && !key.startsWith('~:') ? 1 : 0, unreadable: false };
+      return { outputs: [['HTTP answer', `${r.status} ${JSON.stringify(r.headers)} ${r.text}`]], queued: key !== undefined && !key.startsWith('~:') ? 1 : 0, unreadable: false, answer: r };
     }
     case 'sop': {
       const { summary, errorsFile } = await rig.sendSop(`fuzz-${Date.now()}.csv`, bytes);

@@ -22,8 +22,11 @@ import { anyPersonalValue, personValues, type PersonValues } from './personal-va
  *
  * Malformations:
  *  - fields: deleted, null, a number or an object instead of text, blank, another person's value
- *    where a price/date/number belongs, a control character inside a name, a wrong check digit,
- *    an over-long value;
+ *    where a price/date/number belongs, a control character inside a name, a character XML cannot
+ *    carry (U+0000, a lone surrogate, U+FFFE, U+000B) or one JS and XSD read differently (U+0085,
+ *    U+2028), a wrong check digit, an over-long value;
+ *  - lines: a quantity above 1 (Epassi, Actiway: the adapter expands it), start days at the edges
+ *    of BRP's xs:date (year 0000, 0001, 9999);
  *  - text: a byte-order mark, cut off anywhere, a stray byte that is not UTF-8 (0xFF, a lone
  *    continuation byte, half a sequence, an encoded surrogate) or a stray `{ } " < > & ; , ]`,
  *    line ends rewritten to CR only or LF;
@@ -38,7 +41,7 @@ export type FieldKey =
 
 export type FieldAction =
   | { kind: 'delete' } | { kind: 'null' } | { kind: 'number' } | { kind: 'object' } | { kind: 'blank' }
-  | { kind: 'personal'; value: string } | { kind: 'control' } | { kind: 'typo' } | { kind: 'long' };
+  | { kind: 'personal'; value: string } | { kind: 'control' } | { kind: 'char'; char: string } | { kind: 'typo' } | { kind: 'long' };
 
 export interface FieldMutation {
   order: number;
@@ -58,6 +61,8 @@ export interface LineSpec {
   article: string;
   startDay: string;
   priceOre: number;
+  /** Epassi's `quantity`, Actiway's `@quantity`; the other portals have one item per line. */
+  quantity: number;
 }
 
 export interface OrderSpec {
@@ -98,8 +103,12 @@ const IDENTIFIERS: ReadonlySet<FieldKey> = new Set(['ordernr', 'venue', 'article
 
 const lineSpec: fc.Arbitrary<LineSpec> = fc.record({
   article: fc.constantFrom('GYM-12M', 'TOWEL', 'CLIP-10', 'CLIP-10', 'NO-SUCH-ART'),
-  startDay: fc.integer({ min: 0, max: 400 }).map((d) => new Date(Date.UTC(2027, 0, 1 + d)).toISOString().slice(0, 10)),
+  startDay: fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 400 }).map((d) => new Date(Date.UTC(2027, 0, 1 + d)).toISOString().slice(0, 10)) },
+    { weight: 1, arbitrary: fc.constantFrom('0000-01-01', '0001-01-01', '9999-12-31', '2028-02-29') },
+  ),
   priceOre: fc.oneof(fc.integer({ min: 0, max: 900_000 }), fc.constant(250_000)),
+  quantity: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 4 }) }),
 });
 
 const orderSpec: fc.Arbitrary<OrderSpec> = fc.record({
@@ -116,6 +125,7 @@ const fieldAction: fc.Arbitrary<FieldAction> = fc.oneof(
   fc.constant({ kind: 'blank' as const }),
   anyPersonalValue.map((value) => ({ kind: 'personal' as const, value })),
   fc.constant({ kind: 'control' as const }),
+  fc.constantFrom('\u0000', '\ud800', '\udc00', '\ufffe', '\u000b', '\u0085', '\u2028').map((char) => ({ kind: 'char' as const, char })),
   fc.constant({ kind: 'typo' as const }),
   fc.constant({ kind: 'long' as const }),
 );
@@ -253,7 +263,7 @@ function epassiPurchase(o: OrderSpec, id: string): Json {
       phoneNumber: o.person.phone, address: { streetAddress: o.person.street, postalCode: '12345', city: o.person.city, country: 'SE' },
     },
     merchant: { siteId: o.venue },
-    products: o.lines.map((l) => ({ sku: l.article, startDate: l.startDay, unitPrice: sek(l.priceOre), quantity: 1 })),
+    products: o.lines.map((l) => ({ sku: l.article, startDate: l.startDay, unitPrice: sek(l.priceOre), quantity: l.quantity })),
   };
 }
 
@@ -311,6 +321,8 @@ function mutatedValue(action: FieldAction, current: unknown): unknown {
       return action.value;
     case 'control':
       return `${text.slice(0, 3)}\u0001${text.slice(3)}`;
+    case 'char':
+      return `${text.slice(0, 2)}${action.char}${text.slice(2)}`;
     case 'typo':
       return typeof current === 'string' ? current.replace(/\d(?=\D*$)/, (d) => String((Number(d) + 1) % 10)) : current;
     case 'long':
@@ -361,7 +373,7 @@ function actiwayXml(o: OrderSpec, id: string, mutations: readonly FieldMutation[
         articleNo: i === 0 ? value(action('article'), l.article) : l.article,
         startDate: i === 0 ? value(action('startDay'), l.startDay) : l.startDay,
         priceInclVat: i === 0 ? value(action('price'), sek(l.priceOre)) : sek(l.priceOre),
-        quantity: '1',
+        quantity: String(l.quantity),
       }));
     });
   }

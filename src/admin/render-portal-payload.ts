@@ -51,7 +51,9 @@ export function renderPortalPayload(config: Config, documents: OrderDocumentFact
     }
     const route = routePortalOrder(adapted.order, config);
     if (!route.ok) {
-      problems.push({ order: adapted.order.ordernr, errors: [{ path: '', message: `unroutable: ${route.reason}` }] });
+      // At the unknown reference, like every problem; an unconfigured portal at the order id (the order as a whole).
+      const path = route.at[0] ?? adapted.order.fieldPaths.ordernr ?? '';
+      problems.push({ order: adapted.order.ordernr, errors: [{ path, message: `unroutable: ${route.reason}` }] });
       return;
     }
     const checked = checkRoutedOrder(config, documents, adapted.order, route, now);

@@ -33,13 +33,17 @@ export function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
-/** A real calendar date written `YYYY-MM-DD`: "2028-02-29" is true, "2026-02-29" is false. */
+/**
+ * A real calendar date written `YYYY-MM-DD`: "2028-02-29" is true, "2026-02-29" is false, and so
+ * is any date in year 0000: there is no year 0 in XSD 1.0's xs:date (BRP's `startday`), so an
+ * order with one passed validation and was refused by the schema, reported at `xml`.
+ */
 export function isIsoDate(text: string): boolean {
   if (typeof text !== 'string') return false;
   const m = ISO_DATE.exec(text);
   if (!m) return false;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 function parseInstant(text: string): Date {

@@ -10,7 +10,12 @@ export type RouteResult =
       /** For each canonical item, the index of the portal line it came from (quantities expand). */
       itemLine: number[];
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /** The portal's paths of the references routing does not know (none: the portal is not configured). */
+      at: string[];
+    };
 
 /**
  * Configuration turns a portal's venue into a tenant and business unit, and each article code
@@ -23,12 +28,12 @@ export type RouteResult =
  */
 export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'portals' | 'tenants'>): RouteResult {
   const section = config.portals[order.portal];
-  if (!section) return { ok: false, reason: `portal ${order.portal} is not configured` };
+  if (!section) return { ok: false, reason: `portal ${order.portal} is not configured`, at: [] };
   const venue = section.venues[order.venueRef];
   const venueAt = order.fieldPaths.venueRef ?? 'venueRef';
-  if (!venue) return { ok: false, reason: `unknown venue at ${venueAt} (not in portals.${order.portal}.venues)` };
+  if (!venue) return { ok: false, reason: `unknown venue at ${venueAt} (not in portals.${order.portal}.venues)`, at: [venueAt] };
   const tenant = config.tenants[venue.tenant];
-  if (!tenant) return { ok: false, reason: `the venue at ${venueAt} leads to unknown tenant ${venue.tenant}` };
+  if (!tenant) return { ok: false, reason: `the venue at ${venueAt} leads to unknown tenant ${venue.tenant}`, at: [venueAt] };
 
   const unknown: string[] = [];
   const items: Array<Record<string, unknown>> = [];
@@ -48,6 +53,7 @@ export function routePortalOrder(order: PortalOrder, config: Pick<Config, 'porta
     return {
       ok: false,
       reason: `unknown article${unknown.length > 1 ? 's' : ''} at ${unknown.join(', ')} (not in the articles of tenant ${tenant.name} or portals.${order.portal}.articles)`,
+      at: unknown,
     };
   }
   return {

@@ -1,5 +1,6 @@
 import { isValidOre, parseSekToOre } from '../domain/money.js';
 import { isIsoDate, stockholmDateOf } from '../domain/stockholm-date.js';
+import { findXmlIllegalChar, formatCodePoint } from '../domain/xml-text.js';
 import { MAX_ITEMS, MAX_ORDERNR_LENGTH } from '../domain/validate-order.js';
 import type { Issues } from './issues.js';
 
@@ -25,8 +26,8 @@ export interface TextSource {
 }
 
 // Whitespace trimmed at the edges of portal text. Not String.prototype.trim: that also removes
-// U+000B and U+000C, which XML 1.0 cannot carry — they must reach validateOrder, which reports
-// them, instead of silently disappearing here.
+// U+000B and U+000C, which XML 1.0 cannot carry — textValue reports them instead of letting them
+// silently disappear here.
 const EDGE_SPACE = '[\\t\\n\\r \\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF]+';
 const EDGES = new RegExp(`^${EDGE_SPACE}|${EDGE_SPACE}$`, 'g');
 
@@ -34,10 +35,18 @@ export function trimText(text: string): string {
   return text.replace(EDGES, '');
 }
 
-/** The text rule every source applies to a raw value it found (undefined and null: absent). */
+/**
+ * The text rule every source applies to a raw value it found (undefined and null: absent).
+ * A character XML 1.0 cannot carry (U+0000, a lone surrogate, U+FFFE…) is refused here, at the
+ * door, with the portal's path: such an order can never be sent to BRP, and PostgreSQL cannot
+ * even store U+0000 or a lone surrogate, so it must not get as far as the ledger (an unroutable
+ * order is stored as the adapter read it, an order id is looked up there before anything else).
+ */
 export function textValue(issues: Issues, path: string, raw: unknown, required: boolean): string | undefined {
   if (raw === undefined || raw === null) return required ? issues.add(path, 'is required') : undefined;
   if (typeof raw !== 'string') return issues.add(path, 'must be a string');
+  const bad = findXmlIllegalChar(raw);
+  if (bad) return issues.add(path, `contains ${formatCodePoint(bad.codePoint)} at position ${bad.index}, a character XML 1.0 cannot carry`);
   const text = trimText(raw);
   if (text === '') return required ? issues.add(path, 'must not be blank') : undefined;
   return text;

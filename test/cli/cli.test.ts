@@ -111,7 +111,9 @@ describe('partnerd CLI', { concurrency: false }, () => {
     order.supplier.venueId = 'nowhere';
     const unroutable = cli(['render', 'portal', 'benify', file('benify-unroutable.json', order)]);
     assert.equal(unroutable.status, 2);
-    assert.match(unroutable.stderr, /unroutable: unknown venue at supplier\.venueId \(not in portals\.benify\.venues\)/);
+    // At the unknown reference's path, like every other problem (the fuzz suite's errors-have-paths
+    // found it reported at no path at all).
+    assert.match(unroutable.stderr, /\n {2}supplier\.venueId: unroutable: unknown venue at supplier\.venueId \(not in portals\.benify\.venues\)/);
   });
 
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {

@@ -121,6 +121,15 @@ describe('isIsoDate', () => {
     assert.equal(isIsoDate('2026-01-00'), false);
   });
 
+  // Found by the fuzz suite (xsd-valid-documents): BRP's xs:date has no year 0000, so an order
+  // starting then passed validation and failed the XSD, reported at `xml` instead of its field.
+  it('no year 0000; years 0001 to 9999 are calendar years', () => {
+    assert.equal(isIsoDate('0000-01-01'), false);
+    assert.equal(isIsoDate('0000-02-29'), false);
+    assert.equal(isIsoDate('0001-01-01'), true);
+    assert.equal(isIsoDate('9999-12-31'), true);
+  });
+
   it('the exact YYYY-MM-DD shape only', () => {
     for (const text of ['2026-1-01', '26-01-01', ' 2026-01-01', '2026-01-01 ', '2026/01/01', '20260101', '2026-01-01T00:00:00Z', '', '２０２６-01-01']) {
       assert.equal(isIsoDate(text), false, JSON.stringify(text));

@@ -276,6 +276,14 @@ describe('validateOrder: rejected orders', () => {
     ]);
   });
 
+  it('a start day in year 0000 (no such year in BRP\'s xs:date) is refused at its path', () => {
+    const input = rawOrder();
+    input.items = [{ productNumber: 'A1', startDay: '0000-01-01', priceIncVatOre: 100 }];
+    assert.deepEqual(errors(input), [{ path: 'items[0].startDay', message: 'must be a real date written YYYY-MM-DD' }]);
+    input.items = [{ productNumber: 'A1', startDay: '0001-01-01', priceIncVatOre: 100 }];
+    assert.equal(valid(input).items[0]!.startDay, '0001-01-01');
+  });
+
   it('not an object at all', () => {
     for (const input of [null, undefined, 'order', 42, [rawOrder()]]) {
       assert.deepEqual(errors(input), [{ path: '', message: 'order must be a JSON object' }]);

@@ -55,12 +55,13 @@ describe('routing', () => {
   });
 
   test('unknown venue, unknown articles and unconfigured portals are reasons, not errors; a reason says where, never what', () => {
-    assert.deepEqual(routePortalOrder(portalOrder('W-2', { venueRef: 'nowhere' }), config), { ok: false, reason: 'unknown venue at facilityCode (not in portals.wellnet.venues)' });
+    assert.deepEqual(routePortalOrder(portalOrder('W-2', { venueRef: 'nowhere' }), config), { ok: false, reason: 'unknown venue at facilityCode (not in portals.wellnet.venues)', at: ['facilityCode'] });
     const lines = [{ articleCode: 'X-1', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }, { articleCode: 'X-2', startDay: '2026-12-01', priceIncVatOre: 1, quantity: 1 }];
     assert.deepEqual(routePortalOrder(portalOrder('W-3', { lines }), config), {
       ok: false, reason: 'unknown articles at rows[0].productCode, rows[1].productCode (not in the articles of tenant t1 or portals.wellnet.articles)',
+      at: ['rows[0].productCode', 'rows[1].productCode'],
     });
-    assert.deepEqual(routePortalOrder(portalOrder('W-4', { portal: 'benify' }), config), { ok: false, reason: 'portal benify is not configured' });
+    assert.deepEqual(routePortalOrder(portalOrder('W-4', { portal: 'benify' }), config), { ok: false, reason: 'portal benify is not configured', at: [] });
     // In a file whose cells have shifted, the "venue" may be a phone number: it is never quoted.
     const shifted = routePortalOrder(portalOrder('W-6', { venueRef: '+46 70-123 45 67' }), config);
     assert.ok(!shifted.ok && !shifted.reason.includes('123 45'));

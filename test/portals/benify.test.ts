@@ -102,13 +102,29 @@ describe('Benify adapter: values pass through raw', () => {
     assert.deepEqual(o.person.phones, { mobile: '+46731234567', work: 'call me' });
   });
 
-  it('trims text, but keeps characters XML cannot carry for validateOrder to report', () => {
+  it('trims text, and refuses characters XML cannot carry at their path instead of trimming them away', () => {
     const b = body();
     b.employee.firstName = '  Tessan \t';
+    assert.equal(orderOf(convert(b)).person.firstName, 'Tessan');
     b.employee.lastName = 'Testsson\u000B';
-    const o = orderOf(convert(b));
-    assert.equal(o.person.firstName, 'Tessan');
-    assert.equal(o.person.lastName, 'Testsson\u000B');
+    assert.deepEqual(errorsOf(convert(b)), [{ path: 'employee.lastName', message: 'contains U+000B at position 8, a character XML 1.0 cannot carry' }]);
+  });
+
+  // Found by the fuzz suite (no-exception-escapes, push-never-5xx): an unroutable order with U+0000
+  // in a name was stored as read, and PostgreSQL cannot store U+0000 or a lone surrogate, so the
+  // push answered 503 and an S&P file stayed in the inbox; an order id with U+0000 failed its look-up.
+  it('refuses U+0000 and lone surrogates anywhere, the order id included, so they never reach the ledger', () => {
+    const b = body();
+    b.orderId = 'BNF-\u0000-1';
+    b.employee.firstName = 'Te\ud800ssan';
+    b.supplier.venueId = 'kiruna\u0000';
+    const result = convert(b);
+    assert.deepEqual(errorsOf(result), [
+      { path: 'orderId', message: 'contains U+0000 at position 4, a character XML 1.0 cannot carry' },
+      { path: 'employee.firstName', message: 'contains U+D800 at position 2, a character XML 1.0 cannot carry' },
+      { path: 'supplier.venueId', message: 'contains U+0000 at position 6, a character XML 1.0 cannot carry' },
+    ]);
+    assert.equal(result.ok === false && result.ordernr, undefined);
   });
 
   it('maps the three phone fields by type', () => {

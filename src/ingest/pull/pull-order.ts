@@ -1,5 +1,6 @@
 import type { FieldError } from '../../domain/canonical-order.js';
 import { parseOrderKey } from '../../domain/canonical-order.js';
+import { findXmlIllegalChar } from '../../domain/xml-text.js';
 import { UNROUTED_TENANT } from '../../ledger/ledger.js';
 import { logEvent } from '../../observability/log-event.js';
 import type { PortalOrder } from '../../portals/portal-order.js';
@@ -112,7 +113,7 @@ async function recordUnreadable(
   };
   const route = venueRef !== undefined
     ? routePortalOrder(stub, config)
-    : { ok: false as const, reason: `venue reference (${VENUE_PATH[portal].join('.')}) missing or unreadable` };
+    : { ok: false as const, reason: `venue reference (${VENUE_PATH[portal].join('.')}) missing or unreadable`, at: [VENUE_PATH[portal].join('.')] };
 
   if (route.ok) {
     const reg = await ledger.registerRejected(route.tenant, { portal, ordernr }, errors, now);
@@ -140,5 +141,6 @@ function readVenue(portal: PullPortal, payload: unknown): string | undefined {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
     v = (v as Record<string, unknown>)[step];
   }
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+  // Text XML cannot carry is no venue reference (and PostgreSQL could not store it in the stub).
+  return typeof v === 'string' && v.trim() !== '' && findXmlIllegalChar(v) === undefined ? v.trim() : undefined;
 }

@@ -88,6 +88,11 @@ describe('Benify push', () => {
     const unknown = await getBenifyStatus(rig, 'BNF-NEVER-SEEN');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.text, '{"status":"unknown"}');
+    // Found by the fuzz suite (push-never-5xx): an id with U+0000 reached PostgreSQL, which cannot
+    // take it, and the look-up answered 503. No order has such an id: unknown.
+    const nul = await getBenifyStatus(rig, 'BNF-\u0000-1');
+    assert.equal(nul.status, 404);
+    assert.equal(nul.text, '{"status":"unknown"}');
 
     const forged = await getBenifyStatus(rig, 'BNF-STATUS-1', { secret: 'not-the-benify-secret-at-all' });
     assert.equal(forged.status, 401);
