@@ -1,9 +1,9 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rejectionReason } from '../../../src/portal-clients/portal-notifier.js';
-import { lastPollSuccess, portalStatus, resumePortal } from '../../../src/portal-clients/portal-state.js';
-import { startStores, type Stores } from '../../../support/pipeline.js';
-import { assertNoSecrets, drainNotifications, FAST_NOTIFY, epassiPurchase, eventually, flush, logEvents, sleep, startHarness, waitAll, wellnetOrder } from '../pull/fixtures.js';
+import { rejectionReason } from '../../src/portal-clients/portal-notifier.js';
+import { lastPollSuccess, portalStatus, resumePortal } from '../../src/portal-clients/portal-state.js';
+import { startStores, type Stores } from '../../support/pipeline.js';
+import { assertNoSecrets, drainNotifications, FAST_NOTIFY, epassiPurchase, eventually, flush, logEvents, sleep, startHarness, waitAll, wellnetOrder } from '../ingest/pull/fixtures.js';
 
 /**
  * Acknowledgements survive the portal being down: outcomes arrive while the portal refuses
