@@ -52,7 +52,9 @@ function caseValues(c: HostileCase, ids: readonly string[], portal: Portal, byte
   }
   for (const m of c.fields) if (m.action.kind === 'personal') values.add(m.action.value);
   for (const v of payloadValues(portal, bytes)) values.add(v.trim());
-  return [...values].filter((v) => [...v].length >= 4 && !CONTRACT_WORDS.has(v));
+  // A value that is part of a contract word (a header cell cut in two by an inserted line break,
+  // `O` + `rdernummer`) is quoted by any message that names that word as expected.
+  return [...values].filter((v) => [...v].length >= 4 && ![...CONTRACT_WORDS].some((w) => w.includes(v)));
 }
 
 test('every problem partnerd reports has a path, and no message quotes a value of the payload', async (t) => {
