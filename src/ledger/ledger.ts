@@ -1,3 +1,4 @@
+import { findXmlIllegalChar } from '../domain/xml-text.js';
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { CanonicalOrder, OrderKey, Portal } from '../domain/canonical-order.js';
@@ -220,6 +221,16 @@ export interface LedgerOptions {
   personHash?: PersonHash;
 }
 
+/**
+ * Text from outside (a portal's order id, an operator's search) that no stored key or id can
+ * equal: intake refuses characters XML 1.0 cannot carry at the door (field-rules.ts). Asking
+ * anyway goes wrong: PostgreSQL refuses U+0000 and fails the whole statement (a "not found" would
+ * become a store error), and a lone surrogate reaches it as U+FFFD, which could match another id.
+ */
+function unaskable(text: string): boolean {
+  return findXmlIllegalChar(text) !== undefined;
+}
+
 export class Ledger {
   private readonly address: string;
 
@@ -401,6 +412,7 @@ export class Ledger {
 
   /** The key the portal's order id was recorded under, if any. */
   async keyForPortalOrder(portal: Portal, ordernr: string): Promise<string | undefined> {
+    if (unaskable(ordernr)) return undefined;
     const r = await this.q<{ order_key: string }>('SELECT order_key FROM portal_orders WHERE portal = $1 AND portal_order_id = $2', [portal, ordernr]);
     return r.rows[0]?.order_key;
   }
@@ -532,6 +544,7 @@ export class Ledger {
   }
 
   async get(key: string): Promise<LedgerRecord | undefined> {
+    if (unaskable(key)) return undefined;
     const r = await this.q(
       `SELECT ${RECORD_COLUMNS}, n.notified_at, n.attempts AS notify_attempts, n.last_error AS notify_last_error
          FROM orders o LEFT JOIN notifications n ON n.order_key = o.key WHERE o.key = $1`,
@@ -578,6 +591,7 @@ export class Ledger {
 
   /** Orders whose order number, BRP order number, invoice number, OCR or key is exactly `text`. */
   async find(text: string, limit = 50): Promise<LedgerRecord[]> {
+    if (unaskable(text)) return [];
     const r = await this.q(
       `SELECT ${SUMMARY_COLUMNS} FROM orders o
         WHERE o.key = $1 OR o.ordernr = $1 OR o.brp_order_number = $1 OR o.invoice_number = $1 OR o.ocr = $1

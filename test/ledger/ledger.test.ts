@@ -212,3 +212,15 @@ describe('migrations', () => {
     }
   });
 });
+
+describe('look-ups by outside text', () => {
+  test('text no stored id can hold (U+0000, a lone surrogate) is not found, without a store error', async () => {
+    await ledger.register(sampleOrder('NUL-1', 't1'));
+    for (const text of ['NUL-1\u0000', 'NUL\uD800-1']) {
+      assert.equal(await ledger.keyForPortalOrder('benify', text), undefined);
+      assert.equal(await ledger.get(`t1:benify:${text}`), undefined);
+      assert.deepEqual(await ledger.find(text), []);
+    }
+    assert.equal(await ledger.keyForPortalOrder('benify', 'NUL-1'), 't1:benify:NUL-1', 'the plain id is still found');
+  });
+});

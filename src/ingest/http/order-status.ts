@@ -1,5 +1,4 @@
 import type { Portal } from '../../domain/canonical-order.js';
-import { findXmlIllegalChar } from '../../domain/xml-text.js';
 import type { Ledger, LedgerRecord } from '../../ledger/ledger.js';
 import type { OrderState } from '../../ledger/order-state.js';
 
@@ -45,9 +44,6 @@ const MAX_REROUTES = 5;
 
 /** Undefined when the portal's order id is unknown. */
 export async function lookUpOrderStatus(ledger: Ledger, portal: Portal, orderId: string): Promise<PublicOrderStatus | undefined> {
-  // No order id holds a character XML cannot carry (the adapters refuse them), and PostgreSQL
-  // cannot even be asked about U+0000: unknown, without asking (it answered 503 before).
-  if (findXmlIllegalChar(orderId) !== undefined) return undefined;
   const key = await ledger.keyForPortalOrder(portal, orderId);
   if (key === undefined) return undefined;
   let rec = await ledger.get(key);
