@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { startPostgres, truncateLedger, type PrivatePostgres } from '../support/
 import { freePort, startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../support/orders.js';
 import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
+import { readBrpRecord, startBrpProcess } from '../support/brp-process-control.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 export { sleep };
 
@@ -123,15 +124,7 @@ export class ChaosRig {
   // ---- BRP
 
   async startBrp(faults: FaultConfig = {}): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/brp-process.ts'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, CHAOS_BRP_PORT: String(this.brpPort), CHAOS_BRP_ORDERS: this.ordersFile, CHAOS_BRP_API_KEY: TEST_API_KEY, CHAOS_BRP_FAULTS: JSON.stringify(faults) },
-    });
-    this.brp = child;
-    await new Promise<void>((resolveReady, reject) => {
-      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolveReady(); });
-      child.once('exit', (code) => reject(new Error(`BRP simulator exited (${code})`)));
-    });
+    this.brp = await startBrpProcess({ port: this.brpPort, ordersFile: this.ordersFile, apiKey: TEST_API_KEY, faults });
   }
 
   /** BRP down: the process is gone, connections are refused. */
@@ -155,13 +148,12 @@ export class ChaosRig {
     return m;
   }
 
-  /** BRP's record: each order it committed and when (its own clock), in order. */
+  /**
+   * BRP's record: each order it committed and when its request arrived (its own clock: what a
+   * rate limit at its door counts), in order.
+   */
   brpRecord(): Array<{ ordernr: string; at: number }> {
-    if (!existsSync(this.ordersFile)) return [];
-    return readFileSync(this.ordersFile, 'utf8').split('\n').filter(Boolean).map((line) => {
-      const o = JSON.parse(line) as { ordernr: string; at: string };
-      return { ordernr: o.ordernr, at: Date.parse(o.at) };
-    });
+    return readBrpRecord(this.ordersFile).map((o) => ({ ordernr: o.ordernr, at: o.receivedAt }));
   }
 
   /** The tenant's rate limit in calls per second for the current scenario (reset sets it). */

@@ -144,8 +144,9 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * The orders BRP committed after `since`: their span, their pace against the tenant's limit, and
- * the most that arrived in any one-second window (the limit is a sliding window: never above it).
+ * The orders BRP committed after `since`, by when their requests arrived (what a limit at BRP's
+ * door counts): their span, their pace against the tenant's limit, and the most that arrived in
+ * any one-second window (the limit is a sliding window: never above it).
  */
 function drainAfter(rig: ChaosRig, since: number): NonNullable<Tally['drain']> {
   const times = rig.brpRecord().map((o) => o.at).filter((t) => t >= since).sort((a, b) => a - b);

@@ -156,7 +156,7 @@ export class SimInstance {
   }
 
   /** Creates the order: customer, order and invoice numbers, OCR, VAT; returns the record and the confirmation. */
-  commit(accepted: AcceptedOrder, at: Date, delivery: SimDelivery): CommittedOrder {
+  commit(accepted: AcceptedOrder, at: Date, delivery: SimDelivery, receivedAt: Date = at): CommittedOrder {
     const { request: req, portal, products } = accepted;
     const { person } = this.persons.findOrCreate(req.person);
     const orderNumber = this.numbering.nextOrderNumber();
@@ -199,6 +199,7 @@ export class SimInstance {
       dueDate,
       businessUnit: String(accepted.businessUnit.id),
       createdAt: at.toISOString(),
+      receivedAt: receivedAt.toISOString(),
       delivery,
     };
     return { record, confirmation };

@@ -27,8 +27,13 @@ export interface SimOrderRecord {
   dueDate: string;
   /** Business unit id as a string, e.g. `"1"`. */
   businessUnit: string;
-  /** ISO 8601 UTC timestamp. */
+  /** When BRP created the order (after its checks): ISO 8601 UTC timestamp. */
   createdAt: string;
+  /**
+   * When the request reached BRP's web service, before any check: what a rate limit at BRP's
+   * door counts. ISO 8601 UTC timestamp.
+   */
+  receivedAt: string;
   delivery: SimDelivery;
 }
 

@@ -43,7 +43,8 @@ export interface PartnerOrderContext {
   hanging: Set<{ socket: Socket; timer: NodeJS.Timeout }>;
   now(): Date;
   log?: Logger;
-  onOrder?: (record: SimOrderRecord) => void;
+  /** Called with each order BRP creates, before it answers (awaited: a record written to disk). */
+  onOrder?: (record: SimOrderRecord) => void | Promise<void>;
 }
 
 export type PartnerOrderRequest = FastifyRequest<{ Params: { instance: string; service: string }; Querystring: Record<string, unknown> }>;
@@ -137,6 +138,7 @@ export function partnerOrderRoute(ctx: PartnerOrderContext) {
   const { faults, stats, log } = ctx;
   return async (request: PartnerOrderRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const started = process.hrtime.bigint();
+    const receivedAt = ctx.now();
     const { instance: instanceName, service } = request.params;
     const inst = ctx.instances.get(instanceName);
     if (!inst) return sendError(stats, reply, 'UNKNOWN_INSTANCE', `no instance '${instanceName}'`);
@@ -196,9 +198,9 @@ export function partnerOrderRoute(ctx: PartnerOrderContext) {
     // ---- commit: the order exists from here on, whatever happens to the response
     const delivery: SimDelivery =
       action === 'timeout-after-commit' || action === 'reset-after-commit' || action === 'malformed-2xx' ? action : 'ok';
-    const { record, confirmation } = inst.commit(checked.order, ctx.now(), delivery);
+    const { record, confirmation } = inst.commit(checked.order, ctx.now(), delivery, receivedAt);
     ctx.ledger.add(record);
-    ctx.onOrder?.(record);
+    await ctx.onOrder?.(record);
     stats.ordersCreated++;
     countOutcome(stats, delivery);
     done(delivery, delivery === 'ok' || delivery === 'malformed-2xx' ? 200 : 'none', req.ordernr);

@@ -44,7 +44,7 @@ export interface BrpSimulatorOptions {
    * Called with every order as it is committed, before any response: BRP's own record, for a
    * harness that must keep it across the simulator's restarts (the chaos suite).
    */
-  onOrder?: (record: SimOrderRecord) => void;
+  onOrder?: (record: SimOrderRecord) => void | Promise<void>;
 }
 
 export type { SimOutcome, SimStats } from './partner-order-route.js';

@@ -211,6 +211,7 @@ describe('accepted partner order', () => {
         dueDate: '2026-04-29',
         businessUnit: '1',
         createdAt: '2026-03-30T08:05:00.000Z',
+        receivedAt: '2026-03-30T08:05:00.000Z',
         delivery: 'ok',
       },
     ]);

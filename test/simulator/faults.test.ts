@@ -288,6 +288,7 @@ describe('admin routes', () => {
         dueDate: '2026-04-29',
         businessUnit: '1',
         createdAt: '2026-03-30T08:05:00.000Z',
+        receivedAt: '2026-03-30T08:05:00.000Z',
         delivery: 'ok',
       },
     ]);
