@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -36,6 +37,33 @@ const LEDGER_UNAVAILABLE_WAIT_MS = 1_000;
  */
 const MAX_SLOT_WAIT_MS = 5_000;
 
+/**
+ * How long before its slot a job opens its attempt. What BRP's rate limit counts is when calls
+ * arrive, and the limiter's margin must absorb the spread between a slot and its arrival: opening
+ * the attempt is a synchronous commit in PostgreSQL, the step whose time varies most, so it is
+ * done while the slot is still ahead, and the call leaves at its slot. The cost: a process that
+ * dies in these few milliseconds leaves an attempt open for a call that was never made (in
+ * doubt, as any interrupted attempt; never a duplicate).
+ */
+const OPEN_AHEAD_MS = 50;
+
+/** How often a job that keeps reaching its slot late takes a new one before it sends anyway. */
+const MAX_SLOT_RETAKES = 3;
+
+/**
+ * A new slot is asked for with the attempt already open: if Redis does not answer by then, the
+ * call leaves late rather than not at all (a Redis blip must not strand an attempt).
+ */
+const SLOT_RETAKE_TIMEOUT_MS = 1_000;
+
+/**
+ * A slot of the rate budget on this process' clock. Redis granted it for an instant between
+ * `asked + waitMs` and `answered + waitMs`: the call never leaves before `notBefore` (the later
+ * bound) and counts as late after `onTimeUntil` (the earlier bound plus the allowance).
+ */
+interface SlotTimes { id: string; notBefore: number; onTimeUntil: number }
+type SlotOrRefusal = SlotTimes | { refusedForMs: number };
+
 export interface BrpWorkerDeps {
   config: Config;
   tenant: TenantConfig;
@@ -70,6 +98,8 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
   const ids = (o: OrderKey) => ({ tenant: o.tenant, portal: o.portal, ordernr: o.ordernr });
   const budget = tenant.rateLimit;
   const maxSlotWaitMs = Math.min(MAX_SLOT_WAIT_MS, Math.floor(config.queue.lockDurationMs / 4));
+  // Half the margin: the other half is for the way to BRP (the request, BRP's own reading of it).
+  const lateAllowanceMs = Math.max(5, budget.marginMs / 2);
   const breaker = new TenantBreaker(tenant.breaker);
   let holdUntil = 0;
   let holdWhy: 'hold' | 'suspect' = 'hold';
@@ -128,12 +158,13 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
 
     // The tenant's rate budget first, while the job holds nothing in the ledger: wait for the slot,
     // or, if none is free soon, stop fetching until one is.
-    const slot = await limiter.reserve(tenant.name, budget, maxSlotWaitMs);
-    if (!slot.reserved) return holdWorker(Date.now() + slot.waitMs);
-    if (slot.waitMs > 0) await new Promise((r) => setTimeout(r, slot.waitMs));
+    const slot = await takeSlot();
+    if ('refusedForMs' in slot) return holdWorker(Date.now() + slot.refusedForMs);
+    const ahead = slot.notBefore - performance.now() - OPEN_AHEAD_MS;
+    if (ahead > 0) await sleep(ahead);
 
     try {
-      return await submit(job, token, key, order);
+      return await submit(job, token, key, order, slot);
     } catch (err) {
       // Without the ledger nothing may be sent or recorded: the queue waits, no attempt is used.
       if (isDatabaseUnavailable(err)) {
@@ -144,7 +175,36 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     }
   }
 
-  async function submit(job: Job<OrderJob>, token: string | undefined, key: string, order: OrderKey): Promise<string> {
+  async function takeSlot(replaces?: string): Promise<SlotOrRefusal> {
+    const asked = performance.now();
+    const slot = await limiter.reserve(tenant.name, budget, maxSlotWaitMs, replaces);
+    if (!slot.reserved) return { refusedForMs: slot.waitMs };
+    return { id: slot.id, notBefore: performance.now() + slot.waitMs, onTimeUntil: asked + slot.waitMs + lateAllowanceMs };
+  }
+
+  /**
+   * Waits for the slot; a job that reaches it late (this process stalled: a GC pause, a slow
+   * commit) gives it back and takes the next free one, so that the calls due during a stall do
+   * not leave together, more than the budget within BRP's window.
+   */
+  async function awaitSlot(slot: SlotTimes): Promise<SlotOrRefusal> {
+    for (let retakes = 0; ; retakes++) {
+      const wait = slot.notBefore - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (performance.now() <= slot.onTimeUntil || retakes >= MAX_SLOT_RETAKES) return slot;
+      const timeout = new AbortController();
+      const next = await Promise.race([
+        takeSlot(slot.id).catch(() => undefined),
+        sleep(SLOT_RETAKE_TIMEOUT_MS, undefined, { signal: timeout.signal }).catch(() => undefined),
+      ]);
+      timeout.abort();
+      if (!next) return slot;
+      if ('refusedForMs' in next) return next;
+      slot = next;
+    }
+  }
+
+  async function submit(job: Job<OrderJob>, token: string | undefined, key: string, order: OrderKey, firstSlot: SlotTimes): Promise<string> {
     let begun = await ledger.beginAttempt(key);
     if (begun.kind === 'done') return `skipped: ${begun.state}`;
 
@@ -191,6 +251,13 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       return 'rejected';
     }
 
+    // The call leaves at its slot, not before (the attempt was opened ahead of it), nor late.
+    const slot = await awaitSlot(firstSlot);
+    if ('refusedForMs' in slot) {
+      // A Retry-After came meanwhile: nothing was sent, the order waits with the others.
+      await finish(order, key, 'queued', { n: attempt, startedAt, class: 'throttled', detail: 'not sent: no slot of the rate budget soon' });
+      return holdWorker(Date.now() + slot.refusedForMs);
+    }
     const sentAt = performance.now();
     const exchange = await client.createPartnerOrder(order.portal, xml);
     const durationMs = Math.round(performance.now() - sentAt);
@@ -238,7 +305,7 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
           });
           throw new PartnerdError('PD_DATABASE_UNRECORDED', `${key}: outcome ${next} not recorded`);
         }
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
       }
     }
   }

@@ -107,6 +107,28 @@ describe('outcomes', { concurrency: false }, () => {
     assert.ok(times[13]! - times[0]! < 3_000, `spread ${times[13]! - times[0]!} ms`);
   });
 
+  test('rate limit: calls are spaced, and those due during a stall of the process are not sent together', async (t) => {
+    // 10 per 500 ms + 40 ms margin: a slot every 54 ms. The test blocks the event loop of the
+    // process (the daemon's, here also the simulator's) for 400 ms mid-stream, as a long GC pause
+    // or a busy reconciler pass would: the seven or so slots due meanwhile are missed. Sent at
+    // once when the process resumes, those calls would reach BRP together; each takes a new slot
+    // instead, and BRP sees them spaced.
+    const p = await start({ tenant: { concurrency: 8, rateLimit: { max: 10, durationMs: 500, marginMs: 40 } } });
+    t.after(() => p.close());
+    const keys = [];
+    for (let i = 0; i < 24; i++) keys.push(await accept(p, `ST-${i}`));
+    while (p.sim.orders().length < 4) await sleep(5);
+    const stallUntil = Date.now() + 400;
+    while (Date.now() < stallUntil) { /* the process is stalled */ }
+    for (const key of keys) await p.waitForState(key, 'confirmed', 15_000);
+    const times = p.sim.orders().map((o) => Date.parse(o.receivedAt)).sort((a, b) => a - b);
+    assert.equal(times.length, 24);
+    // Evenly spaced, not in bursts: never three calls within one slot's spacing (54 ms)...
+    for (let i = 0; i + 2 < times.length; i++) assert.ok(times[i + 2]! - times[i]! >= 54, `3 calls within ${times[i + 2]! - times[i]!} ms: ${times.map((x) => x - times[0]!).join(' ')}`);
+    // ...and never more than 10 in a window of 500 ms.
+    for (let i = 0; i + 10 < times.length; i++) assert.ok(times[i + 10]! - times[i]! >= 500, `11 calls within ${times[i + 10]! - times[i]!} ms`);
+  });
+
   test('invalid orders are never queued: every error with its path', async (t) => {
     const p = await start();
     t.after(() => p.close());
