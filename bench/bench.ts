@@ -33,9 +33,10 @@
  *     compiles src/ and bench/bare-worker.ts with tsc into the temp dir (never into the repo) and
  *     runs them with plain node, as production does (bin/partnerd.js → dist/).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -56,8 +57,8 @@ import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { startPostgres, truncateLedger } from '../support/private-postgres.js';
 import { migrate } from '../src/ledger/migrations.js';
 import pg from 'pg';
-import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, selfCpuUs } from './proc-stats.js';
-import { childEnv, runPool, stopChild, waitFor as waitUntil } from './children.js';
+import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, processTreeCpuUs, selfCpuUs } from './proc-stats.js';
+import { ChildRuntime, childEnv, runPool, stopChild, waitFor as waitUntil } from './children.js';
 import { intEnv, median, round } from './figures.js';
 import { createTeardown } from './teardown.js';
 
@@ -95,6 +96,8 @@ interface Snapshot {
   childCpuUs: number;
   benchCpuUs: number;
   redisCpuUs: number;
+  /** PostgreSQL's postmaster and all its processes (backends, WAL writer, checkpointer, autovacuum). */
+  postgresCpuUs: number;
   machineBusyUs: number;
 }
 
@@ -118,16 +121,20 @@ function perOrder(calls: Record<string, number>, n: number): { total: number; by
 }
 
 function snapshot(childPid: number, redisPid: number): Snapshot {
-  return { t: monotonicUs(), childCpuUs: procCpuUs(childPid), benchCpuUs: selfCpuUs(), redisCpuUs: procCpuUs(redisPid), machineBusyUs: machineBusyUs() };
+  return {
+    t: monotonicUs(), childCpuUs: procCpuUs(childPid), benchCpuUs: selfCpuUs(), redisCpuUs: procCpuUs(redisPid),
+    postgresCpuUs: processTreeCpuUs(postgresPid), machineBusyUs: machineBusyUs(),
+  };
 }
 
 /**
  * CPU cores used on average during the window by processes that are not the bench's (other jobs
- * on the machine): the machine's busy time minus the child's, the bench's and redis-server's.
+ * on the machine): the machine's busy time minus the child's, the bench's, redis-server's and
+ * PostgreSQL's.
  * Throughput figures from a window with a large value here are not comparable.
  */
 function otherLoadCores(a: Snapshot, b: Snapshot): number {
-  const ours = (b.childCpuUs - a.childCpuUs) + (b.benchCpuUs - a.benchCpuUs) + (b.redisCpuUs - a.redisCpuUs);
+  const ours = (b.childCpuUs - a.childCpuUs) + (b.benchCpuUs - a.benchCpuUs) + (b.redisCpuUs - a.redisCpuUs) + (b.postgresCpuUs - a.postgresCpuUs);
   return round(Math.max(0, (b.machineBusyUs - a.machineBusyUs) - ours) / (b.t - a.t), 2);
 }
 
@@ -137,31 +144,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'partnerd-bench-'));
 if (process.env.BENCH_KEEP_TMP !== '1') rig.add(() => rmSync(tmp, { recursive: true, force: true }));
 log(`orders=${N} warmup=${WARMUP} concurrency=${CONCURRENCY} submitConcurrency=${SUBMIT_CONCURRENCY} tmp=${tmp}`);
 
-/**
- * How a child runs a TypeScript entry point: `node --import tsx <file.ts>` on the sources, or
- * plain `node <file.js>` on a tsc build in the temp dir (BENCH_RUNTIME=dist).
- */
-interface ChildCommand { cwd: string; args: string[] }
-let distRoot: string | undefined;
-function childCommand(entry: 'src/cli/main.ts' | 'bench/bare-worker.ts'): ChildCommand {
-  if (RUNTIME === 'tsx') return { cwd: ROOT, args: ['--import', 'tsx', entry] };
-  if (!distRoot) {
-    distRoot = join(tmp, 'pkg');
-    const tsconfig = join(tmp, 'tsconfig.bench-build.json');
-    writeFileSync(tsconfig, JSON.stringify({
-      extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: ROOT, outDir: distRoot, noEmit: false, sourceMap: false, declaration: false, typeRoots: [join(ROOT, 'node_modules/@types')] },
-      include: [join(ROOT, 'src'), join(ROOT, 'bench/bare-worker.ts')],
-    }));
-    log(`compiling src/ and bench/bare-worker.ts into ${distRoot}`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-    writeFileSync(join(distRoot, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-    symlinkSync(join(ROOT, 'node_modules'), join(distRoot, 'node_modules'));
-  }
-  return { cwd: ROOT, args: [join(distRoot, entry.replace(/\.ts$/, '.js'))] };
-}
-
-if (RUNTIME === 'dist') childCommand('src/cli/main.ts'); // compile before anything is measured
+const childRuntime = new ChildRuntime(RUNTIME, ROOT, tmp, ['src', 'bench/bare-worker.ts'], log);
+const childCommand = (entry: 'src/cli/main.ts' | 'bench/bare-worker.ts') => childRuntime.command(entry);
 
 const redis: PrivateRedis = await startRedis();
 rig.add(async () => {
@@ -193,26 +177,43 @@ await pgAdmin.query('CREATE DATABASE bench_nometrics');
 const nometricsDatabaseConfig = { ...databaseConfig, url: postgres.url.replace(/\/postgres$/, '/bench_nometrics') };
 await migrate(nometricsDatabaseConfig, pino({ level: 'warn' }, pino.destination(2)));
 const postgresVersion = String((await pgAdmin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version);
+const dataDirectory = String((await pgAdmin.query<{ data_directory: string }>('SHOW data_directory')).rows[0]?.data_directory);
+/** The postmaster: its first line of postmaster.pid. Its processes' CPU is PostgreSQL's share of the cost. */
+const postgresPid = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+if (!postgresPid) await abort('cannot read the private PostgreSQL postmaster pid');
 
 /** The bench's own queries (polling the confirmed count, reading these statistics): not per-order work. */
 const BENCH_QUERY = /pg_stat_statements|GROUP BY state|^(BEGIN|COMMIT|SELECT \$1)$/i;
 
-/** SQL statements per order since the last reset, from pg_stat_statements (the bench's own left out). */
-async function sqlStatements(n: number): Promise<{ total: number; byStatement: Record<string, number> }> {
-  const rows = (await pgAdmin.query<{ query: string; calls: string }>(
-    'SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+/**
+ * SQL statements per order since the last reset, from pg_stat_statements (the bench's own left
+ * out), with each statement's server time per call (µs) and the WAL it wrote per order (bytes):
+ * what an order costs PostgreSQL, statement by statement.
+ */
+interface SqlFigures { total: number; byStatement: Record<string, number>; execUsPerCall: Record<string, number>; walBytesPerOrder: number }
+async function sqlStatements(n: number): Promise<SqlFigures> {
+  const rows = (await pgAdmin.query<{ query: string; calls: string; exec_ms: number; wal_bytes: string }>(
+    `SELECT query, calls, total_exec_time + total_plan_time AS exec_ms, wal_bytes FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
   )).rows;
   const byStatement: Record<string, number> = {};
+  const execMs: Record<string, number> = {};
+  const callsByName: Record<string, number> = {};
   let total = 0;
+  let wal = 0;
   for (const r of rows) {
     const text = r.query.replace(/\s+/g, ' ').trim();
     if (BENCH_QUERY.test(text)) continue;
     const calls = Number(r.calls);
     total += calls;
+    wal += Number(r.wal_bytes);
     const name = /^WITH (\w+) AS \(\s*(\w+ \w+)/i.exec(text)?.slice(1).join(':') ?? text.slice(0, 48);
     byStatement[name] = round((byStatement[name] ?? 0) + calls / n, 2);
+    execMs[name] = (execMs[name] ?? 0) + Number(r.exec_ms);
+    callsByName[name] = (callsByName[name] ?? 0) + calls;
   }
-  return { total: round(total / n, 2), byStatement };
+  const execUsPerCall = Object.fromEntries(Object.entries(execMs).filter(([k]) => callsByName[k]! > 0).map(([k, ms]) => [k, round((ms * 1000) / callsByName[k]!)]));
+  return { total: round(total / n, 2), byStatement, execUsPerCall, walBytesPerOrder: round(wal / n, 0) };
 }
 rig.add(() => sim.close());
 const baseUrl = sim.baseUrl('t1');
@@ -321,13 +322,15 @@ interface Side {
   /** Orders/jobs that must be finished once everything submitted so far is done. */
   expected: number;
   submit(tag: string, n: number): Promise<void>;
-  /** How many are finished (confirmed / completed): one Redis read (bare), one count in PostgreSQL (partnerd). */
-  finished(): Promise<number>;
   /**
-   * How often `finished` is asked. The ledger's count reads the orders table, which PostgreSQL
-   * does on the same 2 cores as the daemon: asked every 10 ms it took about half a core from the
-   * side it was measuring. Every 50 ms costs a tenth of that and at most 50 ms of a 5–10 s window.
+   * How many are finished (confirmed / completed): one Redis read (bare); partnerd's
+   * `order.confirmed` lines in its log, read as they are appended. Counting in the ledger instead
+   * took PostgreSQL on the same 2 cores away from the side it measured: a count of the orders
+   * table every 50 ms (~20 ms each, growing with the table) was about 0.4 of a core. The ledger
+   * itself is checked once the window is over (`check`).
    */
+  finished(): Promise<number>;
+  /** How often `finished` is asked. */
   pollMs: number;
   /** Takes the poller's own reads out of the command counts. */
   uncount(calls: Record<string, number>, polls: number): void;
@@ -375,6 +378,34 @@ function startScraper(adminUrl: string): () => void {
   return () => clearInterval(timer);
 }
 
+/**
+ * Counts the lines holding `needle` in a file being appended to, reading only what was added
+ * since the last call (a line cut by a read is completed by the next).
+ */
+function logLineCounter(file: string, needle: string): () => number {
+  let offset = 0;
+  let count = 0;
+  let tail = '';
+  const buf = Buffer.alloc(1 << 20);
+  const decoder = new StringDecoder('utf8'); // a character cut by a read is completed by the next
+  return () => {
+    const fd = openSync(file, 'r');
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n === 0) break;
+        offset += n;
+        const lines = (tail + decoder.write(buf.subarray(0, n))).split('\n');
+        tail = lines.pop()!;
+        for (const line of lines) if (line.includes(needle)) count++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return count;
+  };
+}
+
 async function startPartnerd(name: 'partnerd' | 'nometrics'): Promise<Side> {
   const metrics = name === 'partnerd';
   const prefix = metrics ? 'pbench' : 'nbench';
@@ -393,16 +424,18 @@ async function startPartnerd(name: 'partnerd' | 'nometrics'): Promise<Side> {
     rig.add(stopScraper);
   }
   const queue = services.queues.get('t1');
-  return {
+  const confirmations = logLineCounter(logFile, '"event":"order.confirmed"');
+  const side: Side = {
     name, child, expected: 0, logFile,
     submit: (tag, n) => acceptAll(services, inputs(tag, n)),
-    finished: async () => (await services.ledger.countByState()).confirmed ?? 0,
-    pollMs: 50,
-    uncount: () => undefined, // it polls PostgreSQL, not Redis
+    finished: async () => confirmations(),
+    pollMs: 10,
+    uncount: () => undefined, // it reads its log, not Redis
     async check() {
       const c = await services.ledger.countByState();
       const bad = (c.rejected ?? 0) + (c.dead ?? 0) + (c.in_doubt ?? 0) + (c.retrying ?? 0);
       if (bad > 0) throw new Error(`orders did not go through cleanly: ${JSON.stringify(c)} (see ${logFile})`);
+      if ((c.confirmed ?? 0) < side.expected) throw new Error(`the log says ${side.expected} confirmed, the ledger ${c.confirmed ?? 0} (see ${logFile})`);
     },
     pause: () => queue.pause(),
     resume: () => queue.resume(),
@@ -413,6 +446,7 @@ async function startPartnerd(name: 'partnerd' | 'nometrics'): Promise<Side> {
       await services.close();
     },
   };
+  return side;
 }
 
 async function startBare(): Promise<Side> {
@@ -479,8 +513,9 @@ interface WindowResult {
   childCpuUsPerOrder: number;
   benchProcCpuUsPerOrder: number;
   redisCpuUsPerOrder: number;
+  postgresCpuUsPerOrder: number;
   redisCalls: { total: number; byCommand: Record<string, number> };
-  sql?: { total: number; byStatement: Record<string, number> };
+  sql?: SqlFigures;
   otherLoadCores: number;
   drainOrdersPerSec: number;
   drainCpuUsPerOrder: number;
@@ -537,6 +572,7 @@ async function measure(side: Side, r: number): Promise<WindowResult> {
     childCpuUsPerOrder: round((s1.childCpuUs - s0.childCpuUs) / N),
     benchProcCpuUsPerOrder: round((s1.benchCpuUs - s0.benchCpuUs) / N),
     redisCpuUsPerOrder: round((s1.redisCpuUs - s0.redisCpuUs) / N),
+    postgresCpuUsPerOrder: round((s1.postgresCpuUs - s0.postgresCpuUs) / N),
     redisCalls: perOrder(calls, N),
     ...(sql ? { sql } : {}),
     otherLoadCores: otherLoadCores(s0, s1),
@@ -558,6 +594,7 @@ function summarise(ws: WindowResult[]): WindowResult {
     childCpuUsPerOrder: m((w) => w.childCpuUsPerOrder),
     benchProcCpuUsPerOrder: m((w) => w.benchProcCpuUsPerOrder),
     redisCpuUsPerOrder: m((w) => w.redisCpuUsPerOrder),
+    postgresCpuUsPerOrder: m((w) => w.postgresCpuUsPerOrder),
     redisCalls: ws[ws.length - 1]!.redisCalls,
     ...(ws[ws.length - 1]!.sql ? { sql: ws[ws.length - 1]!.sql } : {}),
     otherLoadCores: m((w) => w.otherLoadCores),
@@ -624,9 +661,12 @@ const result = {
     totalMs: p.totalMs,
     benchProcCpuUsPerOrder: p.benchProcCpuUsPerOrder,
     redisCpuUsPerOrder: p.redisCpuUsPerOrder,
+    postgresCpuUsPerOrder: p.postgresCpuUsPerOrder,
     redisCallsPerOrder: p.redisCalls.total,
     sqlStatementsPerOrder: p.sql?.total ?? null,
     sqlByStatement: p.sql?.byStatement ?? null,
+    sqlExecUsPerCall: p.sql?.execUsPerCall ?? null,
+    walBytesPerOrder: p.sql?.walBytesPerOrder ?? null,
     drainOrdersPerSec: p.drainOrdersPerSec,
     drainDaemonCpuUsPerOrder: p.drainCpuUsPerOrder,
     otherLoadCores: p.otherLoadCores,

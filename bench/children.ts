@@ -1,4 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Polls `check` until it is true; fails when time is up or `child` has exited meanwhile. */
@@ -50,4 +52,48 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   delete env.PARTNERD_CONFIG;
   delete env.NODE_OPTIONS;
   return { ...env, ...extra };
+}
+
+/**
+ * How a child runs a TypeScript entry point: `node --import tsx <file.ts>` on the sources (`tsx`),
+ * or plain `node <file.js>` on a tsc build in the temp dir (`dist`), as production runs it
+ * (bin/partnerd.js → dist/): no TypeScript loader in the process, its memory or its start-up.
+ * The build goes into `tmp`, never into the repo; it is made once, before anything is measured.
+ */
+export class ChildRuntime {
+  private distRoot: string | undefined;
+  /** Folders the compiled code reads at run time, relative to its own location. */
+  static readonly ASSETS = ['migrations', 'views'];
+
+  constructor(
+    readonly runtime: 'tsx' | 'dist',
+    private readonly root: string,
+    private readonly tmp: string,
+    /** What to compile, relative to root (a folder or a file). */
+    private readonly sources: string[],
+    private readonly log: (msg: string) => void,
+  ) {
+    if (runtime === 'dist') this.build();
+  }
+
+  command(entry: string): { cwd: string; args: string[] } {
+    if (this.runtime === 'tsx') return { cwd: this.root, args: ['--import', 'tsx', entry] };
+    return { cwd: this.root, args: [join(this.distRoot!, entry.replace(/\.ts$/, '.js'))] };
+  }
+
+  private build(): void {
+    const distRoot = join(this.tmp, 'pkg');
+    const tsconfig = join(this.tmp, 'tsconfig.bench-build.json');
+    writeFileSync(tsconfig, JSON.stringify({
+      extends: join(this.root, 'tsconfig.json'),
+      compilerOptions: { rootDir: this.root, outDir: distRoot, noEmit: false, sourceMap: false, declaration: false, typeRoots: [join(this.root, 'node_modules/@types')] },
+      include: this.sources.map((s) => join(this.root, s)),
+    }));
+    this.log(`compiling ${this.sources.join(' and ')} into ${distRoot}`);
+    execFileSync(process.execPath, [join(this.root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: this.root, stdio: ['ignore', 2, 2] });
+    writeFileSync(join(distRoot, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    // What the code finds beside itself (import.meta.dirname + '../../migrations'), as in the image.
+    for (const dir of ['node_modules', ...ChildRuntime.ASSETS]) symlinkSync(join(this.root, dir), join(distRoot, dir));
+    this.distRoot = distRoot;
+  }
 }

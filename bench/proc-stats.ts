@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/<pid>/stat (USER_HZ, almost always 100). */
 export const CLK_TCK: number = (() => {
@@ -22,6 +22,31 @@ export function procCpuUs(pid: number): number {
   const utime = Number(rest[11]); // field 14
   const stime = Number(rest[12]); // field 15
   return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/**
+ * CPU time of a process and of its children (live ones from /proc, exited ones from the parent's
+ * cutime/cstime), in µs: PostgreSQL's postmaster and every backend, checkpointer and WAL writer.
+ */
+export function processTreeCpuUs(rootPid: number): number {
+  const fields = (pid: number | string): string[] | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined; // gone meanwhile
+    }
+  };
+  const root = fields(rootPid);
+  if (!root) return NaN;
+  // utime, stime, cutime, cstime: fields 14-17.
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = fields(entry);
+    if (f && Number(f[1]) === rootPid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks * 1e6) / CLK_TCK;
 }
 
 /** Peak resident set size (VmHWM) of a live process, in MiB. */
