@@ -105,6 +105,19 @@ describe('stockholmTimestamp (BRP "Tidpunkt", yyyy-MM-dd HH:mm)', () => {
   it('throws on offset-less strings', () => {
     assert.throws(() => stockholmTimestamp('2026-11-19T23:30:00'), RangeError);
   });
+
+  it('asked again and again, in any order (the last minute is remembered): the same as a fresh formatter', () => {
+    const fresh = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    });
+    const expected = (ms: number) => fresh.format(new Date(ms)).replace(/\s+/, ' ');
+    // Both changes of 2026, seconds apart around each, back and forth, and a minute asked twice in a row.
+    const instants: number[] = [];
+    for (const change of [Date.UTC(2026, 2, 29, 1, 0, 0), Date.UTC(2026, 9, 25, 1, 0, 0)]) {
+      for (const dt of [-61_000, -1, 0, 1, 59_999, 60_000, -1, 59_999, -60_000, 0, 0, 3_600_000 - 1, 3_600_000]) instants.push(change + dt);
+    }
+    for (const ms of instants) assert.equal(stockholmTimestamp(new Date(ms)), expected(ms), new Date(ms).toISOString());
+  });
 });
 
 describe('isIsoDate', () => {
