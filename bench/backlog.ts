@@ -18,7 +18,8 @@
  * Environment: BACKLOG_ORDERS (100000), BACKLOG_RATE (200: calls per BACKLOG_WINDOW_MS),
  * BACKLOG_WINDOW_MS (1000), BACKLOG_MARGIN_MS (20), BACKLOG_CONCURRENCY (16),
  * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000), BACKLOG_KEEP_TMP=1 (keep the daemon's
- * log and config), BACKLOG_DAEMON_NODE_ARGS (node flags for the daemon, e.g. --trace-gc),
+ * log and config), BACKLOG_DAEMON_NODE_ARGS (node flags for the daemon; default: the image's
+ * NODE_OPTIONS from the Dockerfile, e.g. the heap cap),
  * BACKLOG_RUNTIME (dist: compiled, as production runs it; or tsx).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -64,6 +65,14 @@ if (RUNTIME !== 'tsx' && RUNTIME !== 'dist') throw new Error('BACKLOG_RUNTIME mu
 const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
 const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
 const rig = createTeardown(log, { timeoutMs: TIMEOUT_MS, timeoutName: 'BACKLOG_TIMEOUT_MS' });
+
+/**
+ * The node flags the image runs the daemon with (the Dockerfile's NODE_OPTIONS): the RSS budget
+ * is the deployed daemon's, heap cap included.
+ */
+function imageNodeOptions(): string {
+  return /^\s*NODE_OPTIONS=(\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+}
 
 /** Linux RSS of a process right now (MiB). */
 function rssMiB(pid: number): number {
@@ -128,7 +137,7 @@ async function main() {
 
   const logFile = join(tmp, 'daemon.log');
   const fd = openSync(logFile, 'a');
-  const daemonNodeArgs = (process.env.BACKLOG_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const daemonNodeArgs = (process.env.BACKLOG_DAEMON_NODE_ARGS ?? imageNodeOptions()).split(' ').filter(Boolean);
   const cmd = runtime.command('src/cli/main.ts');
   const daemon: ChildProcess = spawn(process.execPath, [...daemonNodeArgs, ...cmd.args, 'run'], {
     cwd: cmd.cwd, stdio: ['ignore', fd, fd],
