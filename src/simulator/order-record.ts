@@ -46,8 +46,11 @@ export interface SimOrderFilter {
 export class OrderLedger {
   private readonly records: SimOrderRecord[] = [];
 
+  /** `keep` false: nothing is kept (the caller records orders itself); lists are empty. */
+  constructor(private readonly keep = true) {}
+
   add(record: SimOrderRecord): void {
-    this.records.push(record);
+    if (this.keep) this.records.push(record);
   }
 
   /** Copies of the matching records, oldest first. */

@@ -45,6 +45,12 @@ export interface BrpSimulatorOptions {
    * harness that must keep it across the simulator's restarts (the chaos suite).
    */
   onOrder?: (record: SimOrderRecord) => void | Promise<void>;
+  /**
+   * Keep every order in memory for /_sim/orders and `orders()` (default true). False for a
+   * harness whose record is `onOrder`'s: 100,000 records held in the heap make the simulator's
+   * own garbage collection pause it, and the requests that arrive meanwhile are stamped together.
+   */
+  keepOrders?: boolean;
 }
 
 export type { SimOutcome, SimStats } from './partner-order-route.js';
@@ -84,7 +90,7 @@ export async function startBrpSimulator(options: BrpSimulatorOptions): Promise<B
   }
 
   const faults = new FaultInjector(options.faults ?? {});
-  const ledger = new OrderLedger();
+  const ledger = new OrderLedger(options.keepOrders ?? true);
   const stats: SimStats = { requests: 0, ordersCreated: 0, byOutcome: {} };
   const hanging = new Set<{ socket: Socket; timer: NodeJS.Timeout }>();
 

@@ -218,6 +218,22 @@ describe('accepted partner order', () => {
   });
 });
 
+describe('an order record kept by the caller (keepOrders: false)', () => {
+  it('each order goes to onOrder, with its arrival and creation times, and none stays in memory', async () => {
+    const seen: Array<{ ordernr: string; receivedAt: string; createdAt: string }> = [];
+    const own = await startTestSimulator({ keepOrders: false, onOrder: async (o) => { seen.push({ ordernr: o.ordernr, receivedAt: o.receivedAt, createdAt: o.createdAt }); } });
+    try {
+      const res = await postOrder(own, orderXml({ ordernr: 'KEEP-1' }), { dispatcher: agent });
+      assert.equal(res.status, 200);
+      assert.deepEqual(seen, [{ ordernr: 'KEEP-1', receivedAt: '2026-03-30T08:05:00.000Z', createdAt: '2026-03-30T08:05:00.000Z' }]);
+      assert.deepEqual(own.orders(), []);
+      assert.equal(own.stats().ordersCreated, 1);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('refused partner orders', () => {
   it('unknown instance → 404 (1004); unknown web service → 404 (1005)', async () => {
     await expectError(orderXml(), { instance: 'nosuch' }, 404, '1004', 'Unknown BRP instance');
