@@ -46,9 +46,9 @@ if n >= max then
   local e = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
   at = math.max(at, tonumber(e[2]) + window)
 end
-if at - now > maxWait then return -math.ceil((at - now) / 1000) end
+if at - now > maxWait then return {-math.ceil((at - now) / 1000), n} end
 redis.call('ZADD', KEYS[1], at, ARGV[3])
-return math.ceil((at - now) / 1000)
+return {math.ceil((at - now) / 1000), n + 1}
 `;
 
 /**
@@ -65,7 +65,8 @@ return 1
 `;
 
 type LimiterRedis = Redis & {
-  pdReserveSlot(key: string, max: number, windowUs: number, id: string, maxWaitUs: number, replaces: string): Promise<number>;
+  /** [wait in ms (negative: refused, come back then), grants in the window]. */
+  pdReserveSlot(key: string, max: number, windowUs: number, id: string, maxWaitUs: number, replaces: string): Promise<[number, number]>;
   pdBlockSlots(key: string, max: number, windowUs: number, forUs: number): Promise<number>;
 };
 
@@ -76,8 +77,12 @@ export interface RateBudget {
 }
 
 export type Slot =
-  /** The call may be made in `waitMs` (0: now); the slot is counted as `id`. */
-  | { reserved: true; waitMs: number; id: string }
+  /**
+   * The call may be made in `waitMs` (0: now); the slot is counted as `id`. `crowded`: the
+   * window held at least half the budget, so calls arriving late and together could exceed it
+   * (below half, they cannot fill it).
+   */
+  | { reserved: true; waitMs: number; id: string; crowded: boolean }
   /** No slot within the longest wait asked for: come back in `waitMs`. Nothing was counted. */
   | { reserved: false; waitMs: number };
 
@@ -105,8 +110,8 @@ export class SlidingWindowLimiter {
   async reserve(tenant: string, budget: RateBudget, maxWaitMs: number, replaces?: string): Promise<Slot> {
     const windowUs = (budget.durationMs + budget.marginMs) * 1000;
     const id = `${this.id}.${this.seq++}`;
-    const r = await this.redis.pdReserveSlot(this.key(tenant), budget.max, windowUs, id, maxWaitMs * 1000, replaces ?? '');
-    return r >= 0 ? { reserved: true, waitMs: r, id } : { reserved: false, waitMs: -r };
+    const [wait, inWindow] = await this.redis.pdReserveSlot(this.key(tenant), budget.max, windowUs, id, maxWaitMs * 1000, replaces ?? '');
+    return wait >= 0 ? { reserved: true, waitMs: wait, id, crowded: inWindow * 2 >= budget.max } : { reserved: false, waitMs: -wait };
   }
 
   /** No call for this tenant is granted for `ms` from now (BRP's Retry-After), in any replica. */

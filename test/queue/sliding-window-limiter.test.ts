@@ -59,6 +59,20 @@ describe('sliding-window rate budget', () => {
     assertWithinBudget(waits.map((w) => t0 + w), 4, 195);
   });
 
+  test('crowded: a grant made while the window holds at least half the budget says so', async () => {
+    const limiter = new SlidingWindowLimiter(a, 'rl');
+    const quick = { max: 4, durationMs: 200, marginMs: 0 };
+    const crowded = [];
+    for (let i = 0; i < 5; i++) {
+      const s = await limiter.reserve('t1', quick, 5_000);
+      assert.ok(s.reserved);
+      crowded.push(s.crowded);
+    }
+    // One grant of a budget of four is under half; from the second on, the window (the grants still
+    // ahead included) holds half of it or more.
+    assert.deepEqual(crowded, [false, true, true, true, true]);
+  });
+
   test('a slot further away than the caller will wait is not taken, and costs the others nothing', async () => {
     const limiter = new SlidingWindowLimiter(a, 'rl');
     // Grants at about 0 and 333 ms; the third would be at about 667 ms.
