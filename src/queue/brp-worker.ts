@@ -60,7 +60,8 @@ const SLOT_RETAKE_TIMEOUT_MS = 1_000;
  * A slot of the rate budget on this process' clock. Redis granted it for an instant between
  * `asked + waitMs` and `answered + waitMs`: the call never leaves before `notBefore` (the later
  * bound) and counts as late after `onTimeUntil` (the earlier bound plus the allowance). Lateness
- * matters only for a slot granted in a `crowded` window (at least half the budget used).
+ * matters only where the calls after this one are scheduled close behind it (`crowded`): the
+ * window is at least half used, or calls are queued for the budget.
  */
 interface SlotTimes { id: string; notBefore: number; onTimeUntil: number; crowded: boolean }
 type SlotOrRefusal = SlotTimes | { refusedForMs: number };
@@ -180,15 +181,19 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     const asked = performance.now();
     const slot = await limiter.reserve(tenant.name, budget, maxSlotWaitMs, replaces);
     if (!slot.reserved) return { refusedForMs: slot.waitMs };
-    return { id: slot.id, notBefore: performance.now() + slot.waitMs, onTimeUntil: asked + slot.waitMs + lateAllowanceMs, crowded: slot.crowded };
+    return {
+      id: slot.id, notBefore: performance.now() + slot.waitMs, onTimeUntil: asked + slot.waitMs + lateAllowanceMs,
+      // Calls are queued for the budget (this one waited its turn), or the window is half used.
+      crowded: slot.crowded || slot.waitMs >= lateAllowanceMs,
+    };
   }
 
   /**
    * Waits for the slot; a job that reaches it late (this process stalled: a GC pause, a slow
    * commit) gives it back and takes the next free one, so that the calls due during a stall do
-   * not leave together, more than the budget within BRP's window. Only where the window is
-   * crowded: with less than half the budget used, late calls cannot fill it, and a tenant far
-   * below its limit pays no extra round trip for a slow commit.
+   * not leave together, more than the budget within BRP's window. Only where the budget is
+   * crowded (half used, or calls waiting their turn): a tenant far below its limit pays no extra
+   * round trip for a slow commit.
    */
   async function awaitSlot(slot: SlotTimes): Promise<SlotOrRefusal> {
     for (let retakes = 0; ; retakes++) {
