@@ -118,14 +118,19 @@ describe('outcomes', { concurrency: false }, () => {
     const keys = [];
     for (let i = 0; i < 24; i++) keys.push(await accept(p, `ST-${i}`));
     while (p.sim.orders().length < 4) await sleep(5);
-    const stallUntil = Date.now() + 400;
+    const stalledAt = Date.now();
+    const stallUntil = stalledAt + 400;
     while (Date.now() < stallUntil) { /* the process is stalled */ }
     for (const key of keys) await p.waitForState(key, 'confirmed', 15_000);
     const times = p.sim.orders().map((o) => Date.parse(o.receivedAt)).sort((a, b) => a - b);
     assert.equal(times.length, 24);
-    // Evenly spaced, not in bursts: never three calls within one slot's spacing (54 ms)...
-    for (let i = 0; i + 2 < times.length; i++) assert.ok(times[i + 2]! - times[i]! >= 54, `3 calls within ${times[i + 2]! - times[i]!} ms: ${times.map((x) => x - times[0]!).join(' ')}`);
-    // ...and never more than 10 in a window of 500 ms.
+    // From the stall on, evenly spaced, not in a burst: never three calls within one slot's spacing
+    // (54 ms). (Before it, the first call of the stream may be late on its own: a new connection,
+    // code not yet compiled; nothing is queued behind it then, so it keeps its slot.)
+    const fromStall = times.filter((x) => x >= stalledAt);
+    assert.ok(fromStall.length >= 15, `${fromStall.length} calls after the stall`);
+    for (let i = 0; i + 2 < fromStall.length; i++) assert.ok(fromStall[i + 2]! - fromStall[i]! >= 54, `3 calls within ${fromStall[i + 2]! - fromStall[i]!} ms: ${times.map((x) => x - stalledAt).join(' ')}`);
+    // ...and never more than 10 in a window of 500 ms, all along.
     for (let i = 0; i + 10 < times.length; i++) assert.ok(times[i + 10]! - times[i]! >= 500, `11 calls within ${times[i + 10]! - times[i]!} ms`);
   });
 
