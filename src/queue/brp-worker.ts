@@ -51,12 +51,6 @@ const OPEN_AHEAD_MS = 50;
 const MAX_SLOT_RETAKES = 3;
 
 /**
- * A new slot is asked for with the attempt already open: if Redis does not answer by then, the
- * call leaves late rather than not at all (a Redis blip must not strand an attempt).
- */
-const SLOT_RETAKE_TIMEOUT_MS = 1_000;
-
-/**
  * A slot of the rate budget on this process' clock. Redis granted it for an instant between
  * `asked + waitMs` and `answered + waitMs`: the call never leaves before `notBefore` (the later
  * bound) and counts as late after `onTimeUntil` (the earlier bound plus the allowance). Lateness
@@ -183,8 +177,10 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
     if (!slot.reserved) return { refusedForMs: slot.waitMs };
     return {
       id: slot.id, notBefore: performance.now() + slot.waitMs, onTimeUntil: asked + slot.waitMs + lateAllowanceMs,
-      // Calls are queued for the budget (this one waited its turn), or the window is half used.
-      crowded: slot.crowded || slot.waitMs >= lateAllowanceMs,
+      // Half the budget used, or calls queued for it (this one waited its turn). Not "half used"
+      // alone: a drain starts with an empty window, and its first late calls overlap the steady
+      // stream a second later.
+      crowded: slot.inWindow * 2 >= budget.max || slot.waitMs >= lateAllowanceMs,
     };
   }
 
@@ -200,12 +196,9 @@ export function createBrpWorker(deps: BrpWorkerDeps): Worker<OrderJob> {
       const wait = slot.notBefore - performance.now();
       if (wait > 0) await sleep(wait);
       if (!slot.crowded || performance.now() <= slot.onTimeUntil || retakes >= MAX_SLOT_RETAKES) return slot;
-      const timeout = new AbortController();
-      const next = await Promise.race([
-        takeSlot(slot.id).catch(() => undefined),
-        sleep(SLOT_RETAKE_TIMEOUT_MS, undefined, { signal: timeout.signal }).catch(() => undefined),
-      ]);
-      timeout.abort();
+      // The attempt is open: without Redis (the limiter's connection fails at once or within its
+      // command timeout) the call leaves late rather than not at all.
+      const next = await takeSlot(slot.id).catch(() => undefined);
       if (!next) return slot;
       if ('refusedForMs' in next) return next;
       slot = next;

@@ -78,11 +78,10 @@ export interface RateBudget {
 
 export type Slot =
   /**
-   * The call may be made in `waitMs` (0: now); the slot is counted as `id`. `crowded`: the
-   * window held at least half the budget, so calls arriving late and together could exceed it
-   * (below half, they cannot fill it).
+   * The call may be made in `waitMs` (0: now); the slot is counted as `id`. `inWindow`: the
+   * grants in the window with this one, those still ahead included (how crowded the budget is).
    */
-  | { reserved: true; waitMs: number; id: string; crowded: boolean }
+  | { reserved: true; waitMs: number; id: string; inWindow: number }
   /** No slot within the longest wait asked for: come back in `waitMs`. Nothing was counted. */
   | { reserved: false; waitMs: number };
 
@@ -91,6 +90,10 @@ export class SlidingWindowLimiter {
   private seq = 0;
   private readonly id = `${process.pid}.${Math.random().toString(36).slice(2, 8)}`;
 
+  /**
+   * `redis`: a connection that fails fast when Redis is away (the daemon's commands connection:
+   * no offline queue, a command timeout): a worker asks for a new slot with an attempt open.
+   */
   constructor(redis: Redis, private readonly prefix: string) {
     this.redis = redis as LimiterRedis;
     if (!('pdReserveSlot' in redis)) {
@@ -111,7 +114,7 @@ export class SlidingWindowLimiter {
     const windowUs = (budget.durationMs + budget.marginMs) * 1000;
     const id = `${this.id}.${this.seq++}`;
     const [wait, inWindow] = await this.redis.pdReserveSlot(this.key(tenant), budget.max, windowUs, id, maxWaitMs * 1000, replaces ?? '');
-    return wait >= 0 ? { reserved: true, waitMs: wait, id, crowded: inWindow * 2 >= budget.max } : { reserved: false, waitMs: -wait };
+    return wait >= 0 ? { reserved: true, waitMs: wait, id, inWindow } : { reserved: false, waitMs: -wait };
   }
 
   /** No call for this tenant is granted for `ms` from now (BRP's Retry-After), in any replica. */

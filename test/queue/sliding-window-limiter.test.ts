@@ -59,18 +59,22 @@ describe('sliding-window rate budget', () => {
     assertWithinBudget(waits.map((w) => t0 + w), 4, 195);
   });
 
-  test('crowded: a grant made while the window holds at least half the budget says so', async () => {
+  test('each grant says how many grants the window holds with it, those still ahead included', async () => {
     const limiter = new SlidingWindowLimiter(a, 'rl');
     const quick = { max: 4, durationMs: 200, marginMs: 0 };
-    const crowded = [];
+    const inWindow = [];
+    let lastId = '';
     for (let i = 0; i < 5; i++) {
       const s = await limiter.reserve('t1', quick, 5_000);
       assert.ok(s.reserved);
-      crowded.push(s.crowded);
+      inWindow.push(s.inWindow);
+      lastId = s.id;
     }
-    // One grant of a budget of four is under half; from the second on, the window (the grants still
-    // ahead included) holds half of it or more.
-    assert.deepEqual(crowded, [false, true, true, true, true]);
+    // Granted 50 ms apart, all five within the first 200 ms of the set's life: nothing has left yet.
+    assert.deepEqual(inWindow, [1, 2, 3, 4, 5]);
+    // A missed slot given back leaves the count: the new grant takes its place, not a sixth.
+    const again = await limiter.reserve('t1', quick, 5_000, lastId);
+    assert.ok(again.reserved && again.inWindow === 5, JSON.stringify(again));
   });
 
   test('a slot further away than the caller will wait is not taken, and costs the others nothing', async () => {
