@@ -13,8 +13,8 @@
  * and run with plain node, as production runs bin/partnerd.js; tsx: `node --import tsx` on the
  * sources, as in a checkout), EXPORT_TIMEOUT_MS (600000).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse';
@@ -25,13 +25,14 @@ import { migrate } from '../src/ledger/migrations.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { TEST_ERASURE_KEY } from '../support/pipeline.js';
 import { seedConfirmedOrders } from '../support/seed-confirmed-orders.js';
+import { ChildRuntime } from './children.js';
 import { intEnv, round as roundTo } from './figures.js';
 import { createTeardown } from './teardown.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const N = intEnv('EXPORT_ORDERS', 100_000);
 const TIMEOUT_MS = intEnv('EXPORT_TIMEOUT_MS', 600_000);
-const RUNTIME = process.env.EXPORT_RUNTIME ?? 'dist';
+const RUNTIME = (process.env.EXPORT_RUNTIME ?? 'dist') as 'dist' | 'tsx';
 if (RUNTIME !== 'dist' && RUNTIME !== 'tsx') throw new Error('EXPORT_RUNTIME must be dist or tsx');
 const TARGET = { maxSeconds: 10, maxRssMiB: 150 };
 const log = (m: string) => process.stderr.write(`[export] ${m}\n`);
@@ -87,23 +88,7 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'partnerd-export-bench-'));
   rig.add(() => rmSync(tmp, { recursive: true, force: true }));
 
-  let cmd = { cwd: ROOT, args: ['--import', 'tsx', 'src/cli/main.ts'] };
-  if (RUNTIME === 'dist') {
-    const dist = join(tmp, 'pkg');
-    const tsconfig = join(tmp, 'tsconfig.export-bench.json');
-    writeFileSync(tsconfig, JSON.stringify({
-      extends: join(ROOT, 'tsconfig.json'),
-      compilerOptions: { rootDir: ROOT, outDir: dist, noEmit: false, sourceMap: false, declaration: false, typeRoots: [join(ROOT, 'node_modules/@types')] },
-      include: [join(ROOT, 'src')],
-    }));
-    log(`compiling src/ into ${dist}`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: ROOT, stdio: ['ignore', 2, 2] });
-    writeFileSync(join(dist, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-    symlinkSync(join(ROOT, 'node_modules'), join(dist, 'node_modules'));
-    // The migrations are read relative to the module (src/ledger → ../../migrations).
-    symlinkSync(join(ROOT, 'migrations'), join(dist, 'migrations'));
-    cmd = { cwd: ROOT, args: [join(dist, 'src/cli/main.js')] };
-  }
+  const cmd = new ChildRuntime(RUNTIME, ROOT, tmp, ['src'], log).command('src/cli/main.ts');
 
   const postgres = await startPostgres();
   rig.add(() => postgres.destroy());

@@ -11,11 +11,12 @@
  * Environment: BRP_PROCESS_PORT, BRP_PROCESS_ORDERS (file), BRP_PROCESS_API_KEY,
  * BRP_PROCESS_FAULTS (JSON FaultConfig).
  */
-import { appendFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { startBrpSimulator } from '../src/simulator/index.js';
 import { TEST_CATALOGUE, XSD_PATH } from './pipeline.js';
 
-const ordersFile = process.env.BRP_PROCESS_ORDERS!;
+// Opened once for appending: each line is one write at the end of the file, whatever runs beside it.
+const record = await open(process.env.BRP_PROCESS_ORDERS!, 'a');
 const sim = await startBrpSimulator({
   port: Number(process.env.BRP_PROCESS_PORT),
   xsdPath: XSD_PATH,
@@ -25,7 +26,9 @@ const sim = await startBrpSimulator({
   keepOrders: false,
   // Written before the answer (awaited), off the event loop: a synchronous write that waits on
   // the disk would hold every request behind it, and BRP's clock with them.
-  onOrder: (o) => appendFile(ordersFile, `${JSON.stringify({ ordernr: o.ordernr, delivery: o.delivery, receivedAt: o.receivedAt, createdAt: o.createdAt })}\n`),
+  onOrder: async (o) => {
+    await record.write(`${JSON.stringify({ ordernr: o.ordernr, delivery: o.delivery, receivedAt: o.receivedAt, createdAt: o.createdAt })}\n`);
+  },
 });
 process.stdout.write(`listening ${sim.url}\n`);
 const stop = () => void sim.close().then(() => process.exit(0));
