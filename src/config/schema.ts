@@ -364,6 +364,8 @@ export const ConfigSchema = z
         keepCompletedSeconds: z.number().int().min(0).default(0),
         /** How often queued records without a BullMQ job are looked for (crash between record and enqueue). */
         reconcileIntervalMs: z.number().int().min(1_000).default(60_000),
+        /** Live orders a periodic pass checks per second at most (0: unpaced); passes after a Redis loss or restart are never paced. */
+        reconcileOrdersPerSec: z.number().int().min(0).default(2_000),
       })
       .strict()
       .prefault({}),

@@ -13,7 +13,7 @@ import { registerStateGauges } from './state-gauges.js';
 import type { ExclusiveSchedule } from '../ingest/exclusive-schedule.js';
 import { scheduleRetention } from '../privacy/retention.js';
 import { createBrpWorker } from '../queue/brp-worker.js';
-import { Reconciler } from '../queue/reconciler.js';
+import { Reconciler, type ReconcileReason } from '../queue/reconciler.js';
 import { TenantProber } from '../queue/tenant-prober.js';
 import type { OrderJob } from '../queue/tenant-queues.js';
 import { createRedis, type Services } from './services.js';
@@ -57,7 +57,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
   const workers: Worker<OrderJob>[] = [];
   const timers: NodeJS.Timeout[] = [];
   // Adding a job twice is harmless (its id is the key's); the short age only avoids racing intake.
-  const reconciler = new Reconciler(ledger, queues, logger, 2_000);
+  const reconciler = new Reconciler(ledger, queues, logger, { minAgeMs: 2_000, ordersPerSec: config.queue.reconcileOrdersPerSec });
   const dataMarker = `${config.redis.prefix}:epoch`;
   let stopping: Promise<void> | undefined;
   let ingestServer: IngestServer | undefined;
@@ -111,9 +111,9 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
     workers.push(createBrpWorker({ config, tenant, connection: workerRedis, ledger, limiter, client, documents, pause, logger }));
   }
 
-  function reconcile(why: string): void {
+  function reconcile(why: ReconcileReason): void {
     if (stopping) return;
-    reconciler.runOnce().catch((err) => logEvent(logger, 'reconcile.error', { err, why }));
+    reconciler.runOnce(why).catch((err) => logEvent(logger, 'reconcile.error', { err, why }));
   }
 
   /**
@@ -150,8 +150,8 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       for (const w of workers) void w.run();
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await services.redis.set(dataMarker, new Date().toISOString(), 'NX');
-      await reconciler.runOnce().catch((err) => logEvent(logger, 'reconcile.error', { err }));
-      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce(), 'reconcile.error');
+      await reconciler.runOnce('start').catch((err) => logEvent(logger, 'reconcile.error', { err, why: 'start' }));
+      every(config.queue.reconcileIntervalMs, () => reconciler.runOnce('periodic'), 'reconcile.error');
       every(Math.min(REDIS_DATA_CHECK_MS, config.queue.reconcileIntervalMs), checkRedisData, 'reconcile.error');
       // A Redis that comes back may have come back empty: look at once.
       let redisWasDown = false;
@@ -194,6 +194,7 @@ export function createDaemon(services: Services, options: DaemonOptions = {}): D
       stopping ??= (async () => {
         logEvent(logger, 'daemon.stopping', { reason, graceMs: config.shutdownGraceMs });
         for (const t of timers) clearInterval(t);
+        reconciler.stop();
         // Every step is bounded (closeWithin): a store that stops answering must not keep the
         // daemon from stopping. Stop taking orders in first (a request in progress completes,
         // within the grace period), then drain the workers.

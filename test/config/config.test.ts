@@ -150,7 +150,7 @@ test('each default is written once in the schema: a section left out gets its ke
   const cfg = configFromObject({ tenants: { a: tenant }, retention }, 'x.yaml', { BRP_KEY: 'k' });
   assert.deepEqual(cfg.tenants.a?.timeouts, { connectMs: 5_000, responseMs: 30_000 });
   assert.deepEqual(cfg.tenants.a?.retry, { attempts: 10, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, jitter: 0.2 });
-  assert.deepEqual(cfg.queue, { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 60_000 });
+  assert.deepEqual(cfg.queue, { lockDurationMs: 30_000, maxStalledCount: 10, keepCompletedSeconds: 0, reconcileIntervalMs: 60_000, reconcileOrdersPerSec: 2_000 });
   assert.deepEqual(cfg.log, { level: 'info' });
   assert.equal(cfg.ingest.http.port, 8080);
   assert.deepEqual(cfg.ingest.http.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
