@@ -211,6 +211,9 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
  * The keyed hash of a personnummer (domain/person-hash.ts) stored with each order, so that an
  * erasure request can find the person's orders; undefined for a value that is not a personnummer.
  */
+/** Where the reconciler's walk over live orders stands: the last order of its previous batch. */
+export interface LiveOrderCursor { tenant: string; receivedAt: string; key: string }
+
 export type PersonHash = (personnummer: string, now: Date) => string | undefined;
 
 export interface LedgerOptions {
@@ -762,15 +765,28 @@ export class Ledger {
   }
 
   /**
-   * Live orders (queued, retrying, submitting) unchanged since `olderThan`, by key after `afterKey`:
-   * the reconciler's batches. Only keys and tenants: the job carries nothing else.
+   * Live orders (queued, retrying, submitting) unchanged since `olderThan`, oldest first per
+   * tenant, after `after` (the previous batch's last `cursor`): the reconciler's batches, read off
+   * the live-only index. Only keys and tenants: the job carries nothing else. The cursor keeps
+   * received_at as PostgreSQL's text, so a stored microsecond is not lost in a JS Date.
    */
-  async liveOrders(options: { afterKey?: string; olderThan: Date; limit: number }): Promise<Array<{ key: string; tenant: string; state: OrderState }>> {
-    const r = await this.q<{ key: string; tenant: string; state: OrderState }>(
-      `SELECT key, tenant, state FROM orders WHERE state IN ${LIVE_SQL} AND key > $1 AND updated_at < $2 ORDER BY key LIMIT $3`,
-      [options.afterKey ?? '', options.olderThan, options.limit],
+  async liveOrders(options: { after?: LiveOrderCursor; olderThan: Date; limit: number }): Promise<Array<{ key: string; tenant: string; state: OrderState; cursor: LiveOrderCursor }>> {
+    const after = options.after ?? { tenant: '', receivedAt: '-infinity', key: '' };
+    // The text form under another name: ORDER BY would otherwise sort by it, not by the timestamp.
+    const r = await this.q<{ key: string; tenant: string; state: OrderState; received_at_text: string }>(
+      `SELECT key, tenant, state, received_at::text AS received_at_text FROM orders
+        WHERE state IN ${LIVE_SQL} AND (tenant, received_at, key) > ($1, $2::timestamptz, $3) AND updated_at < $4
+        ORDER BY tenant, received_at, key LIMIT $5`,
+      [after.tenant, after.receivedAt, after.key, options.olderThan, options.limit],
     );
-    return r.rows;
+    return r.rows.map((row) => ({ key: row.key, tenant: row.tenant, state: row.state, cursor: { tenant: row.tenant, receivedAt: row.received_at_text, key: row.key } }));
+  }
+
+  /** Which of these keys are live orders now: the reconciler's second look before it adds a job. */
+  async liveKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const r = await this.q<{ key: string }>(`SELECT key FROM orders WHERE key = ANY($1::text[]) AND state IN ${LIVE_SQL}`, [[...keys]]);
+    return new Set(r.rows.map((row) => row.key));
   }
 
   /** Records of `portal` that reached their outcome in [from, to), in the order they reached it. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger, LiveOrderCursor } from '../ledger/ledger.js';
 import { parseOrderKey } from '../domain/canonical-order.js';
 import { logEvent } from '../observability/log-event.js';
 import type { TenantQueues } from './tenant-queues.js';
@@ -92,23 +92,30 @@ export class Reconciler {
     const started = Date.now();
     let checked = 0;
     let repaired = 0;
-    let afterKey: string | undefined;
+    let after: LiveOrderCursor | undefined;
     while (!this.stopped) {
-      const batch = await this.ledger.liveOrders({ afterKey, olderThan, limit: BATCH });
+      const batch = await this.ledger.liveOrders({ after, olderThan, limit: BATCH });
       if (batch.length === 0) break;
       checked += batch.length;
-      afterKey = batch[batch.length - 1]!.key;
+      after = batch[batch.length - 1]!.cursor;
       const byTenant = new Map<string, typeof batch>();
       for (const o of batch) {
         // A tenant removed from the config has no queue: its orders wait for it to come back.
         if (!tenants.has(o.tenant)) continue;
-        byTenant.set(o.tenant, [...(byTenant.get(o.tenant) ?? []), o]);
+        const list = byTenant.get(o.tenant);
+        if (list) list.push(o);
+        else byTenant.set(o.tenant, [o]);
       }
       for (const [tenant, orders] of byTenant) {
         const pending = await this.queues.pendingJobs(tenant, orders.map((o) => o.key));
-        for (const o of orders) {
+        const jobless = orders.filter((o) => !pending.has(o.key));
+        // The batch was read before its jobs were looked at: an order finished in between has had
+        // its job removed and is no longer live. Looked at again now, it is left alone (a job for
+        // it would only take a slot of the rate budget to find it done).
+        const stillLive = await this.ledger.liveKeys(jobless.map((o) => o.key));
+        for (const o of jobless) {
           const key = o.key;
-          if (pending.has(key)) continue;
+          if (!stillLive.has(key)) continue;
           await this.queues.reenqueue(key, tenant);
           repaired++;
           const p = parseOrderKey(key);

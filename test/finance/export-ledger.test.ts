@@ -151,7 +151,7 @@ describe('export from the ledger', { concurrency: false }, () => {
       await client.end();
     }
     const { applied } = await migrate(dbConfig(url), logger);
-    assert.equal(applied.length, 1);
+    assert.equal(applied[0], '1796129470589_finance-and-personal-data');
     const migrated = createDatabase(dbConfig(url), logger);
     try {
       const old = Ledger.fromDatabase(migrated, url);

@@ -47,20 +47,30 @@ beforeEach(async () => {
   await connection.flushall();
 });
 
-/** `n` queued orders of tenant t1, changed an hour ago, with no job: what a lost Redis leaves. */
-async function liveOrdersWithoutJobs(n: number): Promise<string[]> {
+async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
   try {
-    const r = await client.query<{ key: string }>(
-      `INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at)
-       SELECT 't1:benify:R-' || lpad(i::text, 6, '0'), 't1', 'benify', 'R-' || lpad(i::text, 6, '0'), 'queued', now() - interval '1 hour', now() - interval '1 hour'
-         FROM generate_series(1, $1::int) i RETURNING key`, [n]);
-    return r.rows.map((row) => row.key);
+    return (await client.query<T>(text, params)).rows;
   } finally {
     await client.end();
   }
 }
+
+/**
+ * `n` orders of `tenant` in `state`, changed an hour ago, with no job: what a lost Redis leaves.
+ * They share one received_at, with PostgreSQL's microseconds (the walk's cursor must keep them).
+ */
+async function ordersWithoutJobs(n: number, options: { tenant?: string; state?: string; prefix?: string } = {}): Promise<string[]> {
+  const { tenant = 't1', state = 'queued', prefix = 'R' } = options;
+  const rows = await sql<{ key: string }>(
+    `INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at)
+     SELECT $2 || ':benify:' || $4 || '-' || lpad(i::text, 6, '0'), $2, 'benify', $4 || '-' || lpad(i::text, 6, '0'), $3,
+            date_trunc('second', now()) - interval '1 hour' + interval '0.000123 second', now() - interval '1 hour'
+       FROM generate_series(1, $1::int) i RETURNING key`, [n, tenant, state, prefix]);
+  return rows.map((row) => row.key);
+}
+const liveOrdersWithoutJobs = (n: number) => ordersWithoutJobs(n);
 
 async function withJobs(keys: string[]): Promise<number> {
   return (await queues.pendingJobs('t1', keys)).size;
@@ -108,4 +118,31 @@ test('stop() ends a paced pass at its next step', async () => {
   assert.equal(await pass, 500);
   assert.ok(Date.now() - started < 3_000);
   assert.equal(await withJobs(keys.slice(500)), 0, 'no batch after stop()');
+});
+
+test('a pass reaches every live order once, past final orders and other tenants, on one received_at', async () => {
+  await ordersWithoutJobs(1_200, { state: 'confirmed', prefix: 'DONE' });
+  await ordersWithoutJobs(700, { tenant: 't0' }); // a tenant no longer configured: walked past, left alone
+  const live = [...await ordersWithoutJobs(1_100), ...await ordersWithoutJobs(200, { state: 'retrying', prefix: 'RT' })];
+  const reconciler = new Reconciler(ledger, queues, logger, { minAgeMs: 2_000, ordersPerSec: 0 });
+  assert.equal(await reconciler.runOnce('start'), 1_300);
+  assert.equal(await withJobs(live), 1_300);
+  assert.equal(await reconciler.runOnce('start'), 0, 'a second pass finds every live order with its job');
+});
+
+test('an order that finished between the batch being read and its job being looked at is not queued again', async () => {
+  const keys = await liveOrdersWithoutJobs(300);
+  const finished = keys.slice(0, 100);
+  // The worker finishes the first 100 right after the reconciler read its batch (their jobs were
+  // removed on completion, so Redis has none for them either).
+  const racing = Object.create(ledger) as Ledger;
+  racing.liveOrders = async (options) => {
+    const batch = await ledger.liveOrders(options);
+    await sql(`UPDATE orders SET state = 'confirmed' WHERE key = ANY($1::text[])`, [finished]);
+    return batch;
+  };
+  const reconciler = new Reconciler(racing, queues, logger, { minAgeMs: 2_000, ordersPerSec: 0 });
+  assert.equal(await reconciler.runOnce('start'), 200);
+  assert.equal(await withJobs(finished), 0, 'no job for a finished order');
+  assert.equal(await withJobs(keys.slice(100)), 200);
 });
