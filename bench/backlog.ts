@@ -20,11 +20,12 @@
  * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000), BACKLOG_KEEP_TMP=1 (keep the daemon's
  * log and config), BACKLOG_DAEMON_NODE_ARGS (node flags for the daemon; default: the image's
  * NODE_OPTIONS from the Dockerfile, e.g. the heap cap),
- * BACKLOG_RUNTIME (dist: compiled, as production runs it; or tsx).
+ * BACKLOG_RUNTIME (dist: compiled, as production runs it; or tsx), BACKLOG_BRP_NICE (-10: the
+ * priority of BRP's process, see below).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -63,6 +64,17 @@ const RUNTIME = (process.env.BACKLOG_RUNTIME ?? 'dist') as 'tsx' | 'dist';
 if (RUNTIME !== 'tsx' && RUNTIME !== 'dist') throw new Error('BACKLOG_RUNTIME must be tsx or dist');
 /** How long the backlog is held before BRP comes back: longer than one reconciler pass (60 s). */
 const HOLD_MS = int('BACKLOG_HOLD_MS', 65_000);
+/**
+ * BRP's process runs at this nice value (-20..19; default -10, or 0 when not allowed). In life BRP
+ * has machines of its own; here it shares two cores with PostgreSQL, Redis and the daemon, and
+ * when the scheduler keeps it off a core for 25-45 ms, the calls that reach it meanwhile are all
+ * stamped on its return, within a few milliseconds: a burst on BRP's clock that no sender caused
+ * and none could prevent. A higher priority (of its main thread, which reads and stamps each
+ * request) gives it the core as soon as a call arrives, as its own machine would.
+ * BACKLOG_BRP_NICE=0 measures the shared machine as it is.
+ */
+const BRP_NICE = Number(process.env.BACKLOG_BRP_NICE ?? -10);
+if (!Number.isInteger(BRP_NICE) || BRP_NICE < -20 || BRP_NICE > 19) throw new Error('BACKLOG_BRP_NICE must be an integer from -20 to 19');
 const log = (m: string) => process.stderr.write(`[backlog] ${m}\n`);
 const rig = createTeardown(log, { timeoutMs: TIMEOUT_MS, timeoutName: 'BACKLOG_TIMEOUT_MS' });
 
@@ -104,6 +116,13 @@ async function main() {
   const brpPort = await freePort();
   const brpOrdersFile = join(tmp, 'brp-orders.jsonl');
   const brp = await startBrpProcess({ port: brpPort, ordersFile: brpOrdersFile, apiKey: TEST_API_KEY });
+  let brpNice = 0;
+  try {
+    setPriority(brp.pid!, BRP_NICE);
+    brpNice = BRP_NICE;
+  } catch (err) {
+    log(`BRP's process keeps nice 0: ${(err as Error).message}`);
+  }
   rig.add(async () => {
     if (brp.exitCode !== null || brp.signalCode !== null) return;
     const exited = new Promise((r) => brp.once('exit', r));
@@ -190,9 +209,12 @@ async function main() {
   await db.connect();
   rig.add(() => db.end());
   for (;;) {
-    const confirmed = Number((await db.query("SELECT count(*) AS n FROM orders WHERE state = 'confirmed'")).rows[0].n);
-    if (confirmed >= N) break;
-    if (Math.floor((Date.now() - d0) / 10_000) !== Math.floor((Date.now() - d0 - 1_000) / 10_000)) log(`${confirmed} confirmed; daemon RSS ${rssMiB(daemon.pid!)} MiB`);
+    // Counted as what is left (off the live-only index, shrinking), not as what is confirmed: a
+    // count of a growing set every second would cost PostgreSQL more and more during the drain.
+    const live = Number((await db.query("SELECT count(*) AS n FROM orders WHERE state IN ('queued', 'submitting', 'retrying')")).rows[0].n);
+    const finished = N - live;
+    if (live === 0) break;
+    if (Math.floor((Date.now() - d0) / 10_000) !== Math.floor((Date.now() - d0 - 1_000) / 10_000)) log(`${finished} finished; daemon RSS ${rssMiB(daemon.pid!)} MiB`);
     await sleep(1_000);
   }
   // BRP's clock: when each request reached its web service (what a limit at its door counts);
@@ -220,6 +242,7 @@ async function main() {
     concurrency: CONCURRENCY,
     runtime: RUNTIME,
     daemonNodeArgs,
+    brpNice,
     acceptOrdersPerSec: round(N / acceptSeconds),
     redisBytesPerQueuedOrder: redisBytesPerQueued,
     daemonRssWhileQueuedMiB: maxRssQueued,
