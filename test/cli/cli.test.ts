@@ -119,10 +119,10 @@ describe('partnerd CLI', { concurrency: false }, () => {
   test('migrate: a command on a database without the schema names the fix; migrate applies it once', () => {
     const before = cli(['status']);
     assert.equal(before.status, 1);
-    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 3 migration\(s\); run: partnerd migrate\n$/);
+    assert.match(before.stderr, /^partnerd: the ledger database schema is older than this build: the database at 127\.0\.0\.1:\d+ lacks 4 migration\(s\); run: partnerd migrate\n$/);
     const first = cli(['migrate']);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /^applied 3 migration\(s\): \d+_ledger, \d+_operator-lookups, \d+_finance-and-personal-data\n$/);
+    assert.match(first.stdout, /^applied 4 migration\(s\): \d+_ledger, \d+_operator-lookups, \d+_finance-and-personal-data, \d+_live-orders-walk\n$/);
     const second = cli(['migrate']);
     assert.equal(second.stdout, 'schema is up to date\n');
   });
