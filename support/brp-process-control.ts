@@ -8,10 +8,14 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** One order in BRP's record: its times on BRP's clock (ms since the epoch). */
 export interface BrpRecordEntry { ordernr: string; delivery: string; receivedAt: number; createdAt: number }
 
-/** BRP's record so far, in the order it committed them (support/brp-process.ts writes it). */
+/**
+ * BRP's record so far, in the order it committed them (support/brp-process.ts writes it). Read
+ * while BRP still appends to it, the file can end in part of a line: only whole lines count.
+ */
 export function readBrpRecord(ordersFile: string): BrpRecordEntry[] {
   if (!existsSync(ordersFile)) return [];
-  return readFileSync(ordersFile, 'utf8').split('\n').filter(Boolean).map((line) => {
+  const text = readFileSync(ordersFile, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((line) => {
     const o = JSON.parse(line) as { ordernr: string; delivery: string; receivedAt: string; createdAt: string };
     return { ordernr: o.ordernr, delivery: o.delivery, receivedAt: Date.parse(o.receivedAt), createdAt: Date.parse(o.createdAt) };
   });
