@@ -207,13 +207,13 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
     ON CONFLICT (order_key) DO UPDATE SET due_at = EXCLUDED.due_at, notified_at = NULL, attempts = 0, last_error = NULL`;
 }
 
+/** Where the reconciler's walk over live orders stands: the last order of its previous batch. */
+export interface LiveOrderCursor { tenant: string; receivedAt: string; key: string }
+
 /**
  * The keyed hash of a personnummer (domain/person-hash.ts) stored with each order, so that an
  * erasure request can find the person's orders; undefined for a value that is not a personnummer.
  */
-/** Where the reconciler's walk over live orders stands: the last order of its previous batch. */
-export interface LiveOrderCursor { tenant: string; receivedAt: string; key: string }
-
 export type PersonHash = (personnummer: string, now: Date) => string | undefined;
 
 export interface LedgerOptions {

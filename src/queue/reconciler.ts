@@ -40,9 +40,8 @@ export interface ReconcilerOptions {
  */
 export class Reconciler {
   private running: Promise<number> | undefined;
+  /** A full-speed pass was asked for while a pass runs: the pace is dropped, and one more follows. */
   private again = false;
-  /** Set when a full-speed pass is asked for while a paced one runs: the pace is dropped. */
-  private urgent = false;
   private stopped = false;
   private wake: (() => void) | undefined;
 
@@ -58,21 +57,21 @@ export class Reconciler {
    * while a pass runs shares it too, makes it go on at full speed, and has one more full-speed
    * pass follow it (a Redis restart during a pass must still be seen by a pass that starts after).
    */
-  runOnce(reason: ReconcileReason, now?: Date): Promise<number> {
+  runOnce(reason: ReconcileReason): Promise<number> {
     const paced = reason === 'periodic' && this.options.ordersPerSec > 0;
-    if (reason !== 'periodic') {
-      this.urgent = true;
-      this.wake?.();
-      if (this.running) this.again = true;
+    if (this.running) {
+      if (reason !== 'periodic') {
+        this.again = true;
+        this.wake?.();
+      }
+      return this.running;
     }
-    if (this.running) return this.running;
     this.running = (async () => {
       let total = 0;
       let pacedPass = paced;
       do {
         this.again = false;
-        this.urgent = false;
-        total += await this.pass(now ?? new Date(), pacedPass);
+        total += await this.pass(new Date(), pacedPass);
         pacedPass = false;
       } while (this.again && !this.stopped);
       return total;
@@ -123,7 +122,8 @@ export class Reconciler {
         }
       }
       if (batch.length < BATCH) break;
-      if (paced && !this.urgent) await this.waitUntil(started + (checked / this.options.ordersPerSec) * 1000);
+      // Checked and slept in one synchronous step: a wake() cannot fall between the two.
+      if (paced && !this.again && !this.stopped) await this.waitUntil(started + (checked / this.options.ordersPerSec) * 1000);
     }
     if (repaired > 0) logEvent(this.logger, 'reconcile.done', { repaired });
     return repaired;
