@@ -54,7 +54,8 @@ const LF = 0x0a;
  * lacks one of SOP_HEADER's columns (or names one twice) is rejected as a whole. Extra columns
  * are allowed and ignored by the adapter; column order does not matter (fields are keyed by
  * name). Empty lines and rows whose every field is blank (spreadsheet tails like `;;;;`) are
- * skipped. A row with more or fewer fields than the header is kept with a `problem`.
+ * skipped. A row with more or fewer fields than the header is kept with a `problem` when
+ * Ordernummer is the first column; when it is not, that row makes the whole file unusable.
  */
 export function parseSopCsv(input: Uint8Array): SopCsvFile {
   const decoded = decodeUtf8Strict(input);
@@ -98,6 +99,13 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
   const problem = headerProblem(header, headerRecord.line);
   if (problem !== undefined) return { ok: false, kind: 'shape', line: headerRecord.line, problem };
 
+  // In a row with a field too many or too few, every cell after the shift is under the wrong
+  // column, and where the shift is cannot be told. Only the first cell stands where the header
+  // says, so the row's order is known only when Ordernummer is the first column. Otherwise the
+  // row's Ordernummer would be whatever shifted into its place (a name, a personnummer: echoed in
+  // the errors file and the logs), and the order the row really belongs to could go ahead
+  // without this line. Neither is acceptable: the file is rejected as a whole.
+  const orderKnownWhenShifted = header.indexOf('Ordernummer') === 0;
   const rows: SopCsvRow[] = [];
   for (const { line, cells } of records.slice(1)) {
     if (cells.every((c) => trimText(c) === '')) continue;
@@ -106,7 +114,12 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
       if (name !== '' && i < cells.length) fields[name] = cells[i]!;
     });
     const row: SopCsvRow = { line, cells, fields };
-    if (cells.length !== header.length) row.problem = `raden har ${cells.length} fält, rubrikraden har ${header.length}`;
+    if (cells.length !== header.length) {
+      row.problem = `raden har ${cells.length} fält, rubrikraden har ${header.length}`;
+      if (!orderKnownWhenShifted) {
+        return { ok: false, kind: 'shape', line, problem: `${row.problem}, och Ordernummer är inte första kolumnen: radens order går inte att avgöra, så ingen order i filen tas emot` };
+      }
+    }
     rows.push(row);
   }
   return { ok: true, header: headerRecord.cells, rows };

@@ -283,6 +283,26 @@ describe('S&P file drop', { concurrency: false }, () => {
     }
   });
 
+  test('columns reordered and a row a field too many: no order goes ahead without that row, and nothing shifted into Ordernummer is quoted', async () => {
+    // Ordernummer last: after the extra field, the cell under Ordernummer is Orderdatum's, here a name.
+    const reversed = (line: string) => line.split(';').reverse().join(';');
+    const shifted = sopRow('SP-390', { Orderdatum: 'Tessan', Artikelnummer: 'TOWEL' }).split(';');
+    shifted.splice(2, 0, 'extra');
+    const content = [reversed(HEADER_LINE), reversed(sopRow('SP-390')), shifted.reverse().join(';'), reversed(sopRow('SP-391')), ''].join('\r\n');
+    await drop(root, 'shifted.csv', content);
+    let called = 0;
+    const summary = await scanSopInbox(deps({ ingest: async () => { called++; throw new Error('must not be called'); } }));
+    assert.deepEqual(summary.files.map((f) => [f.file, f.outcome, f.movedTo, f.errorsFile]), [['shifted.csv', 'rejected', 'rejected/shifted.csv', 'rejected/shifted.errors.csv']]);
+    assert.equal(called, 0, 'SP-390 would have gone ahead without its TOWEL line');
+    const errors = await readFile(join(root, 'rejected', 'shifted.errors.csv'), 'utf8');
+    assert.match(errors, /;3;raden har 19 fält, rubrikraden har 18, och Ordernummer är inte första kolumnen/);
+    const logged = JSON.stringify(events(p.lines, 'sop.file.rejected').filter((l) => l.file === 'shifted.csv'));
+    for (const value of ['Tessan', 'Testsson', '19111111-1116', 'Testgatan', 'tessan@test.com', '073-123 45 67']) {
+      assert.ok(!errors.includes(value), `the errors file quotes ${value}`);
+      assert.ok(!logged.includes(value), `the log line quotes ${value}`);
+    }
+  });
+
   test('scanOnce creates the four folders when missing', async () => {
     await rm(root, { recursive: true, force: true });
     assert.deepEqual(await sopIngest().scanOnce(), { files: [] });

@@ -38,14 +38,34 @@ describe('parseSopCsv', () => {
     assert.equal(parsed.rows[1]!.fields.Orderdatum, 'x\ny\nz');
   });
 
-  test('a row with the wrong number of fields is kept with its problem; columns may come in any order', () => {
+  test('a row with the wrong number of fields is kept with its problem and its Ordernummer; columns may come in any order', () => {
+    const parsed = parseSopCsv(Buffer.from(`${HEADER}\n${row('C-1', 'X')}\nC-2;too;short\n${row('C-3', 'X')};\n`));
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.rows.map((r) => [r.fields.Ordernummer, r.problem]), [
+      ['C-1', undefined],
+      ['C-2', `raden har 3 fält, rubrikraden har ${SOP_HEADER.length}`],
+      ['C-3', `raden har ${SOP_HEADER.length + 1} fält, rubrikraden har ${SOP_HEADER.length}`],
+    ]);
+
     const reversed = [...SOP_HEADER].reverse();
     const fields = row('C-1', 'X').split(';').reverse().join(';');
-    const parsed = parseSopCsv(Buffer.from(`${reversed.join(';')}\n${fields}\nC-2;too;short\n`));
-    assert.ok(parsed.ok);
-    assert.equal(parsed.rows[0]!.fields.Ordernummer, 'C-1');
-    assert.equal(parsed.rows[0]!.fields.Artikelnummer, 'X');
-    assert.equal(parsed.rows[1]!.problem, `raden har 3 fält, rubrikraden har ${SOP_HEADER.length}`);
+    const anyOrder = parseSopCsv(Buffer.from(`${reversed.join(';')}\n${fields}\n`));
+    assert.ok(anyOrder.ok);
+    assert.equal(anyOrder.rows[0]!.fields.Ordernummer, 'C-1');
+    assert.equal(anyOrder.rows[0]!.fields.Artikelnummer, 'X');
+  });
+
+  test('a shifted row when Ordernummer is not the first column → the whole file is rejected, quoting nothing of the row', () => {
+    // Reversed columns and one field too many: the cell under Ordernummer is the first name.
+    const reversed = [...SOP_HEADER].reverse();
+    const shifted = row('D-2', 'X').split(';');
+    shifted.splice(2, 0, 'extra');
+    const text = `${reversed.join(';')}\n${row('D-1', 'X').split(';').reverse().join(';')}\n${shifted.reverse().join(';')}\n`;
+    const parsed = parseSopCsv(Buffer.from(text));
+    assert.deepEqual(parsed, {
+      ok: false, kind: 'shape', line: 3,
+      problem: `raden har ${SOP_HEADER.length + 1} fält, rubrikraden har ${SOP_HEADER.length}, och Ordernummer är inte första kolumnen: radens order går inte att avgöra, så ingen order i filen tas emot`,
+    });
   });
 
   const EXPECTED = `expected columns ${SOP_HEADER.join(', ')}`;
