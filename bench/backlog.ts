@@ -16,7 +16,7 @@
  * order; drain >= 95 % of the limit and never above it in any sliding window.
  *
  * Environment: BACKLOG_ORDERS (100000), BACKLOG_RATE (200: calls per BACKLOG_WINDOW_MS),
- * BACKLOG_WINDOW_MS (1000), BACKLOG_MARGIN_MS (20), BACKLOG_CONCURRENCY (16),
+ * BACKLOG_WINDOW_MS (1000), BACKLOG_MARGIN_MS (30, the config default), BACKLOG_CONCURRENCY (16),
  * BACKLOG_HOLD_MS (65000), BACKLOG_TIMEOUT_MS (1800000), BACKLOG_KEEP_TMP=1 (keep the daemon's
  * log and config), BACKLOG_DAEMON_NODE_ARGS (node flags for the daemon; default: the image's
  * NODE_OPTIONS from the Dockerfile, e.g. the heap cap),
@@ -56,7 +56,7 @@ const N = int('BACKLOG_ORDERS', 100_000);
  */
 const RATE = int('BACKLOG_RATE', 200);
 const WINDOW_MS = int('BACKLOG_WINDOW_MS', 1_000);
-const MARGIN_MS = int('BACKLOG_MARGIN_MS', 20);
+const MARGIN_MS = int('BACKLOG_MARGIN_MS', 30);
 const CONCURRENCY = int('BACKLOG_CONCURRENCY', 16);
 const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
 /** `dist` (default): the daemon as production runs it, compiled, on plain node; `tsx`: on the sources. */
