@@ -32,8 +32,10 @@ import pg from 'pg';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { configFromObject } from '../src/config/load-config.js';
+import { DEFAULT_RATE_MARGIN_MS } from '../src/config/schema.js';
 import { createServices } from '../src/daemon/services.js';
 import { migrate } from '../src/ledger/migrations.js';
+import { LIVE_STATES_SQL } from '../src/ledger/order-state.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { freePort, startRedis } from '../support/private-redis.js';
@@ -56,7 +58,7 @@ const N = int('BACKLOG_ORDERS', 100_000);
  */
 const RATE = int('BACKLOG_RATE', 200);
 const WINDOW_MS = int('BACKLOG_WINDOW_MS', 1_000);
-const MARGIN_MS = int('BACKLOG_MARGIN_MS', 30);
+const MARGIN_MS = int('BACKLOG_MARGIN_MS', DEFAULT_RATE_MARGIN_MS);
 const CONCURRENCY = int('BACKLOG_CONCURRENCY', 16);
 const TIMEOUT_MS = int('BACKLOG_TIMEOUT_MS', 1_800_000);
 /** `dist` (default): the daemon as production runs it, compiled, on plain node; `tsx`: on the sources. */
@@ -211,7 +213,7 @@ async function main() {
   for (;;) {
     // Counted as what is left (off the live-only index, shrinking), not as what is confirmed: a
     // count of a growing set every second would cost PostgreSQL more and more during the drain.
-    const live = Number((await db.query("SELECT count(*) AS n FROM orders WHERE state IN ('queued', 'submitting', 'retrying')")).rows[0].n);
+    const live = Number((await db.query(`SELECT count(*) AS n FROM orders WHERE state IN ${LIVE_STATES_SQL}`)).rows[0].n);
     const finished = N - live;
     if (live === 0) break;
     if (Math.floor((Date.now() - d0) / 10_000) !== Math.floor((Date.now() - d0 - 1_000) / 10_000)) log(`${finished} finished; daemon RSS ${rssMiB(daemon.pid!)} MiB`);

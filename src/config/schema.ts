@@ -32,6 +32,13 @@ function secretPair<K extends string, F extends string>(key: K, fileKey: F, requ
 export const PortalEnabledSchema = z.union([z.boolean(), z.stringbool()]);
 
 /** What one BRP instance (a gym chain's own BRP, one base URL and one partner API key) needs. */
+/**
+ * What `rateLimit.marginMs` adds to the window unless configured. 30, not 20: at 20 a
+ * 100,000-call drain still put 201 calls in one second on BRP's clock (docs/performance.md,
+ * "Fourth pass"); 10 ms more costs 1 % of the rate at the limit.
+ */
+export const DEFAULT_RATE_MARGIN_MS = 30;
+
 export const TenantSchema = z
   .object({
     baseUrl: z.url({ protocol: /^https?$/ }),
@@ -44,12 +51,8 @@ export const TenantSchema = z
       .object({
         max: z.number().int().positive().default(10),
         durationMs: z.number().int().positive().default(1000),
-        /**
-         * Added to the window so that arrival jitter cannot make BRP see `max + 1` in one window.
-         * 30, not 20: at 20 a 100,000-call drain still put 201 calls in one second on BRP's clock
-         * (docs/performance.md, "Fourth pass"); 10 ms more costs 1 % of the rate at the limit.
-         */
-        marginMs: z.number().int().min(0).default(30),
+        /** Added to the window so that arrival jitter cannot make BRP see `max + 1` in one window. */
+        marginMs: z.number().int().min(0).default(DEFAULT_RATE_MARGIN_MS),
       })
       .strict()
       .prefault({}),

@@ -7,7 +7,7 @@ import { lineAmountOre, sumOre } from '../domain/money.js';
 import { normaliseOrganisationsnummer } from '../domain/organisationsnummer.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
-import { FINAL_STATES, LIVE_STATES, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
+import { FINAL_STATES, LIVE_STATES, LIVE_STATES_SQL, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
  * The durable record of every order key, in PostgreSQL (migrations/): the exactly-once guard,
@@ -180,7 +180,6 @@ const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true 
 };
 
 const FINAL_SQL = `(${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
-const LIVE_SQL = `(${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * SET clauses shared by every state change: the state, the time of the change, when the outcome
@@ -520,7 +519,7 @@ export class Ledger {
                 portal_order = CASE WHEN $7 THEN NULL ELSE o.portal_order END${sets}
            FROM cur WHERE o.key = cur.key AND cur.state = ANY($6::text[])
             -- Never live without the order to send (its personal data removed by retention or erasure).
-            AND (cur.sendable OR $2 NOT IN ${LIVE_SQL})
+            AND (cur.sendable OR $2 NOT IN ${LIVE_STATES_SQL})
          RETURNING o.key, o.portal, cur.state AS from_state
        ), act AS (
          INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, reason, detail)
@@ -738,7 +737,7 @@ export class Ledger {
   /** The order that has waited longest to reach BRP (queued, retrying, submitting), if any. */
   async oldestWaiting(): Promise<{ key: string; state: OrderState; receivedAt: string } | undefined> {
     const r = await this.q<{ key: string; state: OrderState; received_at: Date }>(
-      `SELECT key, state, received_at FROM orders WHERE state IN ${LIVE_SQL} ORDER BY received_at, key LIMIT 1`,
+      `SELECT key, state, received_at FROM orders WHERE state IN ${LIVE_STATES_SQL} ORDER BY received_at, key LIMIT 1`,
     );
     const row = r.rows[0];
     return row ? { key: row.key, state: row.state, receivedAt: iso(row.received_at)! } : undefined;
@@ -759,7 +758,7 @@ export class Ledger {
   /** Per tenant, when the oldest order still waiting to reach BRP (queued, retrying, submitting) arrived. */
   async oldestWaitingByTenant(): Promise<Array<{ tenant: string; receivedAt: Date }>> {
     const r = await this.q<{ tenant: string; received_at: Date }>(
-      `SELECT tenant, min(received_at) AS received_at FROM orders WHERE state IN ${LIVE_SQL} GROUP BY tenant`,
+      `SELECT tenant, min(received_at) AS received_at FROM orders WHERE state IN ${LIVE_STATES_SQL} GROUP BY tenant`,
     );
     return r.rows.map((row) => ({ tenant: row.tenant, receivedAt: row.received_at }));
   }
@@ -775,7 +774,7 @@ export class Ledger {
     // The text form under another name: ORDER BY would otherwise sort by it, not by the timestamp.
     const r = await this.q<{ key: string; tenant: string; state: OrderState; received_at_text: string }>(
       `SELECT key, tenant, state, received_at::text AS received_at_text FROM orders
-        WHERE state IN ${LIVE_SQL} AND (tenant, received_at, key) > ($1, $2::timestamptz, $3) AND updated_at < $4
+        WHERE state IN ${LIVE_STATES_SQL} AND (tenant, received_at, key) > ($1, $2::timestamptz, $3) AND updated_at < $4
         ORDER BY tenant, received_at, key LIMIT $5`,
       [after.tenant, after.receivedAt, after.key, options.olderThan, options.limit],
     );
@@ -785,7 +784,7 @@ export class Ledger {
   /** Which of these keys are live orders now: the reconciler's second look before it adds a job. */
   async liveKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
-    const r = await this.q<{ key: string }>(`SELECT key FROM orders WHERE key = ANY($1::text[]) AND state IN ${LIVE_SQL}`, [[...keys]]);
+    const r = await this.q<{ key: string }>(`SELECT key FROM orders WHERE key = ANY($1::text[]) AND state IN ${LIVE_STATES_SQL}`, [[...keys]]);
     return new Set(r.rows.map((row) => row.key));
   }
 

@@ -19,6 +19,12 @@ export type OrderState = (typeof ORDER_STATES)[number];
 export const LIVE_STATES: readonly OrderState[] = ['queued', 'submitting', 'retrying'];
 
 /**
+ * LIVE_STATES as an SQL list, `('queued', 'submitting', 'retrying')`: written as a constant (not a
+ * parameter) so the planner can prove the partial index `orders_live` applies.
+ */
+export const LIVE_STATES_SQL = `(${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
+
+/**
  * Outcomes an order rests in that its portal is told or that S&P's receipts list; the time it
  * first reached one is kept (`final_at`) until it leaves it.
  */

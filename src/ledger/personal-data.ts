@@ -1,6 +1,6 @@
 import type { Queryable } from './database.js';
 import { asLedgerError } from './database.js';
-import { LIVE_STATES, type OrderState } from './order-state.js';
+import { LIVE_STATES_SQL, type OrderState } from './order-state.js';
 
 /**
  * The ledger's side of data protection (docs/personal-data.md): removing the personal fields of
@@ -19,7 +19,6 @@ import { LIVE_STATES, type OrderState } from './order-state.js';
  * the attempt history and the audit trail.
  */
 
-const LIVE_SQL = `(${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 /** True when the row still holds a personal field (the `o` alias is the orders row). */
 const HOLDS_PERSONAL_DATA = `(o.payload IS NOT NULL OR o.xml IS NOT NULL OR o.xml_proof IS NOT NULL OR o.portal_order IS NOT NULL
@@ -83,7 +82,7 @@ export class PersonalDataStore {
   async countExpiredPersonalData(cutoff: Date): Promise<RemovalCounts> {
     const rows = await this.q<{ state: OrderState; n: number }>(
       `SELECT o.state, count(*)::int AS n FROM orders o
-        WHERE o.personal_data_removed_at IS NULL AND o.updated_at < $1 AND o.state NOT IN ${LIVE_SQL} AND ${HOLDS_PERSONAL_DATA}
+        WHERE o.personal_data_removed_at IS NULL AND o.updated_at < $1 AND o.state NOT IN ${LIVE_STATES_SQL} AND ${HOLDS_PERSONAL_DATA}
         GROUP BY o.state`,
       [cutoff],
     );
@@ -100,11 +99,11 @@ export class PersonalDataStore {
     const rows = await this.q<{ state: OrderState; had: boolean; n: number }>(
       `WITH v AS (
          SELECT o.key, o.state, ${HOLDS_PERSONAL_DATA} AS had FROM orders o
-          WHERE o.personal_data_removed_at IS NULL AND o.updated_at < $1 AND o.state NOT IN ${LIVE_SQL}
+          WHERE o.personal_data_removed_at IS NULL AND o.updated_at < $1 AND o.state NOT IN ${LIVE_STATES_SQL}
           ORDER BY o.updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), s AS (
          UPDATE orders o SET ${removePersonalData('$3')}
-           FROM v WHERE o.key = v.key AND o.state NOT IN ${LIVE_SQL}
+           FROM v WHERE o.key = v.key AND o.state NOT IN ${LIVE_STATES_SQL}
          RETURNING o.key, v.state, v.had
        ), a AS (
          INSERT INTO order_actions (order_key, at, actor, action, from_state, to_state, detail)
@@ -120,7 +119,7 @@ export class PersonalDataStore {
   /** Resting orders last changed before `cutoff`: whole records retention would delete. */
   async countExpiredRecords(cutoff: Date): Promise<RemovalCounts> {
     const rows = await this.q<{ state: OrderState; n: number }>(
-      `SELECT state, count(*)::int AS n FROM orders WHERE updated_at < $1 AND state NOT IN ${LIVE_SQL} GROUP BY state`,
+      `SELECT state, count(*)::int AS n FROM orders WHERE updated_at < $1 AND state NOT IN ${LIVE_STATES_SQL} GROUP BY state`,
       [cutoff],
     );
     return counts(rows);
@@ -133,12 +132,12 @@ export class PersonalDataStore {
   async deleteExpiredRecords(cutoff: Date, limit: number): Promise<RemovalCounts> {
     const rows = await this.q<{ state: OrderState; n: number }>(
       `WITH v AS (
-         SELECT key, state FROM orders WHERE updated_at < $1 AND state NOT IN ${LIVE_SQL}
+         SELECT key, state FROM orders WHERE updated_at < $1 AND state NOT IN ${LIVE_STATES_SQL}
           ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
        ), po AS (
          DELETE FROM portal_orders WHERE order_key IN (SELECT key FROM v)
        ), d AS (
-         DELETE FROM orders o USING v WHERE o.key = v.key AND o.state NOT IN ${LIVE_SQL} RETURNING o.key, v.state
+         DELETE FROM orders o USING v WHERE o.key = v.key AND o.state NOT IN ${LIVE_STATES_SQL} RETURNING o.key, v.state
        )
        SELECT state, count(*)::int AS n FROM d GROUP BY state`,
       [cutoff, limit],
@@ -171,7 +170,7 @@ export class PersonalDataStore {
        ), s AS (
          UPDATE orders o SET ${removePersonalData('$2', `(${scrub(`(${BRP_ERROR_WITHOUT_DEBUG})::text`)})::jsonb`)},
                 last_error = ${scrub('o.last_error')}, review = ${scrub('o.review')}, unroutable_reason = ${scrub('o.unroutable_reason')}
-           FROM cur WHERE o.key = cur.key AND cur.state NOT IN ${LIVE_SQL}
+           FROM cur WHERE o.key = cur.key AND cur.state NOT IN ${LIVE_STATES_SQL}
          RETURNING o.key
        ), at AS (
          UPDATE attempts SET detail = ${scrub('detail')} WHERE $6::text IS NOT NULL AND order_key IN (SELECT key FROM s) AND detail ~ $6
