@@ -79,9 +79,12 @@ describe('wellnet', { concurrency: false }, () => {
     assert.equal(await p.services.ledger.cursor('wellnet'), encodeWellnetCursor(105));
     await waitAll(p, orders.map((o) => `t1:wellnet:${String(o.id)}`), 'confirmed');
     // The portal's own page cap (pageSizeMax) also splits pages: more orders arrive.
-    wellnet.addOrders(wellnetOrder('WP-6', 106), wellnetOrder('WP-7', 107));
+    const more = [wellnetOrder('WP-6', 106), wellnetOrder('WP-7', 107)];
+    wellnet.addOrders(...more);
     const s2 = await pull.pollOnce('wellnet');
     assert.deepEqual([s2.pages, s2.accepted, s2.duplicate], [1, 2, 0]);
+    // Their outcomes must be recorded (outbox rows written) before the outbox can be drained of them.
+    await waitAll(p, more.map((o) => `t1:wellnet:${String(o.id)}`), 'confirmed');
     await drainNotifications(p.services, pull);
     assert.equal(wellnet.deliveries().length, 7);
     for (const n of [1, 2, 3, 4, 5, 6, 7]) assert.equal(p.sim.orders({ ordernr: `WP-${n}` }).length, 1);
