@@ -7,7 +7,6 @@ import { lineAmountOre, sumOre } from '../domain/money.js';
 import { normaliseOrganisationsnummer } from '../domain/organisationsnummer.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
-import { GroupCommit } from './group-commit.js';
 import { FINAL_STATES, LIVE_STATES, LIVE_STATES_SQL, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
@@ -161,16 +160,16 @@ const SUMMARY_COLUMNS = `o.key, o.tenant, o.portal, o.ordernr, o.state, o.receiv
   o.due_date, o.sum_ore, o.sum_ex_vat_ore, o.invoice_total_ore, o.vat_sums, o.brp_error, o.last_error, o.review, ${FINANCE_COLUMNS}`;
 
 /** Outcome field → column. Only these can be written through an outcome (no SQL from data). */
-const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true; type?: 'bigint' | 'date' }> = {
+const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true }> = {
   brpOrderNumber: { column: 'brp_order_number' },
   invoiceNumber: { column: 'invoice_number' },
   ocr: { column: 'ocr' },
-  sumOre: { column: 'sum_ore', type: 'bigint' },
-  sumExVatOre: { column: 'sum_ex_vat_ore', type: 'bigint' },
+  sumOre: { column: 'sum_ore' },
+  sumExVatOre: { column: 'sum_ex_vat_ore' },
   vatSums: { column: 'vat_sums', json: true },
-  invoiceTotalOre: { column: 'invoice_total_ore', type: 'bigint' },
-  invoiceDate: { column: 'invoice_date', type: 'date' },
-  dueDate: { column: 'due_date', type: 'date' },
+  invoiceTotalOre: { column: 'invoice_total_ore' },
+  invoiceDate: { column: 'invoice_date' },
+  dueDate: { column: 'due_date' },
   brpCreatedAt: { column: 'brp_created_at' },
   brpError: { column: 'brp_error', json: true },
   lastError: { column: 'last_error' },
@@ -179,7 +178,6 @@ const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true;
   routedTo: { column: 'routed_to' },
   unroutableReason: { column: 'unroutable_reason' },
 };
-const OUTCOME_FIELDS = Object.keys(OUTCOME_COLUMNS) as Array<keyof OrderOutcome>;
 
 const FINAL_SQL = `(${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
 
@@ -208,110 +206,6 @@ function notifyCte(source: string, to: string, now: string, portals: string): st
     ON CONFLICT (order_key) DO UPDATE SET due_at = EXCLUDED.due_at, notified_at = NULL, attempts = 0, last_error = NULL`;
 }
 
-/**
- * Group commit of the worker's statements (group-commit.ts): up to 64 orders per statement, two
- * statements of a kind in flight at once, so one held up by a row lock does not stop the rest.
- */
-const GROUP_COMMIT = { maxBatch: 64, lanes: 2 } as const;
-
-interface BeginRequest { key: string; at: Date }
-interface BeginRow {
-  kind: 'started' | 'other'; key: string; attempts: number; xml_proof: string | null; xml: string | null; payload: string | null;
-  state: OrderState | null; opened_at: Date | null;
-}
-interface FinishRequest { key: string; next: OrderState; attempt: AttemptRecord; outcome: OrderOutcome; dropPayload: boolean; at: Date }
-
-/**
- * beginAttempt for many orders: opens an attempt for each one that may be sent (queued,
- * retrying), and says what each other one is. $1 the keys, $2 when each attempt opens.
- *
- * The state tests of the statements below are written `(…) IS TRUE`, which no index can serve:
- * a prepared statement may run one generic plan for ever, and one that reached the orders through
- * their state (orders_live, orders_state_*) would read every waiting order for each batch, a
- * backlog of 100,000 for every call. By key, each order costs a few index pages, as it did when
- * every order had its own statement (test/ledger/batch-plans.test.ts).
- */
-const BEGIN_MANY_SQL = `WITH req AS (SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS r(key, at)
- ), s AS (
-   UPDATE orders o SET state = 'submitting', attempts = o.attempts + 1, open_attempt_at = req.at, updated_at = req.at
-     FROM req WHERE o.key = req.key AND (o.state IN ('queued', 'retrying')) IS TRUE
-   RETURNING o.key, o.attempts, o.open_attempt_at, o.xml_proof, o.xml, o.payload::text AS payload
- ), a AS (
-   INSERT INTO attempts (order_key, n, started_at) SELECT key, attempts, open_attempt_at FROM s
- )
- SELECT 'started' AS kind, key, attempts, xml_proof, xml, payload, NULL::text AS state, NULL::timestamptz AS opened_at FROM s
- UNION ALL
- SELECT 'other', o.key, o.attempts, NULL, NULL, NULL, o.state, o.open_attempt_at FROM orders o JOIN req ON o.key = req.key
-  WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.key = o.key)`;
-
-/**
- * finishAttempt for many orders: closes each one's open attempt (only if attempt `n` is still the
- * open one), moves it to its next state with its outcome, and writes the outbox entry where the
- * portal must be told. $1–$10 are per order, $11 the portals told, $12… one per outcome field.
- */
-const FINISH_MANY_SQL = (() => {
-  const outcome = OUTCOME_FIELDS.map((field, i) => ({ ...OUTCOME_COLUMNS[field], param: `$${12 + i}`, name: `v_${OUTCOME_COLUMNS[field].column}` }));
-  const cast = (c: (typeof outcome)[number]) => `req.${c.name}${c.json ? '::jsonb' : c.type ? `::${c.type}` : ''}`;
-  return `WITH req AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::int[], $9::int[], $10::text[],
-                           ${outcome.map((c) => `${c.param}::text[]`).join(', ')})
-        AS r(key, next, drop_payload, n, at, ended_at, class, http_status, duration_ms, detail, ${outcome.map((c) => c.name).join(', ')})
-    ), o AS (
-      UPDATE orders o SET ${stateChangeSet('req.next', 'req.at', 'req.drop_payload', "'submitting'")},
-             ${outcome.map((c) => `${c.column} = COALESCE(${cast(c)}, o.${c.column})`).join(',\n             ')}
-        FROM req WHERE o.key = req.key AND (o.state = 'submitting') IS TRUE AND o.attempts = req.n
-      RETURNING o.key, o.portal, o.state, req.at
-    ), a AS (
-      UPDATE attempts SET ended_at = req.ended_at, class = req.class, http_status = req.http_status, duration_ms = req.duration_ms, detail = req.detail
-        FROM req JOIN o ON o.key = req.key WHERE attempts.order_key = req.key AND attempts.n = req.n
-    ), notify AS (${notifyCte('o', 'state', 'at', '$11')})
-    SELECT key FROM o`;
-})();
-
-interface InsertFields {
-  payload?: unknown; xml?: string; xmlProof?: string; portalOrder?: unknown; unroutableReason?: string;
-  brpError?: OrderOutcome['brpError']; rejectedBy?: string; replaceIndexFrom?: string;
-  organisationNumber?: string; organisationName?: string; organisationSoleTrader?: boolean; businessUnit?: string;
-  orderTotalOre?: number; personHash?: string;
-}
-interface InsertRequest { key: string; id: OrderKey; state: OrderState; at: Date; fields: InsertFields }
-/** `key` is the record the request met: its own (created), or the one holding its portal order id. */
-interface InsertRow { req_key: string; status: 'created' | 'duplicate'; key: string; state: OrderState | null }
-
-/**
- * The exactly-once guard, for many orders at once: each one's portal order id is claimed (or, with
- * `replace_from`, taken over from that key) in the statement that creates its record. $1–$20 are
- * per order, $21 the portals told of a final outcome. An order the statement neither created nor
- * found a holder for gets no row (the holder committed after the statement's snapshot).
- */
-const INSERT_MANY_SQL = `WITH req AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
-                         $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::boolean[],
-                         $18::text[], $19::bigint[], $20::text[])
-      AS r(key, tenant, portal, ordernr, state, at, payload, xml, xml_proof, portal_order, unroutable_reason, brp_error, rejected_by,
-           replace_from, organisation_number, organisation_name, organisation_sole_trader, business_unit, order_total_ore, person_hash)
-  ), claim AS (
-    INSERT INTO portal_orders AS po (portal, portal_order_id, order_key) SELECT portal, ordernr, key FROM req
-    ON CONFLICT (portal, portal_order_id) DO UPDATE SET order_key = EXCLUDED.order_key
-      WHERE po.order_key = (SELECT r.replace_from FROM req r WHERE r.key = EXCLUDED.order_key)
-    RETURNING order_key
-  ), created AS (
-    INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, payload, xml, xml_proof,
-                        portal_order, unroutable_reason, brp_error, rejected_by, organisation_number, organisation_name,
-                        organisation_sole_trader, business_unit, order_total_ore, person_hash)
-    SELECT key, tenant, portal, ordernr, state, at, at, CASE WHEN state IN ${FINAL_SQL} THEN at END,
-           payload::jsonb, xml, xml_proof, portal_order::jsonb, unroutable_reason, brp_error::jsonb, rejected_by, organisation_number,
-           organisation_name, organisation_sole_trader, business_unit, order_total_ore, person_hash
-      FROM req WHERE key IN (SELECT order_key FROM claim)
-    ON CONFLICT DO NOTHING
-    RETURNING key, portal, state, received_at
-  ), notify AS (${notifyCte('created', 'state', 'received_at', '$21')})
-  SELECT key AS req_key, 'created' AS status, key, state FROM created
-  UNION ALL
-  SELECT req.key, 'duplicate', po.order_key, o.state
-    FROM req JOIN portal_orders po ON po.portal = req.portal AND po.portal_order_id = req.ordernr LEFT JOIN orders o ON o.key = po.order_key
-   WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.key = req.key)`;
-
 /** Where the reconciler's walk over live orders stands: the last order of its previous batch. */
 export interface LiveOrderCursor { tenant: string; receivedAt: string; key: string }
 
@@ -339,9 +233,6 @@ function unaskable(text: string): boolean {
   return findXmlIllegalChar(text) !== undefined;
 }
 
-/** The statements that carry several orders at once, for the test that keeps their plans per-order (test/ledger/batch-plans.test.ts). */
-export const BATCH_STATEMENTS = { begin: BEGIN_MANY_SQL, finish: FINISH_MANY_SQL, insert: INSERT_MANY_SQL } as const;
-
 export class Ledger {
   private readonly address: string;
 
@@ -350,27 +241,12 @@ export class Ledger {
   private readonly pool: Pick<Database, 'connect'> | undefined;
   private readonly personHash: PersonHash | undefined;
 
-  /**
-   * The worker's two statements per call, shared by the orders in flight at the same moment
-   * (group-commit.ts). Only on the pool: inside a transaction everything is one commit already.
-   */
-  private readonly begins: GroupCommit<BeginRequest, BeginRow | undefined> | undefined;
-  private readonly finishes: GroupCommit<FinishRequest, boolean> | undefined;
-  /** Intake's registrations, likewise: portals post orders in bursts. */
-  private readonly inserts: GroupCommit<InsertRequest, InsertRow | undefined> | undefined;
-
   /** `db`: the pool (or, inside `transaction`, the one client that holds the transaction). */
   constructor(private readonly db: Queryable, options: LedgerOptions = {}) {
     this.notifyPortals = [...(options.notifyPortals ?? DEFAULT_NOTIFY_PORTALS)];
     this.address = options.address ?? 'the ledger database';
     this.pool = options.pool;
     this.personHash = options.personHash;
-    if (this.pool) {
-      this.begins = new GroupCommit((requests) => this.beginMany(requests), { ...GROUP_COMMIT, conflictKey: (r) => r.key });
-      this.finishes = new GroupCommit((requests) => this.finishMany(requests), { ...GROUP_COMMIT, conflictKey: (r) => r.key });
-      // One statement cannot claim the same portal order id twice (nor create the same key twice).
-      this.inserts = new GroupCommit((requests) => this.insertMany(requests), { ...GROUP_COMMIT, conflictKey: (r) => `${r.id.portal}:${r.id.ordernr}` });
-    }
   }
 
   static fromDatabase(db: Database, url: string, notifyPortals?: readonly Portal[], options: Pick<LedgerOptions, 'personHash'> = {}): Ledger {
@@ -475,9 +351,51 @@ export class Ledger {
    * says; the unique key (tenant, portal, ordernr) refuses a second record for the same key.
    * `replaceIndexFrom` lets a re-routed unroutable order hand its portal order id on.
    */
-  private async insert(key: string, id: OrderKey, state: OrderState, at: Date, fields: InsertFields): Promise<RegisterResult & { key: string }> {
-    const request: InsertRequest = { key, id, state, at, fields };
-    const row = this.inserts ? await this.inserts.run(request) : (await this.insertMany([request]))[0];
+  private async insert(
+    key: string,
+    id: OrderKey,
+    state: OrderState,
+    now: Date,
+    fields: {
+      payload?: unknown; xml?: string; xmlProof?: string; portalOrder?: unknown; unroutableReason?: string;
+      brpError?: OrderOutcome['brpError']; rejectedBy?: string; replaceIndexFrom?: string;
+      organisationNumber?: string; organisationName?: string; organisationSoleTrader?: boolean; businessUnit?: string;
+      orderTotalOre?: number; personHash?: string;
+    },
+  ): Promise<RegisterResult & { key: string }> {
+    const params = [
+      key, id.tenant, id.portal, id.ordernr, state, now,
+      fields.payload === undefined ? null : JSON.stringify(fields.payload),
+      fields.xml ?? null, fields.xmlProof ?? null,
+      fields.portalOrder === undefined ? null : JSON.stringify(fields.portalOrder),
+      fields.unroutableReason ?? null,
+      fields.brpError === undefined ? null : JSON.stringify(fields.brpError),
+      fields.rejectedBy ?? null, fields.replaceIndexFrom ?? null, this.notifyPortals,
+      fields.organisationNumber ?? null, fields.organisationName ?? null, fields.organisationSoleTrader ?? null,
+      fields.businessUnit ?? null, fields.orderTotalOre ?? null, fields.personHash ?? null,
+    ];
+    const r = await this.q<{ status: 'created' | 'duplicate'; key: string; state: OrderState | null }>(
+      `WITH claim AS (
+         INSERT INTO portal_orders AS po (portal, portal_order_id, order_key) VALUES ($3, $4, $1)
+         ON CONFLICT (portal, portal_order_id) DO UPDATE SET order_key = EXCLUDED.order_key WHERE po.order_key = $14
+         RETURNING order_key
+       ), created AS (
+         INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, payload, xml, xml_proof,
+                             portal_order, unroutable_reason, brp_error, rejected_by, organisation_number, organisation_name,
+                             organisation_sole_trader, business_unit, order_total_ore, person_hash)
+         SELECT $1, $2, $3, $4, $5, $6, $6, CASE WHEN $5 IN ${FINAL_SQL} THEN $6::timestamptz END,
+                $7::jsonb, $8, $9, $10::jsonb, $11, $12::jsonb, $13, $16, $17, $18, $19, $20, $21
+         WHERE EXISTS (SELECT 1 FROM claim)
+         ON CONFLICT DO NOTHING
+         RETURNING key, portal, state
+       ), notify AS (${notifyCte('created', '$5', '$6::timestamptz', '$15')})
+       SELECT 'created' AS status, key, state FROM created
+       UNION ALL
+       SELECT 'duplicate', po.order_key, o.state FROM portal_orders po LEFT JOIN orders o ON o.key = po.order_key
+        WHERE po.portal = $3 AND po.portal_order_id = $4 AND NOT EXISTS (SELECT 1 FROM created)`,
+      params,
+    );
+    const row = r.rows[0];
     if (row?.status === 'created') return { key, created: true, state: row.state as OrderState };
     if (row) return { key, created: false, state: row.state ?? 'missing', existingKey: row.key };
     // The record that made this a duplicate committed while the statement ran (its snapshot
@@ -494,23 +412,6 @@ export class Ledger {
     return { key, created: false, state: seen?.state ?? 'missing', existingKey: seen?.key ?? key };
   }
 
-  /** insert's statement, for any number of orders with distinct portal order ids at once. */
-  private async insertMany(requests: readonly InsertRequest[]): Promise<Array<InsertRow | undefined>> {
-    const column = <T>(f: (r: InsertRequest) => T) => requests.map(f);
-    const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-    const r = await this.q<InsertRow>(INSERT_MANY_SQL, [
-      column((r) => r.key), column((r) => r.id.tenant), column((r) => r.id.portal), column((r) => r.id.ordernr), column((r) => r.state),
-      column((r) => r.at), column((r) => json(r.fields.payload)), column((r) => r.fields.xml ?? null), column((r) => r.fields.xmlProof ?? null),
-      column((r) => json(r.fields.portalOrder)), column((r) => r.fields.unroutableReason ?? null), column((r) => json(r.fields.brpError)),
-      column((r) => r.fields.rejectedBy ?? null), column((r) => r.fields.replaceIndexFrom ?? null),
-      column((r) => r.fields.organisationNumber ?? null), column((r) => r.fields.organisationName ?? null),
-      column((r) => r.fields.organisationSoleTrader ?? null), column((r) => r.fields.businessUnit ?? null),
-      column((r) => r.fields.orderTotalOre ?? null), column((r) => r.fields.personHash ?? null), this.notifyPortals,
-    ]);
-    const byKey = new Map(r.rows.map((row) => [row.req_key, row]));
-    return requests.map((request) => byKey.get(request.key));
-  }
-
   /** The key the portal's order id was recorded under, if any. */
   async keyForPortalOrder(portal: Portal, ordernr: string): Promise<string | undefined> {
     if (unaskable(ordernr)) return undefined;
@@ -523,16 +424,28 @@ export class Ledger {
    * mid-call is visible to whoever runs the job next. One statement: it opens the attempt only
    * from a state that may be sent (queued, retrying), and otherwise says what the order is.
    */
-  async beginAttempt(key: string, now?: Date): Promise<BeginResult> {
+  async beginAttempt(key: string, now = new Date()): Promise<BeginResult> {
     for (let tries = 0; ; tries++) {
-      const request = { key, at: now ?? new Date() };
-      const row = this.begins ? await this.begins.run(request) : (await this.beginMany([request]))[0];
+      const r = await this.q<{ kind: string; attempts: number; xml_proof: string | null; xml: string | null; payload: string | null; state: OrderState | null; opened_at: Date | null }>(
+        `WITH s AS (
+           UPDATE orders SET state = 'submitting', attempts = attempts + 1, open_attempt_at = $2, updated_at = $2
+            WHERE key = $1 AND state IN ('queued', 'retrying')
+           RETURNING key, attempts, xml_proof, xml, payload::text AS payload
+         ), a AS (
+           INSERT INTO attempts (order_key, n, started_at) SELECT key, attempts, $2 FROM s
+         )
+         SELECT 'started' AS kind, attempts, xml_proof, xml, payload, NULL::text AS state, NULL::timestamptz AS opened_at FROM s
+         UNION ALL
+         SELECT 'other', attempts, NULL, NULL, NULL, state, open_attempt_at FROM orders WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM s)`,
+        [key, now],
+      );
+      const row = r.rows[0];
       if (!row) return { kind: 'done', state: 'missing' };
       if (row.kind === 'started') {
         const text = row.payload;
         let parsed: CanonicalOrder | undefined;
         return {
-          kind: 'started', attempt: row.attempts, startedAt: request.at.toISOString(), xmlProof: row.xml_proof ?? undefined, xml: row.xml ?? undefined,
+          kind: 'started', attempt: row.attempts, startedAt: now.toISOString(), xmlProof: row.xml_proof ?? undefined, xml: row.xml ?? undefined,
           payload: () => (parsed ??= text ? (JSON.parse(text) as CanonicalOrder) : undefined),
         };
       }
@@ -541,16 +454,6 @@ export class Ledger {
       if ((row.state === 'queued' || row.state === 'retrying') && tries < 3) continue;
       return { kind: 'done', state: row.state ?? 'missing' };
     }
-  }
-
-  /** beginAttempt's statement, for any number of distinct orders at once: one row per order found. */
-  private async beginMany(requests: readonly BeginRequest[]): Promise<Array<BeginRow | undefined>> {
-    const r = await this.q<BeginRow>(
-      BEGIN_MANY_SQL,
-      [requests.map((r) => r.key), requests.map((r) => r.at)],
-    );
-    const byKey = new Map(r.rows.map((row) => [row.key, row]));
-    return requests.map((request) => byKey.get(request.key));
   }
 
   /**
@@ -567,32 +470,26 @@ export class Ledger {
     outcome: OrderOutcome = {},
     options: { dropPayload?: boolean; now?: Date } = {},
   ): Promise<boolean> {
-    for (const [field, value] of Object.entries(outcome)) {
-      if (value !== undefined && !(field in OUTCOME_COLUMNS)) throw new PartnerdError('PD_ILLEGAL_TRANSITION', `not an outcome field: ${field}`);
-    }
-    const request: FinishRequest = { key, next, attempt, outcome, dropPayload: options.dropPayload ?? false, at: options.now ?? new Date() };
-    return this.finishes ? this.finishes.run(request) : (await this.finishMany([request]))[0]!;
-  }
-
-  /**
-   * finishAttempt's statement, for any number of distinct orders at once, each with its own next
-   * state and outcome (an outcome field not given keeps the column as it is).
-   */
-  private async finishMany(requests: readonly FinishRequest[]): Promise<boolean[]> {
-    const column = <T>(f: (r: FinishRequest) => T) => requests.map(f);
+    const now = options.now ?? new Date();
     const params: unknown[] = [
-      column((r) => r.key), column((r) => r.next), column((r) => r.dropPayload), column((r) => r.attempt.n), column((r) => r.at),
-      column((r) => r.attempt.endedAt ?? r.at.toISOString()), column((r) => r.attempt.class), column((r) => r.attempt.httpStatus ?? null),
-      column((r) => r.attempt.durationMs ?? null), column((r) => r.attempt.detail ?? null), this.notifyPortals,
-      ...OUTCOME_FIELDS.map((field) => column((r) => {
-        const value = r.outcome[field];
-        if (value === undefined) return null;
-        return OUTCOME_COLUMNS[field].json ? JSON.stringify(value) : String(value);
-      })),
+      key, next, now, options.dropPayload ?? false, this.notifyPortals,
+      attempt.endedAt ?? now.toISOString(), attempt.class, attempt.httpStatus ?? null, attempt.durationMs ?? null, attempt.detail ?? null,
+      attempt.n,
     ];
-    const r = await this.q<{ key: string }>(FINISH_MANY_SQL, params);
-    const finished = new Set(r.rows.map((row) => row.key));
-    return requests.map((request) => finished.has(request.key));
+    const sets = outcomeSets(outcome, params);
+    const r = await this.q<{ n: number }>(
+      `WITH o AS (
+         UPDATE orders o SET ${stateChangeSet('$2', '$3', '$4', "'submitting'")}${sets}
+          WHERE o.key = $1 AND o.state = 'submitting' AND o.attempts = $11
+         RETURNING o.key, o.portal, o.attempts
+       ), a AS (
+         UPDATE attempts SET ended_at = $6, class = $7, http_status = $8, duration_ms = $9, detail = $10
+           FROM o WHERE attempts.order_key = o.key AND attempts.n = o.attempts
+       ), notify AS (${notifyCte('o', '$2', '$3::timestamptz', '$5')})
+       SELECT count(*)::int AS n FROM o`,
+      params,
+    );
+    return (r.rows[0]?.n ?? 0) > 0;
   }
 
   /**
