@@ -31,7 +31,6 @@ function secretPair<K extends string, F extends string>(key: K, fileKey: F, requ
  */
 export const PortalEnabledSchema = z.union([z.boolean(), z.stringbool()]);
 
-/** What one BRP instance (a gym chain's own BRP, one base URL and one partner API key) needs. */
 /**
  * What `rateLimit.marginMs` adds to the window unless configured. 30, not 20: at 20 a
  * 100,000-call drain still put 201 calls in one second on BRP's clock (docs/performance.md,
@@ -39,6 +38,7 @@ export const PortalEnabledSchema = z.union([z.boolean(), z.stringbool()]);
  */
 export const DEFAULT_RATE_MARGIN_MS = 30;
 
+/** What one BRP instance (a gym chain's own BRP, one base URL and one partner API key) needs. */
 export const TenantSchema = z
   .object({
     baseUrl: z.url({ protocol: /^https?$/ }),

@@ -7,7 +7,7 @@ import { lineAmountOre, sumOre } from '../domain/money.js';
 import { normaliseOrganisationsnummer } from '../domain/organisationsnummer.js';
 import { PartnerdError } from '../errors.js';
 import { asLedgerError, databaseAddress, isDatabaseUnavailable, type Database, type Queryable } from './database.js';
-import { FINAL_STATES, LIVE_STATES, LIVE_STATES_SQL, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
+import { FINAL_STATES_SQL, LIVE_STATES, LIVE_STATES_SQL, ORDER_STATES, type AttemptClass, type AttemptRecord, type OrderState } from './order-state.js';
 
 /**
  * The durable record of every order key, in PostgreSQL (migrations/): the exactly-once guard,
@@ -179,8 +179,6 @@ const OUTCOME_COLUMNS: Record<keyof OrderOutcome, { column: string; json?: true 
   unroutableReason: { column: 'unroutable_reason' },
 };
 
-const FINAL_SQL = `(${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
-
 /**
  * SET clauses shared by every state change: the state, the time of the change, when the outcome
  * was reached (kept while it rests in it, cleared when it leaves), and the payload dropped once
@@ -188,8 +186,8 @@ const FINAL_SQL = `(${FINAL_STATES.map((s) => `'${s}'`).join(', ')})`;
  */
 function stateChangeSet(to: string, now: string, drop: string, fromState: string): string {
   return `state = ${to}, updated_at = ${now}, open_attempt_at = NULL,
-    final_at = CASE WHEN ${to} IN ${FINAL_SQL} AND ${fromState} IS DISTINCT FROM ${to} THEN ${now}
-                    WHEN ${to} IN ${FINAL_SQL} THEN o.final_at ELSE NULL END,
+    final_at = CASE WHEN ${to} IN ${FINAL_STATES_SQL} AND ${fromState} IS DISTINCT FROM ${to} THEN ${now}
+                    WHEN ${to} IN ${FINAL_STATES_SQL} THEN o.final_at ELSE NULL END,
     confirmed_at = CASE WHEN ${to} = 'confirmed' AND ${fromState} IS DISTINCT FROM 'confirmed' THEN ${now} ELSE o.confirmed_at END,
     payload = CASE WHEN ${drop} THEN NULL ELSE o.payload END,
     xml = CASE WHEN ${drop} THEN NULL ELSE o.xml END,
@@ -383,7 +381,7 @@ export class Ledger {
          INSERT INTO orders (key, tenant, portal, ordernr, state, received_at, updated_at, final_at, payload, xml, xml_proof,
                              portal_order, unroutable_reason, brp_error, rejected_by, organisation_number, organisation_name,
                              organisation_sole_trader, business_unit, order_total_ore, person_hash)
-         SELECT $1, $2, $3, $4, $5, $6, $6, CASE WHEN $5 IN ${FINAL_SQL} THEN $6::timestamptz END,
+         SELECT $1, $2, $3, $4, $5, $6, $6, CASE WHEN $5 IN ${FINAL_STATES_SQL} THEN $6::timestamptz END,
                 $7::jsonb, $8, $9, $10::jsonb, $11, $12::jsonb, $13, $16, $17, $18, $19, $20, $21
          WHERE EXISTS (SELECT 1 FROM claim)
          ON CONFLICT DO NOTHING

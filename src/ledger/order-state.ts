@@ -19,16 +19,22 @@ export type OrderState = (typeof ORDER_STATES)[number];
 export const LIVE_STATES: readonly OrderState[] = ['queued', 'submitting', 'retrying'];
 
 /**
- * LIVE_STATES as an SQL list, `('queued', 'submitting', 'retrying')`: written as a constant (not a
- * parameter) so the planner can prove the partial index `orders_live` applies.
+ * States as an SQL list, `('queued', 'submitting', 'retrying')`: written into the statement as a
+ * constant (not a parameter) so the planner can prove a partial index such as `orders_live` applies.
+ * Only for the fixed lists below: the names are ours, never input.
  */
-export const LIVE_STATES_SQL = `(${LIVE_STATES.map((s) => `'${s}'`).join(', ')})`;
+function sqlList(states: readonly OrderState[]): string {
+  return `(${states.map((s) => `'${s}'`).join(', ')})`;
+}
+
+export const LIVE_STATES_SQL = sqlList(LIVE_STATES);
 
 /**
  * Outcomes an order rests in that its portal is told or that S&P's receipts list; the time it
  * first reached one is kept (`final_at`) until it leaves it.
  */
 export const FINAL_STATES: readonly OrderState[] = ['confirmed', 'rejected', 'unroutable'];
+export const FINAL_STATES_SQL = sqlList(FINAL_STATES);
 
 /** States an operator may re-queue from. `confirmed` never: that would be a second BRP order. */
 export const REQUEUEABLE_STATES: readonly OrderState[] = ['dead', 'rejected', 'in_doubt'];

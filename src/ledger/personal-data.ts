@@ -19,7 +19,6 @@ import { LIVE_STATES_SQL, type OrderState } from './order-state.js';
  * the attempt history and the audit trail.
  */
 
-
 /** True when the row still holds a personal field (the `o` alias is the orders row). */
 const HOLDS_PERSONAL_DATA = `(o.payload IS NOT NULL OR o.xml IS NOT NULL OR o.xml_proof IS NOT NULL OR o.portal_order IS NOT NULL
   OR o.raw_response IS NOT NULL OR o.person_hash IS NOT NULL OR coalesce(jsonb_path_exists(o.brp_error, '$.errors[*].debugInfo'), false))`;
