@@ -1,8 +1,9 @@
 import { parseOrderKey, type CanonicalOrder, type FieldError } from '../domain/canonical-order.js';
 import { validateOrder } from '../domain/validate-order.js';
 import { PartnerdError } from '../errors.js';
-import { UNROUTED_TENANT, type Ledger, type LedgerRecord } from '../ledger/ledger.js';
-import { ORDER_STATES, REQUEUEABLE_STATES, type OrderState } from '../ledger/order-state.js';
+import { UNROUTED_TENANT, type LedgerRecord } from '../ledger/ledger.js';
+import { MOVING_STATES, ORDER_STATES, REQUEUEABLE_STATES, type OrderState } from '../ledger/order-state.js';
+import type { SettledCounts } from '../ledger/settled-counts.js';
 import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
 import { resumePortal } from '../portal-clients/portal-state.js';
 import { logEvent } from '../observability/log-event.js';
@@ -46,11 +47,6 @@ export interface ResolveInput {
   reason?: string;
 }
 
-/** States whose orders are nearly all of a big ledger: counted in the background for the overview. */
-const SETTLED_STATES: readonly OrderState[] = ['confirmed', 'rerouted'];
-const MOVING_STATES: readonly OrderState[] = ORDER_STATES.filter((s) => !SETTLED_STATES.includes(s));
-export const SETTLED_COUNTS_MAX_AGE_MS = 30_000;
-
 /** BRP's numbers as an operator types them: digits and letters, no free text. */
 const BRP_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
 
@@ -65,6 +61,7 @@ const BRP_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
 /** What the operators' verbs need (the daemon's Services has all of it). */
 export interface AdminServices extends SystemStatusServices {
   logger: Logger;
+  settledCounts: SettledCounts;
   documents: OrderDocumentFactory;
   intake: OrderIntake;
   portalIntake: PortalIntake;
@@ -128,12 +125,12 @@ export class AdminService {
    * The console's first page: counts by tenant, portal and state, what is stopped, what waits
    * longest, who did what. The states an operator acts on and the live ones are counted on every
    * call (the state index: a small share of the ledger); the settled ones (confirmed, rerouted:
-   * nearly every row of a big ledger) come from a count at most SETTLED_COUNTS_MAX_AGE_MS old,
-   * refreshed in the background, with the time it was taken (`settledAsOf`).
+   * nearly every row of a big ledger) come from the process' background count, at most
+   * SETTLED_COUNTS_MAX_AGE_MS old, with the time it was taken (`settledAsOf`).
    */
   async overview() {
-    const { ledger } = this.services;
-    const countsNow = Promise.all([ledger.countByTenantPortalState(MOVING_STATES), this.settledCounts()]);
+    const { ledger, settledCounts } = this.services;
+    const countsNow = Promise.all([ledger.countByTenantPortalState(MOVING_STATES), settledCounts.get()]);
     const byState = async () => {
       const [moving, settled] = await countsNow;
       const out = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
@@ -144,23 +141,7 @@ export class AdminService {
       countsNow, systemStatus(this.services, { orders: byState }), ledger.oldestWaiting(), ledger.recentActions(10),
     ]);
     const counts = [...moving, ...settled.rows].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.portal.localeCompare(b.portal));
-    return { counts, settledAsOf: settled.at, status, oldestWaiting, recentActions };
-  }
-
-  private settled?: { at: string; taken: number; rows: Awaited<ReturnType<Ledger['countByTenantPortalState']>> };
-  private settledRefresh?: Promise<NonNullable<AdminService['settled']>>;
-
-  /** Stale-while-revalidate: the last count at once, a new one started when it is too old. */
-  private async settledCounts(): Promise<NonNullable<AdminService['settled']>> {
-    const refresh = () => (this.settledRefresh ??= (async () => {
-      const started = new Date();
-      const rows = await this.services.ledger.countByTenantPortalState(SETTLED_STATES);
-      this.settled = { at: started.toISOString(), taken: started.getTime(), rows };
-      return this.settled;
-    })().finally(() => { this.settledRefresh = undefined; }));
-    if (!this.settled) return refresh();
-    if (Date.now() - this.settled.taken > SETTLED_COUNTS_MAX_AGE_MS) refresh().catch(() => undefined);
-    return this.settled;
+    return { counts, settledAsOf: settled.takenAt.toISOString(), status, oldestWaiting, recentActions };
   }
 
   // ---- re-queue ------------------------------------------------------------------------------

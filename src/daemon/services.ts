@@ -8,6 +8,7 @@ import { createDatabase, databaseAddress, type Database } from '../ledger/databa
 import { Ledger } from '../ledger/ledger.js';
 import { createPersonHasher, ERASURE_KEY_SETTING, erasureKeyFingerprint } from '../domain/person-hash.js';
 import { assertSchemaCurrent, migrate } from '../ledger/migrations.js';
+import { SettledCounts } from '../ledger/settled-counts.js';
 import { PortalIntake } from '../ingest/portal-intake.js';
 import { logEvent } from '../observability/log-event.js';
 import { immediateEffects } from '../queue/commit-effects.js';
@@ -31,6 +32,8 @@ export interface Services {
   /** Commands: queues, pause flags, schedule claims, the rate budget. Fails fast while Redis is down. */
   redis: Redis;
   ledger: Ledger;
+  /** The confirmed and rerouted orders counted in the background (the console's and metrics' counts). */
+  settledCounts: SettledCounts;
   queues: TenantQueues;
   pause: TenantPause;
   limiter: SlidingWindowLimiter;
@@ -159,7 +162,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const intake = new OrderIntake(config, ledger, immediateEffects(queues), documents, logger);
   const portalIntake = new PortalIntake(config, ledger, documents, intake, logger);
   return {
-    config, logger, database, redis, ledger, queues, pause, limiter, documents, intake, portalIntake,
+    config, logger, database, redis, ledger, settledCounts: new SettledCounts(ledger), queues, pause, limiter, documents, intake, portalIntake,
     /** Bounded like the daemon's stop (bounded-close.ts): a store that hangs does not keep the process alive. */
     async close() {
       await closeWithin(logger, 'queues', () => queues.close().catch(() => undefined));

@@ -3,7 +3,8 @@ import cron from 'node-cron';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { ORDER_STATES } from '../ledger/order-state.js';
+import { MOVING_STATES, ORDER_STATES, type OrderState } from '../ledger/order-state.js';
+import { SETTLED_COUNTS_MAX_AGE_MS, type SettledCounts } from '../ledger/settled-counts.js';
 import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
 import { lastPollSuccess, stoppedInfo } from '../portal-clients/portal-state.js';
 import { SCHEDULE_TIMEZONE } from '../ingest/exclusive-schedule.js';
@@ -14,7 +15,10 @@ import type { TenantQueues } from '../queue/tenant-queues.js';
  * Gauges read from shared state at scrape time: the ledger (orders per state, oldest waiting
  * order, notification backlog), the BullMQ queues, tenant pauses and pull-portal state. Every
  * replica reads the same Redis (or database), so every replica reports the same value:
- * dashboards and rules aggregate them with `max`, never `sum` (the help texts say so).
+ * dashboards and rules aggregate them with `max`, never `sum` (the help texts say so). Orders in
+ * the settled states (confirmed, rerouted: nearly the whole ledger) are the exception: counting
+ * them reads the whole table, so they come from a count made in the background, at most
+ * SETTLED_COUNTS_MAX_AGE_MS old; every other state is counted at each read.
  *
  * One read serves all gauges of a scrape and is shared by concurrent scrapes (two Prometheus
  * servers, a curl) for `cacheMs`. It is bounded by `timeoutMs`: a store that hangs leaves the
@@ -22,7 +26,9 @@ import type { TenantQueues } from '../queue/tenant-queues.js';
  */
 export interface StateSources {
   config: Config;
-  ledger: Pick<Ledger, 'countByTenantAndState' | 'oldestWaitingByTenant' | 'notifyBacklogByPortal'>;
+  ledger: Pick<Ledger, 'countByTenantPortalState' | 'oldestWaitingByTenant' | 'notifyBacklogByPortal'>;
+  /** Confirmed and rerouted orders, counted in the background (shared with the console). */
+  settledCounts: Pick<SettledCounts, 'get'>;
   queues: Pick<TenantQueues, 'get'>;
   pause: Pick<TenantPause, 'info'>;
   redis: Redis;
@@ -42,7 +48,8 @@ export interface StateGaugeOptions {
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 interface Snapshot {
-  orders: Array<{ tenant: string; state: string; count: number }>;
+  orders: Array<{ tenant: string; state: OrderState; count: number }>;
+  settledTakenAt: Date;
   oldest: Array<{ tenant: string; receivedAt: Date }>;
   backlog: Array<{ portal: string; count: number }>;
   queues: Array<{ tenant: string; counts: Record<string, number> }>;
@@ -52,6 +59,18 @@ interface Snapshot {
 }
 
 const MAX_HINT = 'Shared state: the same in every replica, aggregate with max.';
+
+/** Counts per tenant, portal and state summed over the portals. */
+function perTenantAndState(counts: ReadonlyArray<{ tenant: string; state: OrderState; count: number }>): Snapshot['orders'] {
+  const sums = new Map<string, { tenant: string; state: OrderState; count: number }>();
+  for (const c of counts) {
+    const id = `${c.tenant}\u0000${c.state}`;
+    const sum = sums.get(id);
+    if (sum) sum.count += c.count;
+    else sums.set(id, { tenant: c.tenant, state: c.state, count: c.count });
+  }
+  return [...sums.values()];
+}
 
 /** The longest gap between the next runs of a cron schedule (Stockholm time), in seconds. */
 export function schedulePeriodSeconds(expression: string, runs = 12): number {
@@ -82,8 +101,9 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
 
   async function read(): Promise<Snapshot> {
     const started = performance.now();
-    const [orders, oldest, backlog, queues, paused, portals] = await Promise.all([
-      sources.ledger.countByTenantAndState(),
+    const [moving, settled, oldest, backlog, queues, paused, portals] = await Promise.all([
+      sources.ledger.countByTenantPortalState(MOVING_STATES),
+      sources.settledCounts.get(),
       sources.ledger.oldestWaitingByTenant(),
       sources.ledger.notifyBacklogByPortal(),
       Promise.all(tenants.map(async (tenant) => ({ tenant, counts: await sources.queues.get(tenant).getJobCounts(...QUEUE_JOB_STATES) }))),
@@ -100,7 +120,8 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
         return { portal, stopped: poll !== undefined || notify !== undefined, lastPollOk };
       })),
     ]);
-    return { orders, oldest, backlog, queues, paused, portals, seconds: (performance.now() - started) / 1000 };
+    const orders = perTenantAndState([...moving, ...settled.rows]);
+    return { orders, settledTakenAt: settled.takenAt, oldest, backlog, queues, paused, portals, seconds: (performance.now() - started) / 1000 };
   }
 
   /** One bounded read shared by every gauge of a scrape and by concurrent scrapes, then reused for `cacheMs`. */
@@ -160,9 +181,20 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     },
   });
 
+  new Gauge({
+    name: 'partnerd_orders_settled_counted_timestamp_seconds',
+    help: `Unix time at which this process last counted the confirmed and rerouted orders of partnerd_orders (recounted in the background once older than ${SETTLED_COUNTS_MAX_AGE_MS / 1000} s). Per process: aggregate with min to see the oldest count behind any replica's numbers.`,
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      this.reset();
+      if (s) this.set(s.settledTakenAt.getTime() / 1000);
+    },
+  });
+
   sharedGauge({
     name: 'partnerd_orders',
-    help: `Orders in the ledger by state and tenant (~: unroutable, no tenant yet). ${MAX_HINT}`,
+    help: `Orders in the ledger by state and tenant (~: unroutable, no tenant yet). confirmed and rerouted come from a background count (partnerd_orders_settled_counted_timestamp_seconds); the other states are counted at each scrape. ${MAX_HINT}`,
     labelNames: ['state', 'tenant'],
   }, (gauge, s) => {
     for (const tenant of tenants) for (const state of ORDER_STATES) gauge.set({ state, tenant }, 0);

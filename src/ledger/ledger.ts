@@ -145,6 +145,20 @@ export interface ListFilter extends OrderSelection {
 }
 
 /** What is kept of an order for its whole life besides BRP's numbers: the employer and the total as sent. */
+/**
+ * Each tenant's oldest live order, as the CTE `oldest` (tenant, received_at, key, state): one
+ * descent of `orders_live` (tenant, received_at, key) per tenant, skipping from one tenant to the
+ * next, so its cost does not grow with the backlog (a GROUP BY over the live orders read all of
+ * them, 100,000 in a long outage, on every /metrics scrape of every replica).
+ */
+const OLDEST_LIVE_PER_TENANT = `WITH RECURSIVE oldest AS (
+    (SELECT tenant, received_at, key, state FROM orders WHERE state IN ${LIVE_STATES_SQL} ORDER BY tenant, received_at, key LIMIT 1)
+    UNION ALL
+    SELECT next.* FROM oldest, LATERAL (
+      SELECT tenant, received_at, key, state FROM orders
+       WHERE state IN ${LIVE_STATES_SQL} AND tenant > oldest.tenant ORDER BY tenant, received_at, key LIMIT 1) next
+  )`;
+
 const FINANCE_COLUMNS = `o.organisation_number, o.organisation_name, o.organisation_sole_trader, o.business_unit, o.order_total_ore,
   o.personal_data_removed_at`;
 
@@ -735,7 +749,7 @@ export class Ledger {
   /** The order that has waited longest to reach BRP (queued, retrying, submitting), if any. */
   async oldestWaiting(): Promise<{ key: string; state: OrderState; receivedAt: string } | undefined> {
     const r = await this.q<{ key: string; state: OrderState; received_at: Date }>(
-      `SELECT key, state, received_at FROM orders WHERE state IN ${LIVE_STATES_SQL} ORDER BY received_at, key LIMIT 1`,
+      `${OLDEST_LIVE_PER_TENANT} SELECT key, state, received_at FROM oldest ORDER BY received_at, key LIMIT 1`,
     );
     const row = r.rows[0];
     return row ? { key: row.key, state: row.state, receivedAt: iso(row.received_at)! } : undefined;
@@ -748,16 +762,9 @@ export class Ledger {
     return out;
   }
 
-  async countByTenantAndState(): Promise<Array<{ tenant: string; state: OrderState; count: number }>> {
-    const r = await this.q<{ tenant: string; state: OrderState; n: number }>('SELECT tenant, state, count(*)::int AS n FROM orders GROUP BY tenant, state');
-    return r.rows.map((row) => ({ tenant: row.tenant, state: row.state, count: row.n }));
-  }
-
   /** Per tenant, when the oldest order still waiting to reach BRP (queued, retrying, submitting) arrived. */
   async oldestWaitingByTenant(): Promise<Array<{ tenant: string; receivedAt: Date }>> {
-    const r = await this.q<{ tenant: string; received_at: Date }>(
-      `SELECT tenant, min(received_at) AS received_at FROM orders WHERE state IN ${LIVE_STATES_SQL} GROUP BY tenant`,
-    );
+    const r = await this.q<{ tenant: string; received_at: Date }>(`${OLDEST_LIVE_PER_TENANT} SELECT tenant, received_at FROM oldest`);
     return r.rows.map((row) => ({ tenant: row.tenant, receivedAt: row.received_at }));
   }
 

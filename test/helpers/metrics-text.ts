@@ -59,6 +59,7 @@ export const REQUIRED_METRICS: Record<string, { type: string; labels: string[] }
   partnerd_orders_total: { type: 'counter', labels: ['portal', 'tenant', 'outcome'] },
   partnerd_brp_request_duration_seconds: { type: 'histogram', labels: ['tenant', 'class'] },
   partnerd_orders: { type: 'gauge', labels: ['state', 'tenant'] },
+  partnerd_orders_settled_counted_timestamp_seconds: { type: 'gauge', labels: [] },
   partnerd_queue_jobs: { type: 'gauge', labels: ['tenant', 'state'] },
   partnerd_oldest_waiting_order_age_seconds: { type: 'gauge', labels: ['tenant'] },
   partnerd_tenant_paused: { type: 'gauge', labels: ['tenant', 'reason'] },

@@ -7,10 +7,14 @@ import { benifySignature } from '../../src/ingest/http/benify-signature.js';
 import { createPullIngest } from '../../src/ingest/pull/pull-ingest.js';
 import { markNotifyStopped } from '../../src/portal-clients/portal-state.js';
 import { Ledger } from '../../src/ledger/ledger.js';
+import { SETTLED_STATES } from '../../src/ledger/order-state.js';
+import { SettledCounts } from '../../src/ledger/settled-counts.js';
+import { registerStateGauges } from '../../src/daemon/state-gauges.js';
+import { Registry } from 'prom-client';
 import { startWellnetSimulator } from '../../src/simulator/portals/index.js';
 import { startPipeline, events } from '../../support/pipeline.js';
 import { sampleOrder, sampleOrderInput, TEST_EMAIL } from '../../support/orders.js';
-import { REQUIRED_METRICS, scrape, valueOf, type Family } from '../helpers/metrics-text.js';
+import { parseMetrics, REQUIRED_METRICS, scrape, valueOf, type Family } from '../helpers/metrics-text.js';
 import { startPostgres } from '../../support/private-postgres.js';
 import { createDatabase } from '../../src/ledger/database.js';
 import { migrate } from '../../src/ledger/migrations.js';
@@ -147,9 +151,57 @@ test('the ledger\'s read models: orders per tenant and state, oldest waiting ord
   await ledger.registerUnroutable('wellnet', 'U1', {}, 'no venue', at(12));
   await ledger.notificationDone(b2, at(13));
 
-  const counts = (await ledger.countByTenantAndState()).map((r) => `${r.tenant}/${r.state}=${r.count}`).sort();
-  assert.deepEqual(counts, ['alpha/confirmed=1', 'alpha/queued=1', 'beta/confirmed=2', 'beta/submitting=1', '~/unroutable=1']);
+  const counts = (await ledger.countByTenantPortalState()).map((r) => `${r.tenant}/${r.portal}/${r.state}=${r.count}`);
+  assert.deepEqual(counts, ['alpha/benify/confirmed=1', 'alpha/benify/queued=1', 'beta/benify/submitting=1', 'beta/epassi/confirmed=1', 'beta/wellnet/confirmed=1', '~/wellnet/unroutable=1']);
+  const settled = (await ledger.countByTenantPortalState(SETTLED_STATES)).map((r) => `${r.tenant}/${r.portal}/${r.state}=${r.count}`);
+  assert.deepEqual(settled, ['alpha/benify/confirmed=1', 'beta/epassi/confirmed=1', 'beta/wellnet/confirmed=1']);
   const oldest = Object.fromEntries((await ledger.oldestWaitingByTenant()).map((r) => [r.tenant, r.receivedAt.toISOString()]));
   assert.deepEqual(oldest, { alpha: at(5).toISOString(), beta: at(3).toISOString() });
+  assert.deepEqual(await ledger.oldestWaiting(), { key: b3, state: 'submitting', receivedAt: at(3).toISOString() });
+  // Two waiting since the same instant, in two tenants: the smaller key (beta:… before gamma:…).
+  await reg('G1', 'gamma', 'benify', 3);
+  assert.deepEqual(await ledger.oldestWaiting(), { key: b3, state: 'submitting', receivedAt: at(3).toISOString() });
+  await reg('G0', 'gamma', 'benify', 2);
+  assert.equal((await ledger.oldestWaiting())?.key, 'gamma:benify:G0', 'the oldest is found in any tenant, not only the first');
+  assert.equal((await ledger.oldestWaitingByTenant()).length, 3, 'every tenant with a live order, however many');
   assert.deepEqual(await ledger.notifyBacklogByPortal(), [{ portal: 'wellnet', count: 1 }]);
+});
+
+test('partnerd_orders: the moving states at every scrape, confirmed from the background count until it is too old', { timeout: 60_000 }, async (t) => {
+  const p = await startPipeline();
+  t.after(() => p.close());
+  let skew = 0; // how far the test moves the count's clock ahead
+  const registry = new Registry();
+  registerStateGauges(registry, { ...p.services, settledCounts: new SettledCounts(p.services.ledger, 30_000, () => Date.now() + skew) }, { cacheMs: 0 });
+  const read = async () => parseMetrics(await registry.metrics());
+  const accept = async (id: string) => ((await p.services.intake.accept(sampleOrderInput(id))) as { key: string }).key;
+
+  await p.waitForState(await accept('SC-1'), 'confirmed');
+  let f = await read();
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'confirmed', tenant: 't1' }), 1, 'the first scrape waits for the first count');
+  const countedAt = valueOf(f, 'partnerd_orders_settled_counted_timestamp_seconds', {});
+  assert.ok(Math.abs(countedAt - Date.now() / 1000) < 10, `counted just now (${countedAt})`);
+
+  // Held: the next order stays queued, and the scrape sees it at once.
+  await p.services.pause.pause('t1', { kind: 'auth', httpStatus: 401, reason: 'test' });
+  const second = await accept('SC-2');
+  f = await read();
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'queued', tenant: 't1' }), 1);
+
+  await p.services.pause.resume('t1', 'operator');
+  await p.waitForState(second, 'confirmed');
+  f = await read();
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'queued', tenant: 't1' }), 0, 'moving states: counted at each scrape');
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'confirmed', tenant: 't1' }), 1, 'confirmed: still the count of the first scrape');
+  assert.equal(valueOf(f, 'partnerd_orders_settled_counted_timestamp_seconds', {}), countedAt);
+
+  skew = 31_000; // the count is now older than its 30 s
+  f = await read();
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'confirmed', tenant: 't1' }), 1, 'a scrape never waits for the recount');
+  for (let i = 0; i < 50 && valueOf(f, 'partnerd_orders', { state: 'confirmed', tenant: 't1' }) !== 2; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    f = await read();
+  }
+  assert.equal(valueOf(f, 'partnerd_orders', { state: 'confirmed', tenant: 't1' }), 2, 'the recount shows on a later scrape');
+  assert.ok(valueOf(f, 'partnerd_orders_settled_counted_timestamp_seconds', {}) > countedAt + 30);
 });
