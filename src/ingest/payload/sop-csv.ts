@@ -122,6 +122,20 @@ export function parseSopCsv(input: Uint8Array): SopCsvFile {
     }
     rows.push(row);
   }
+  // With Ordernummer first, a field too many in front of it (a leading `;`) or inside it moves the
+  // row's real order number into a later cell, and the row reads as another order (often a blank
+  // one). That order is rejected, but the one the row belongs to would go ahead without this line:
+  // an order delivered in part. So a shifted row holding, anywhere, the Ordernummer of another
+  // order of the file cannot be placed either, and the file is rejected. (A row that lost its
+  // number altogether names no order at all; nothing in it tells where it belongs.)
+  const orderNumbers = new Set(rows.map((r) => trimText(r.fields.Ordernummer ?? '')).filter((n) => n !== ''));
+  for (const row of rows) {
+    if (row.problem === undefined) continue;
+    const own = trimText(row.fields.Ordernummer ?? '');
+    if (row.cells.some((c, i) => i > 0 && trimText(c) !== own && orderNumbers.has(trimText(c)))) {
+      return { ok: false, kind: 'shape', line: row.line, problem: `${row.problem}, och raden innehåller en annan orders Ordernummer: radens order går inte att avgöra, så ingen order i filen tas emot` };
+    }
+  }
   return { ok: true, header: headerRecord.cells, rows };
 }
 

@@ -68,6 +68,28 @@ describe('parseSopCsv', () => {
     });
   });
 
+  test('a shifted row that holds another order\'s Ordernummer (a leading ;) → the whole file is rejected, not that order delivered without the line', () => {
+    const leading = `;${row('E-1', 'TOWEL')}`;
+    const text = `${HEADER}\n${row('E-1', 'GYM-12M')}\n${leading}\n${row('E-2', 'X')}\n`;
+    const tooMany = `raden har ${SOP_HEADER.length + 1} fält, rubrikraden har ${SOP_HEADER.length}`;
+    assert.deepEqual(parseSopCsv(Buffer.from(text)), {
+      ok: false, kind: 'shape', line: 3,
+      problem: `${tooMany}, och raden innehåller en annan orders Ordernummer: radens order går inte att avgöra, så ingen order i filen tas emot`,
+    });
+    // Wherever the extra field stands before the number, and whatever the row then reads as.
+    const inFront = `X-9;${row('E-1', 'TOWEL')}`;
+    assert.equal((parseSopCsv(Buffer.from(`${HEADER}\n${row('E-1', 'GYM-12M')}\n${inFront}\n`)) as { line?: number }).line, 3);
+
+    // A shifted row whose number is its own (the extra field after it), or whose order has no other
+    // row: it is rejected with its order, and the other orders go ahead.
+    const after = parseSopCsv(Buffer.from(`${HEADER}\n${row('E-1', 'GYM-12M')}\n${row('E-1', 'TOWEL')};\n${row('E-2', 'X')}\n`));
+    assert.ok(after.ok);
+    assert.deepEqual(after.rows.map((r) => [r.fields.Ordernummer, r.problem]), [['E-1', undefined], ['E-1', tooMany], ['E-2', undefined]]);
+    const alone = parseSopCsv(Buffer.from(`${HEADER}\n;${row('E-3', 'X')}\n${row('E-2', 'X')}\n`));
+    assert.ok(alone.ok);
+    assert.deepEqual(alone.rows.map((r) => [r.fields.Ordernummer, r.problem]), [['', tooMany], ['E-2', undefined]]);
+  });
+
   const EXPECTED = `expected columns ${SOP_HEADER.join(', ')}`;
 
   test('header without a column, or with one twice → the whole file is rejected, naming only our own columns', () => {
