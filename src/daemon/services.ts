@@ -166,7 +166,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
     /** Bounded like the daemon's stop (bounded-close.ts): a store that hangs does not keep the process alive. */
     async close() {
       await closeWithin(logger, 'queues', () => queues.close().catch(() => undefined));
-      await closeWithin(logger, 'Redis', () => redis.quit(), { onTimeout: () => redis.disconnect() });
+      // QUIT fails at once when Redis is already gone; the client would then go on reconnecting
+      // (and keep a CLI command's process alive): cut it off, as on a timeout.
+      await closeWithin(logger, 'Redis', () => redis.quit().catch((err: unknown) => { redis.disconnect(); throw err; }), { onTimeout: () => redis.disconnect() });
       await closeWithin(logger, 'database pool', () => database.end().catch(() => undefined));
     },
   };

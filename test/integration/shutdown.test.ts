@@ -7,9 +7,10 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePort } from '../../support/private-redis.js';
-import { events, startPipeline, startSimulator, startStores, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../../support/pipeline.js';
+import { events, startPipeline, startSimulator, startStores, testConfig, TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH, type Stores } from '../../support/pipeline.js';
+import { createServices } from '../../src/daemon/services.js';
 import { sampleOrderInput } from '../../support/orders.js';
-import { appendTestLog } from '../../support/test-logs.js';
+import { appendTestLog, testLogger } from '../../support/test-logs.js';
 
 /**
  * A daemon told to stop must stop, whatever its stores do: an orchestrator that waits for it
@@ -96,4 +97,21 @@ describe('shutdown while Redis hangs', { concurrency: false }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('services.close() when Redis is already gone: no client is left reconnecting (it would keep a CLI process alive)', async () => {
+  const own = await startStores();
+  try {
+    const { logger } = testLogger('warn');
+    const services = await createServices(testConfig(own.urls, 'http://127.0.0.1:9/'), logger, { schema: 'run' });
+    await own.redis.stop();
+    await services.close();
+    // ioredis retries at most 2 s apart: a client left reconnecting schedules a retry in this window.
+    let retries = 0;
+    services.redis.on('reconnecting', () => retries++);
+    await sleep(2_500);
+    assert.equal(retries, 0, 'the command connection went on reconnecting after close()');
+  } finally {
+    await own.stop();
+  }
 });
