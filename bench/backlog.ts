@@ -42,6 +42,7 @@ import { freePort, startRedis } from '../support/private-redis.js';
 import { sampleOrderInput } from '../support/orders.js';
 import { TEST_API_KEY, TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
 import { readBrpRecord, startBrpProcess } from '../support/brp-process-control.js';
+import { busiestWindow } from '../support/busiest-window.js';
 import { procPeakRssMiB } from './proc-stats.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildRuntime } from './children.js';
@@ -92,16 +93,6 @@ function imageNodeOptions(): string {
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? round(Number(m[1]) / 1024) : NaN;
-}
-
-/** The most timestamps (ms) in any window [t, t + width). */
-function maxInWindow(sorted: number[], width: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[j]! <= sorted[i]! - width) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 async function main() {
@@ -226,7 +217,7 @@ async function main() {
   const created = brpOrders.map((o) => o.createdAt).sort((a, b) => a - b);
   const span = (times[times.length - 1]! - times[0]!) / 1000;
   const drainRate = (times.length - 1) / span;
-  const maxWindow = maxInWindow(times, WINDOW_MS);
+  const maxWindow = busiestWindow(times, WINDOW_MS);
   if (process.env.BACKLOG_KEEP_TMP === '1') writeFileSync(join(tmp, 'arrivals.json'), JSON.stringify({ receivedAt: times, createdAt: created }));
   const states = (await db.query('SELECT state, count(*)::int AS n FROM orders GROUP BY state')).rows;
   const duplicates = brpOrders.length - new Set(brpOrders.map((o) => o.ordernr)).size;
@@ -254,7 +245,7 @@ async function main() {
       ordersPerSec: round(drainRate, 2),
       shareOfLimit: round(drainRate / (RATE * 1000 / WINDOW_MS), 3),
       maxCallsInAnyWindow: maxWindow,
-      maxCreatedInAnyWindow: maxInWindow(created, WINDOW_MS),
+      maxCreatedInAnyWindow: busiestWindow(created, WINDOW_MS),
     },
     postgresBytesPerFinalOrder: round(Number(size) / N, 0),
     states: Object.fromEntries(states.map((r) => [r.state, r.n])),

@@ -31,6 +31,7 @@ import { operator } from '../src/admin/operator.js';
 import { configFromObject } from '../src/config/load-config.js';
 import { createServices } from '../src/daemon/services.js';
 import { pageSql } from '../src/ledger/ledger.js';
+import { MOVING_STATES } from '../src/ledger/order-state.js';
 import { sampleOrder } from '../support/orders.js';
 import { XSD_PATH } from '../support/pipeline.js';
 import { testLogger } from '../support/test-logs.js';
@@ -215,7 +216,7 @@ const plans = [
   await explain('list tenant=t2', ...listing({ tenant: 't2', limit: 51 })),
   await explain('search by OCR', ...listing({ text: String(700000000000 + confirmedIndex(1)), limit: 50 })),
   await explain('requeue batch candidates (dead)', 'SELECT o.key FROM orders o WHERE o.state = ANY($1::text[]) AND o.payload IS NOT NULL AND o.updated_at < now() LIMIT 1000', [['dead']]),
-  await explain('overview counts (the states that move)', 'SELECT tenant, portal, state, count(*)::int AS n FROM orders WHERE state = ANY($1::text[]) GROUP BY tenant, portal, state ORDER BY tenant, portal, state', [['queued', 'submitting', 'retrying', 'rejected', 'in_doubt', 'dead', 'unroutable']]),
+  await explain('overview counts (the states that move)', 'SELECT tenant, portal, state, count(*)::int AS n FROM orders WHERE state = ANY($1::text[]) GROUP BY tenant, portal, state ORDER BY tenant, portal, state', [[...MOVING_STATES]]),
   await explain('overview counts (confirmed, rerouted: in the background)', 'SELECT tenant, portal, state, count(*)::int AS n FROM orders WHERE state = ANY($1::text[]) GROUP BY tenant, portal, state ORDER BY tenant, portal, state', [['confirmed', 'rerouted']]),
 ];
 

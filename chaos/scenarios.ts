@@ -1,3 +1,4 @@
+import { busiestWindow } from '../support/busiest-window.js';
 import { ChaosRig, sleep, type Tally } from './harness.js';
 
 /**
@@ -152,11 +153,7 @@ function drainAfter(rig: ChaosRig, since: number): NonNullable<Tally['drain']> {
   const times = rig.brpRecord().map((o) => o.at).filter((t) => t >= since).sort((a, b) => a - b);
   const seconds = times.length > 1 ? (times[times.length - 1]! - times[0]!) / 1000 : 0;
   const rate = seconds > 0 ? (times.length - 1) / seconds : 0;
-  let maxInAnySecond = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[j]! <= times[i]! - 1_000) j++;
-    maxInAnySecond = Math.max(maxInAnySecond, i - j + 1);
-  }
+  const maxInAnySecond = busiestWindow(times, 1_000);
   return {
     orders: times.length, seconds: Math.round(seconds * 10) / 10, shareOfLimit: Math.round((rate / rig.ratePerSecond) * 1000) / 1000,
     maxInAnySecond, limit: rig.ratePerSecond,
