@@ -144,7 +144,6 @@ export interface ListFilter extends OrderSelection {
   after?: { updatedAt: string; key: string };
 }
 
-/** What is kept of an order for its whole life besides BRP's numbers: the employer and the total as sent. */
 /**
  * Each tenant's oldest live order, as the CTE `oldest` (tenant, received_at, key, state): one
  * descent of `orders_live` (tenant, received_at, key) per tenant, skipping from one tenant to the
@@ -159,6 +158,7 @@ const OLDEST_LIVE_PER_TENANT = `WITH RECURSIVE oldest AS (
        WHERE state IN ${LIVE_STATES_SQL} AND tenant > oldest.tenant ORDER BY tenant, received_at, key LIMIT 1) next
   )`;
 
+/** What is kept of an order for its whole life besides BRP's numbers: the employer and the total as sent. */
 const FINANCE_COLUMNS = `o.organisation_number, o.organisation_name, o.organisation_sole_trader, o.business_unit, o.order_total_ore,
   o.personal_data_removed_at`;
 
