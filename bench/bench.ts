@@ -57,7 +57,7 @@ import { startRedis, type PrivateRedis } from '../support/private-redis.js';
 import { startPostgres, truncateLedger } from '../support/private-postgres.js';
 import { migrate } from '../src/ledger/migrations.js';
 import pg from 'pg';
-import { machineBusyUs, monotonicUs, procCpuUs, procPeakRssMiB, processTreeCpuUs, selfCpuUs } from './proc-stats.js';
+import { machineBusyUs, postmasterPid, monotonicUs, procCpuUs, procPeakRssMiB, processTreeCpuUs, selfCpuUs } from './proc-stats.js';
 import { ChildRuntime, childEnv, runPool, stopChild, waitFor as waitUntil } from './children.js';
 import { intEnv, median, round } from './figures.js';
 import { createTeardown } from './teardown.js';
@@ -177,9 +177,8 @@ await pgAdmin.query('CREATE DATABASE bench_nometrics');
 const nometricsDatabaseConfig = { ...databaseConfig, url: postgres.url.replace(/\/postgres$/, '/bench_nometrics') };
 await migrate(nometricsDatabaseConfig, pino({ level: 'warn' }, pino.destination(2)));
 const postgresVersion = String((await pgAdmin.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version);
-const dataDirectory = String((await pgAdmin.query<{ data_directory: string }>('SHOW data_directory')).rows[0]?.data_directory);
-/** The postmaster: its first line of postmaster.pid. Its processes' CPU is PostgreSQL's share of the cost. */
-const postgresPid = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+/** The postmaster: its processes' CPU is PostgreSQL's share of the cost. */
+const postgresPid = await postmasterPid(pgAdmin);
 if (!postgresPid) await abort('cannot read the private PostgreSQL postmaster pid');
 
 /** The bench's own queries (polling the confirmed count, reading these statistics): not per-order work. */

@@ -25,6 +25,17 @@ export function procCpuUs(pid: number): number {
 }
 
 /**
+ * The postmaster of the PostgreSQL this connection reaches (the first line of postmaster.pid in
+ * its data directory, so only a server on this machine): its process tree's CPU is PostgreSQL's
+ * share of a cost. 0 when it cannot be read.
+ */
+export async function postmasterPid(db: { query<R>(text: string): Promise<{ rows: R[] }> }): Promise<number> {
+  const dataDirectory = (await db.query<{ data_directory: string }>('SHOW data_directory')).rows[0]?.data_directory;
+  if (!dataDirectory) return 0;
+  return Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n', 1)[0]) || 0;
+}
+
+/**
  * CPU time of a process and of its children (live ones from /proc, exited ones from the parent's
  * cutime/cstime), in µs: PostgreSQL's postmaster and every backend, checkpointer and WAL writer.
  */

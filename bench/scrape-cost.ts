@@ -8,9 +8,7 @@
  * server side plus a small client), PostgreSQL's CPU (the postmaster and every process under
  * it), redis-server CPU and Redis calls per scrape, and each read model on its own. One JSON line on stdout; progress on stderr.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
@@ -26,7 +24,7 @@ import { TEST_ERASURE_KEY, XSD_PATH } from '../support/pipeline.js';
 import { startPostgres } from '../support/private-postgres.js';
 import { startRedis } from '../support/private-redis.js';
 import { testLogger } from '../support/test-logs.js';
-import { procCpuUs, processTreeCpuUs, selfCpuUs } from './proc-stats.js';
+import { postmasterPid, procCpuUs, processTreeCpuUs, selfCpuUs } from './proc-stats.js';
 import { median, quantile, round } from './figures.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -57,9 +55,9 @@ const config = configFromObject({
 const { logger } = testLogger('warn');
 const services = await createServices(config, logger, { schema: 'run' });
 const { ledger } = services;
-/** The postmaster (first line of postmaster.pid): its processes' CPU is what a scrape costs the database. */
-const dataDirectory = (await services.database.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
-const postgresPid = Number(readFileSync(join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
+/** The postmaster: its processes' CPU is what a scrape costs the database. */
+const postgresPid = await postmasterPid(services.database);
+if (!postgresPid) throw new Error('cannot read the private PostgreSQL postmaster pid');
 
 /** Where the seeded orders end up: mostly confirmed, as a year of production would look. */
 function stateFor(i: number): OrderState {

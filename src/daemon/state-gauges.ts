@@ -3,8 +3,8 @@ import cron from 'node-cron';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { MOVING_STATES, ORDER_STATES, type OrderState } from '../ledger/order-state.js';
-import { SETTLED_COUNTS_MAX_AGE_MS, type SettledCounts } from '../ledger/settled-counts.js';
+import { MOVING_STATES, ORDER_STATES } from '../ledger/order-state.js';
+import { SETTLED_COUNTS_MAX_AGE_MS, type SettledCounts, type StateCount } from '../ledger/settled-counts.js';
 import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
 import { lastPollSuccess, stoppedInfo } from '../portal-clients/portal-state.js';
 import { SCHEDULE_TIMEZONE } from '../ingest/exclusive-schedule.js';
@@ -48,7 +48,8 @@ export interface StateGaugeOptions {
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
 interface Snapshot {
-  orders: Array<{ tenant: string; state: OrderState; count: number }>;
+  /** Per tenant, portal and state: the moving states as counted now, the settled ones from the background count. */
+  orders: StateCount[];
   settledTakenAt: Date;
   oldest: Array<{ tenant: string; receivedAt: Date }>;
   backlog: Array<{ portal: string; count: number }>;
@@ -59,18 +60,6 @@ interface Snapshot {
 }
 
 const MAX_HINT = 'Shared state: the same in every replica, aggregate with max.';
-
-/** Counts per tenant, portal and state summed over the portals. */
-function perTenantAndState(counts: ReadonlyArray<{ tenant: string; state: OrderState; count: number }>): Snapshot['orders'] {
-  const sums = new Map<string, { tenant: string; state: OrderState; count: number }>();
-  for (const c of counts) {
-    const id = `${c.tenant}\u0000${c.state}`;
-    const sum = sums.get(id);
-    if (sum) sum.count += c.count;
-    else sums.set(id, { tenant: c.tenant, state: c.state, count: c.count });
-  }
-  return [...sums.values()];
-}
 
 /** The longest gap between the next runs of a cron schedule (Stockholm time), in seconds. */
 export function schedulePeriodSeconds(expression: string, runs = 12): number {
@@ -120,8 +109,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
         return { portal, stopped: poll !== undefined || notify !== undefined, lastPollOk };
       })),
     ]);
-    const orders = perTenantAndState([...moving, ...settled.rows]);
-    return { orders, settledTakenAt: settled.takenAt, oldest, backlog, queues, paused, portals, seconds: (performance.now() - started) / 1000 };
+    return { orders: [...moving, ...settled.rows], settledTakenAt: settled.takenAt, oldest, backlog, queues, paused, portals, seconds: (performance.now() - started) / 1000 };
   }
 
   /** One bounded read shared by every gauge of a scrape and by concurrent scrapes, then reused for `cacheMs`. */
@@ -198,7 +186,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
     labelNames: ['state', 'tenant'],
   }, (gauge, s) => {
     for (const tenant of tenants) for (const state of ORDER_STATES) gauge.set({ state, tenant }, 0);
-    for (const o of s.orders) gauge.set({ state: o.state, tenant: o.tenant }, o.count);
+    for (const o of s.orders) gauge.inc({ state: o.state, tenant: o.tenant }, o.count); // summed over the portals
   });
 
   sharedGauge({

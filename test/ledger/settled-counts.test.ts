@@ -25,6 +25,8 @@ function rig(maxAgeMs = 1_000) {
     advance(ms: number) { clock += ms; },
     confirm(n: number) { confirmed += n; },
     async release() { pending.shift()!.resolve([]); await new Promise((r) => setImmediate(r)); },
+    /** The first count made and read: the state every later read starts from. */
+    async primed() { const first = counts.get(); await this.release(); await first; },
     async fail() { pending.shift()!.reject(new Error('database unreachable')); await new Promise((r) => setImmediate(r)); },
   };
 }
@@ -44,9 +46,7 @@ test('settled counts: the first read waits for a count of the settled states onl
 
 test('settled counts: within the max age every reader gets the last count, and nothing is counted', async () => {
   const r = rig(1_000);
-  const first = r.counts.get();
-  await r.release();
-  await first;
+  await r.primed();
   r.confirm(5);
   r.advance(1_000);
   assert.equal(countOf(await r.counts.get()), 10);
@@ -55,9 +55,7 @@ test('settled counts: within the max age every reader gets the last count, and n
 
 test('settled counts: past the max age a reader gets the last count at once and one new count starts, shared by every reader', async () => {
   const r = rig(1_000);
-  const first = r.counts.get();
-  await r.release();
-  await first;
+  await r.primed();
   r.confirm(5);
   r.advance(1_001);
   const [a, b] = await Promise.all([r.counts.get(), r.counts.get()]);
@@ -73,9 +71,7 @@ test('settled counts: past the max age a reader gets the last count at once and 
 
 test('settled counts: a failed background count keeps the last one, and the next read tries again', async () => {
   const r = rig(1_000);
-  const first = r.counts.get();
-  await r.release();
-  await first;
+  await r.primed();
   r.advance(2_000);
   assert.equal(countOf(await r.counts.get()), 10);
   await r.fail();
