@@ -126,7 +126,7 @@ export class AdminService {
    * longest, who did what. The states an operator acts on and the live ones are counted on every
    * call (the state index: a small share of the ledger); the settled ones (confirmed, rerouted:
    * nearly every row of a big ledger) come from the process' background count, at most
-   * SETTLED_COUNTS_MAX_AGE_MS old, with the time it was taken (`settledAsOf`).
+   * `admin.settledCountsMaxAgeSeconds` old, with the time it was taken (`settledAsOf`).
    */
   async overview() {
     const { ledger, settledCounts } = this.services;

@@ -324,6 +324,11 @@ export const AdminSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * How old the count of confirmed and rerouted orders (nearly the whole ledger) that the console
+     * and partnerd_orders show may get before a read starts a new one in the background.
+     */
+    settledCountsMaxAgeSeconds: z.number().int().min(1).max(3600).default(30),
   })
   .strict()
   .prefault({});

@@ -162,7 +162,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
   const intake = new OrderIntake(config, ledger, immediateEffects(queues), documents, logger);
   const portalIntake = new PortalIntake(config, ledger, documents, intake, logger);
   return {
-    config, logger, database, redis, ledger, settledCounts: new SettledCounts(ledger), queues, pause, limiter, documents, intake, portalIntake,
+    config, logger, database, redis, ledger, settledCounts: new SettledCounts(ledger, config.admin.settledCountsMaxAgeSeconds * 1000), queues, pause, limiter, documents, intake, portalIntake,
     /** Bounded like the daemon's stop (bounded-close.ts): a store that hangs does not keep the process alive. */
     async close() {
       await closeWithin(logger, 'queues', () => queues.close().catch(() => undefined));

@@ -4,7 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { MOVING_STATES, ORDER_STATES } from '../ledger/order-state.js';
-import { SETTLED_COUNTS_MAX_AGE_MS, type SettledCounts, type StateCount } from '../ledger/settled-counts.js';
+import type { SettledCounts, StateCount } from '../ledger/settled-counts.js';
 import { PULL_PORTALS, type PullPortal } from '../portal-clients/portal-http.js';
 import { lastPollSuccess, stoppedInfo } from '../portal-clients/portal-state.js';
 import { SCHEDULE_TIMEZONE } from '../ingest/exclusive-schedule.js';
@@ -18,7 +18,7 @@ import type { TenantQueues } from '../queue/tenant-queues.js';
  * dashboards and rules aggregate them with `max`, never `sum` (the help texts say so). Orders in
  * the settled states (confirmed, rerouted: nearly the whole ledger) are the exception: counting
  * them reads the whole table, so they come from a count made in the background, at most
- * SETTLED_COUNTS_MAX_AGE_MS old; every other state is counted at each read.
+ * `admin.settledCountsMaxAgeSeconds` old; every other state is counted at each read.
  *
  * One read serves all gauges of a scrape and is shared by concurrent scrapes (two Prometheus
  * servers, a curl) for `cacheMs`. It is bounded by `timeoutMs`: a store that hangs leaves the
@@ -171,7 +171,7 @@ export function registerStateGauges(registry: Registry, sources: StateSources, o
 
   new Gauge({
     name: 'partnerd_orders_settled_counted_timestamp_seconds',
-    help: `Unix time at which this process last counted the confirmed and rerouted orders of partnerd_orders (recounted in the background once older than ${SETTLED_COUNTS_MAX_AGE_MS / 1000} s). Per process: aggregate with min to see the oldest count behind any replica's numbers.`,
+    help: `Unix time at which this process last counted the confirmed and rerouted orders of partnerd_orders (recounted in the background once older than ${config.admin.settledCountsMaxAgeSeconds} s). Per process: aggregate with min to see the oldest count behind any replica's numbers.`,
     registers: [registry],
     async collect() {
       const s = await snapshot();

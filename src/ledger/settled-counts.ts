@@ -1,7 +1,7 @@
 import type { Ledger } from './ledger.js';
 import { SETTLED_STATES } from './order-state.js';
 
-/** How old the settled counts may get before a read starts a new count (in the background). */
+/** How old the settled counts may get before a read starts a new count (in the background); `admin.settledCountsMaxAgeSeconds` sets it in the daemon. */
 export const SETTLED_COUNTS_MAX_AGE_MS = 30_000;
 
 export type StateCount = Awaited<ReturnType<Ledger['countByTenantPortalState']>>[number];

@@ -155,6 +155,9 @@ test('each default is written once in the schema: a section left out gets its ke
   assert.equal(cfg.ingest.http.port, 8080);
   assert.deepEqual(cfg.ingest.http.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
   assert.deepEqual(cfg.admin.authFailures, { maxFailures: 10, windowSeconds: 60, blockSeconds: 300 });
+  assert.equal(cfg.admin.settledCountsMaxAgeSeconds, 30);
+  assert.equal(configFromObject({ tenants: { a: tenant }, retention, admin: { settledCountsMaxAgeSeconds: 5 } }, 'x.yaml', { BRP_KEY: 'k' }).admin.settledCountsMaxAgeSeconds, 5);
+  assert.throws(() => configFromObject({ tenants: { a: tenant }, retention, admin: { settledCountsMaxAgeSeconds: 0 } }, 'x.yaml', { BRP_KEY: 'k' }), /admin\.settledCountsMaxAgeSeconds/);
   const partial = configFromObject({ tenants: { a: { ...tenant, retry: { attempts: 3 } } }, retention, ingest: { http: { authFailures: { maxFailures: 2 } } } }, 'x.yaml', { BRP_KEY: 'k' });
   assert.deepEqual(partial.tenants.a?.retry, { attempts: 3, baseDelayMs: 2_000, maxDelayMs: 15 * 60_000, jitter: 0.2 });
   assert.deepEqual(partial.ingest.http.authFailures, { maxFailures: 2, windowSeconds: 60, blockSeconds: 300 });
