@@ -100,7 +100,7 @@ const seedSeconds = (performance.now() - t0) / 1000;
 log(`seeded in ${round(seedSeconds)} s`);
 
 // Each read model on its own. The settled states' count is made in the background (at most
-// every SETTLED_COUNTS_MAX_AGE_MS per process), not per scrape: measured here, left out of the scrapes.
+// every admin.settledCountsMaxAgeSeconds per process), not per scrape: measured here, left out of the scrapes.
 const readModels: Record<string, number> = {};
 for (const [name, fn] of [
   ['movingStateCounts', () => ledger.countByTenantPortalState(MOVING_STATES)],

@@ -1,9 +1,6 @@
 import type { Ledger } from './ledger.js';
 import { SETTLED_STATES } from './order-state.js';
 
-/** How old the settled counts may get before a read starts a new count (in the background); `admin.settledCountsMaxAgeSeconds` sets it in the daemon. */
-export const SETTLED_COUNTS_MAX_AGE_MS = 30_000;
-
 export type StateCount = Awaited<ReturnType<Ledger['countByTenantPortalState']>>[number];
 
 export interface SettledCount {
@@ -14,12 +11,13 @@ export interface SettledCount {
 
 /**
  * The orders in the settled states (confirmed, rerouted) per tenant, portal and state, counted at
- * most `maxAgeMs` ago. Counting them reads nearly the whole ledger (33 ms at 100,000 orders in
- * `npm run bench:scrape`, growing with the ledger), too much for every console page and every
- * /metrics scrape of every replica; what it misses meanwhile are the orders that settled since,
- * which the order counters show as they happen. Stale-while-revalidate: a read gets the last count at once and, when it is
- * too old, starts the next one; only the first read waits. One count runs at a time per process,
- * shared by every reader (the console, the metrics).
+ * most `maxAgeMs` ago (the daemon's `admin.settledCountsMaxAgeSeconds`). Counting them reads nearly
+ * the whole ledger (33 ms at 100,000 orders in `npm run bench:scrape`, growing with the ledger),
+ * too much for every console page and every /metrics scrape of every replica; what it misses
+ * meanwhile are the orders that settled since, which the order counters show as they happen.
+ * Stale-while-revalidate: a read gets the last count at once and, when it is too old, starts the
+ * next one; only the first read waits. One count runs at a time per process, shared by every
+ * reader (the console, the metrics).
  */
 export class SettledCounts {
   private last?: SettledCount;
@@ -27,7 +25,7 @@ export class SettledCounts {
 
   constructor(
     private readonly ledger: Pick<Ledger, 'countByTenantPortalState'>,
-    private readonly maxAgeMs = SETTLED_COUNTS_MAX_AGE_MS,
+    private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
